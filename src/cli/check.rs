@@ -1,0 +1,82 @@
+//! `numplan check`: validate plan sources and report every problem.
+
+use super::{ColorChoice, EXIT_ERROR, EXIT_FAIL, EXIT_OK, print_stderr, print_stdout};
+use numplan::diag::{self, Code, Severity};
+use numplan::validate;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Validate plan sources and report every problem, rustc-style.
+///
+/// Exit status: 0 when the plan has no errors (warnings allowed), 1 when it has errors, 2 when it
+/// cannot be read at all (no plan.yaml, an unreadable file) or on a usage error.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The plan directory (holding plan.yaml).
+    #[arg(default_value = "plan-sources/fr")]
+    plan_dir: PathBuf,
+    /// Output format: `human` (rustc-style, on stderr), `json` or `github` (Actions annotations),
+    /// both on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Treat warnings as errors (exit 1).
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+/// Diagnostic output formats.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Github,
+}
+
+/// Runs `check`.
+pub fn run(args: Args) -> ExitCode {
+    let checked = validate::check_dir(&args.plan_dir);
+    let ok = match args.format {
+        Format::Human => {
+            print_stderr(&diag::render_human(
+                &checked.diagnostics,
+                &checked.sources,
+                args.color.for_stderr(),
+            ));
+            match &checked.plan {
+                Some(plan) => print_stdout(&format!(
+                    "plan `{}` version {}: {} territories, {} categories, {} ranges, {} operators, {} register blocks: ok\n",
+                    plan.id,
+                    plan.version,
+                    plan.territories.len(),
+                    plan.categories.len(),
+                    plan.ranges.len(),
+                    plan.operators.len(),
+                    plan.blocks.len()
+                )),
+                None => true,
+            }
+        }
+        Format::Json => print_stdout(&diag::render_json(&checked.diagnostics, &checked.sources)),
+        Format::Github => print_stdout(&diag::render_github(&checked.diagnostics, &checked.sources)),
+    };
+    if !ok {
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let io_error = checked.no_manifest || checked.diagnostics.iter().any(|d| d.code == Code::Io);
+    let errors = checked.error_count();
+    let warnings = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
+    if io_error {
+        ExitCode::from(EXIT_ERROR)
+    } else if errors > 0 || (args.deny_warnings && warnings > 0) {
+        ExitCode::from(EXIT_FAIL)
+    } else {
+        ExitCode::from(EXIT_OK)
+    }
+}

@@ -1,0 +1,26 @@
+//! numplan: a national telephone numbering plan as reviewed, machine-readable data.
+//!
+//! The library is a pipeline (see `ARCHITECTURE.md`):
+//!
+//! ```text
+//! plan-sources/ ──load──▶ raw sources ──validate──▶ Plan + diagnostics
+//! ```
+//!
+//! - [`range`]: the small range syntax of plan sources (`09 475`, `0270-0271`, lists) and its exact
+//!   decomposition into prefixes.
+//! - [`date`]: calendar dates as plan sources and registers write them.
+//! - [`register`]: Arcep's register formats (MAJNUM, identifiants_CE), read unchanged.
+//! - [`span`], [`diag`]: source locations and diagnostics.
+//!
+//! The library never prints; the `numplan` binary decides about files, output and exit codes.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod date;
+pub mod diag;
+pub mod load;
+pub mod plan;
+pub mod range;
+pub mod register;
+pub mod span;
+pub mod validate;

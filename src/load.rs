@@ -1,0 +1,645 @@
+//! Reading a plan directory: files, limits, YAML and CSV into raw, span-carrying structures.
+//!
+//! This is the I/O boundary of the pipeline. [`load_dir`] reads from the file system;
+//! [`load_with`] takes any reader of plan-relative names (tests and fuzzers use memory). Nothing
+//! here judges the meaning of the sources: that is [`crate::validate`]'s job. What this module
+//! reports is what stops it from reading: a missing file, a file over its size limit, YAML that
+//! does not parse or does not have the format's shape, a register with a broken header.
+//!
+//! Limits: a YAML file may be at most [`MAX_YAML_BYTES`], a register file [`MAX_REGISTER_BYTES`];
+//! YAML parsing runs under a budget (events, aliases, nesting), so a "billion laughs" document is
+//! refused in microseconds instead of exhausting memory.
+
+use crate::diag::{Code, Diagnostic};
+use crate::register::{self, BlockRow, OperatorRow, RegisterErrorKind};
+use crate::span::{FileId, SourceMap, Span};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_saphyr::Spanned;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The largest YAML source file that is read (8 MiB).
+pub const MAX_YAML_BYTES: u64 = 8 << 20;
+/// The largest register file that is read (64 MiB; the real French register is about 1 MiB).
+pub const MAX_REGISTER_BYTES: u64 = 64 << 20;
+/// The most YAML parser events one file may produce (the French plan needs a few thousand).
+const MAX_YAML_EVENTS: usize = 500_000;
+
+/// A string, or other scalar, with where it was written.
+pub type S<T> = Spanned<T>;
+
+/// `plan.yaml`, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawManifest {
+    pub id: S<String>,
+    pub name: S<String>,
+    pub authority: S<String>,
+    pub version: S<String>,
+    pub time_zone: S<String>,
+    pub dialling: RawDialling,
+    pub territories: Vec<RawTerritory>,
+    pub rules: Vec<RawRuleDef>,
+    #[serde(default)]
+    pub documents: Vec<RawDocument>,
+    pub files: RawFiles,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Dialling data of the manifest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawDialling {
+    pub national_prefix: S<String>,
+    pub international_prefix: S<String>,
+}
+
+/// A territory of the manifest.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawTerritory {
+    pub id: S<String>,
+    pub name: S<String>,
+    pub country_code: S<u32>,
+    pub time_zone: S<String>,
+    #[serde(default)]
+    pub register_names: Vec<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A rule declaration of the manifest (the rule vocabulary).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRuleDef {
+    pub id: S<String>,
+    pub description: S<String>,
+    pub values: Vec<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A legal document that `basis:` strings cite.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawDocument {
+    pub id: S<String>,
+    pub title: S<String>,
+    pub date: S<String>,
+    #[serde(default)]
+    pub url: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The files that make up the plan.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawFiles {
+    pub categories: Vec<S<String>>,
+    pub ranges: Vec<S<String>>,
+    #[serde(default)]
+    pub register: Option<RawRegisterFiles>,
+}
+
+/// The register files of the plan.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRegisterFiles {
+    pub blocks: Vec<S<String>>,
+    #[serde(default)]
+    pub operators: Option<S<String>>,
+    #[serde(default)]
+    pub extra_operators: Option<S<String>>,
+}
+
+/// A categories file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawCategories {
+    pub categories: Vec<RawCategory>,
+}
+
+/// A category, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawCategory {
+    pub id: S<String>,
+    pub name: S<String>,
+    pub lengths: S<Vec<S<u32>>>,
+    #[serde(default)]
+    pub basis: Option<S<String>>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A rule statement of a category.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRule {
+    pub rule: S<String>,
+    pub value: S<String>,
+    #[serde(default)]
+    pub from: Option<S<String>>,
+    #[serde(default)]
+    pub until: Option<S<String>>,
+    pub basis: S<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A ranges file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRanges {
+    pub ranges: Vec<RawRange>,
+}
+
+/// A range entry, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRange {
+    pub numbers: S<String>,
+    pub category: S<String>,
+    pub territory: S<String>,
+    #[serde(default)]
+    pub from: Option<S<String>>,
+    #[serde(default)]
+    pub until: Option<S<String>>,
+    #[serde(default)]
+    pub basis: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The extra operators file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawOperators {
+    pub operators: Vec<RawOperator>,
+}
+
+/// An operator the operator list lacks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawOperator {
+    pub code: S<String>,
+    pub name: Option<S<String>>,
+    pub source: S<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Everything read from a plan directory, before validation.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The texts of every file read.
+    pub sources: SourceMap,
+    /// `plan.yaml`, if it parsed.
+    pub manifest: Option<(FileId, RawManifest)>,
+    /// The categories files that parsed.
+    pub categories: Vec<(FileId, RawCategories)>,
+    /// The ranges files that parsed.
+    pub ranges: Vec<(FileId, RawRanges)>,
+    /// The register block files, row by row.
+    pub blocks: Vec<(FileId, Vec<BlockRow>)>,
+    /// The operator list, row by row.
+    pub operators: Option<(FileId, Vec<OperatorRow>)>,
+    /// The extra operators file.
+    pub extra_operators: Option<(FileId, RawOperators)>,
+    /// Problems met while reading.
+    pub diagnostics: Vec<Diagnostic>,
+    /// True when nothing could be checked because `plan.yaml` itself could not be read.
+    pub no_manifest: bool,
+    /// Files that could not be read or parsed, so that checks depending on them are skipped
+    /// rather than reporting consequences of the first error.
+    pub missing: Missing,
+}
+
+/// Which parts of the plan could not be read (their errors are already reported).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Missing {
+    /// A categories file.
+    pub categories: bool,
+    /// A ranges file.
+    pub ranges: bool,
+    /// The operator list or the extra operators.
+    pub operators: bool,
+}
+
+/// Reads the plan in directory `dir`. Paths in diagnostics are `dir` joined with the file name.
+pub fn load_dir(dir: &Path) -> Loaded {
+    let display = dir.to_string_lossy();
+    let display = display.trim_end_matches('/');
+    let display = if display.is_empty() { "." } else { display };
+    let mut read = |name: &str, limit: u64| read_limited(&dir.join(name), limit);
+    load_with(display, &mut read)
+}
+
+/// Reads a plan through `read(name, limit)`, which returns the bytes of a plan-relative file name,
+/// or an error; it must refuse (with `io::ErrorKind::FileTooLarge`) files over `limit` bytes.
+pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Result<Vec<u8>>) -> Loaded {
+    let mut out = Loaded::default();
+    let display = |name: &str| {
+        if display_root.is_empty() {
+            name.to_string()
+        } else {
+            format!("{display_root}/{name}")
+        }
+    };
+
+    let manifest_bytes = match read("plan.yaml", MAX_YAML_BYTES) {
+        Ok(b) => b,
+        Err(e) => {
+            out.no_manifest = true;
+            out.diagnostics.push(
+                Diagnostic::error_unlocated(
+                    if e.kind() == io::ErrorKind::FileTooLarge {
+                        Code::TooLarge
+                    } else {
+                        Code::Io
+                    },
+                    format!("cannot read {}: {}", display("plan.yaml"), io_message(&e)),
+                )
+                .with_help("a plan directory holds a plan.yaml manifest; see docs/plan-format.md"),
+            );
+            return out;
+        }
+    };
+    let Some((mfile, manifest)) =
+        parse_yaml_file::<RawManifest>(&mut out, display("plan.yaml"), manifest_bytes)
+    else {
+        return out;
+    };
+
+    // Each file named by the manifest, with the span of its name for errors.
+    let files = &manifest.files;
+    let mut named = |out: &mut Loaded, name: &S<String>, limit: u64| -> Option<(String, Vec<u8>)> {
+        let span = span_of(mfile, name);
+        let n = name.value.as_str();
+        if n.is_empty()
+            || n.starts_with('/')
+            || n.contains('\\')
+            || n.split('/').any(|c| c == ".." || c.is_empty())
+        {
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::BadPath,
+                    span,
+                    format!("`{n}` is not a file name inside the plan directory"),
+                )
+                .with_label("not a relative path inside the plan")
+                .with_help("name files relative to the plan directory, without `..`, e.g. `ranges.yaml`"),
+            );
+            return None;
+        }
+        match read(n, limit) {
+            Ok(b) => Some((display(n), b)),
+            Err(e) => {
+                let code = if e.kind() == io::ErrorKind::FileTooLarge {
+                    Code::TooLarge
+                } else {
+                    Code::Io
+                };
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        code,
+                        span,
+                        format!("cannot read {}: {}", display(n), io_message(&e)),
+                    )
+                    .with_label("named here"),
+                );
+                None
+            }
+        }
+    };
+
+    for name in &files.categories {
+        match named(&mut out, name, MAX_YAML_BYTES)
+            .and_then(|(path, bytes)| parse_yaml_file::<RawCategories>(&mut out, path, bytes))
+        {
+            Some(parsed) => out.categories.push(parsed),
+            None => out.missing.categories = true,
+        }
+    }
+    for name in &files.ranges {
+        match named(&mut out, name, MAX_YAML_BYTES)
+            .and_then(|(path, bytes)| parse_yaml_file::<RawRanges>(&mut out, path, bytes))
+        {
+            Some(parsed) => out.ranges.push(parsed),
+            None => out.missing.ranges = true,
+        }
+    }
+    if let Some(reg) = &files.register {
+        for name in &reg.blocks {
+            if let Some((path, bytes)) = named(&mut out, name, MAX_REGISTER_BYTES) {
+                let file = out.sources.add(path, register::decode(&bytes));
+                let (rows, errors) = register::parse_majnum(out.sources.file(file).text());
+                push_register_errors(&mut out.diagnostics, file, errors);
+                out.blocks.push((file, rows));
+            }
+        }
+        if let Some(name) = &reg.operators {
+            match named(&mut out, name, MAX_REGISTER_BYTES) {
+                Some((path, bytes)) => {
+                    let file = out.sources.add(path, register::decode(&bytes));
+                    let (rows, errors) = register::parse_operators(out.sources.file(file).text());
+                    out.missing.operators |= errors.iter().any(|e| e.kind == RegisterErrorKind::Header);
+                    push_register_errors(&mut out.diagnostics, file, errors);
+                    out.operators = Some((file, rows));
+                }
+                None => out.missing.operators = true,
+            }
+        }
+        if let Some(name) = &reg.extra_operators {
+            out.extra_operators = named(&mut out, name, MAX_YAML_BYTES)
+                .and_then(|(path, bytes)| parse_yaml_file::<RawOperators>(&mut out, path, bytes));
+            out.missing.operators |= out.extra_operators.is_none();
+        }
+    }
+    out.manifest = Some((mfile, manifest));
+    out
+}
+
+/// The span of a YAML value in `file`.
+pub fn span_of<T>(file: FileId, s: &Spanned<T>) -> Span {
+    let sp = s.referenced.span();
+    match (sp.byte_offset(), sp.byte_len()) {
+        (Some(o), Some(l)) => Span::new(file, o as usize..(o + l) as usize),
+        _ => Span::new(file, 0..0),
+    }
+}
+
+fn push_register_errors(diags: &mut Vec<Diagnostic>, file: FileId, errors: Vec<register::RegisterError>) {
+    for e in errors {
+        let code = match e.kind {
+            RegisterErrorKind::Value => Code::RegisterValue,
+            _ => Code::RegisterFormat,
+        };
+        let mut d = Diagnostic::error(code, Span::new(file, e.span.clone()), e.message);
+        if let Some(h) = e.help {
+            d = d.with_help(h);
+        }
+        diags.push(d);
+    }
+}
+
+fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file".to_string(),
+        io::ErrorKind::FileTooLarge => e.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Reads a file, refusing it (without reading it) when it is over `limit` bytes.
+pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+    }
+    let too_large = || {
+        io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than the limit of {} MiB", limit >> 20),
+        )
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    // `take` guards against a file that grows while it is read.
+    file.take(limit + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(buf)
+}
+
+/// The YAML options: strict, budgeted, no snippets (we render our own).
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = MAX_YAML_EVENTS;
+    budget.max_aliases = 1_000;
+    budget.max_anchors = 1_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.with_snippet = false;
+    options.alias_limits.max_total_replayed_events = MAX_YAML_EVENTS;
+    options
+}
+
+/// Adds `bytes` to the source map as `path` and deserializes it; on failure, records a located
+/// diagnostic and returns `None`.
+fn parse_yaml_file<T: DeserializeOwned>(
+    out: &mut Loaded,
+    path: String,
+    bytes: Vec<u8>,
+) -> Option<(FileId, T)> {
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = out.sources.add(path, text);
+            let start = out
+                .sources
+                .file(file)
+                .text()
+                .char_indices()
+                .nth(valid_chars(e.as_bytes(), valid))
+                .map_or(0, |(i, _)| i);
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::YamlSyntax,
+                    Span::new(file, start..start + 3),
+                    "YAML sources must be UTF-8",
+                )
+                .with_label("not UTF-8")
+                .with_help("save the file as UTF-8"),
+            );
+            return None;
+        }
+    };
+    let file = out.sources.add(path, text);
+    let text = out.sources.file(file).text();
+    match serde_saphyr::from_str_with_options::<T>(text, yaml_options()) {
+        Ok(v) => Some((file, v)),
+        Err(e) => {
+            out.diagnostics.push(yaml_diagnostic(file, text, &e));
+            None
+        }
+    }
+}
+
+/// How many characters the first `valid` bytes of `bytes` hold.
+fn valid_chars(bytes: &[u8], valid: usize) -> usize {
+    std::str::from_utf8(&bytes[..valid]).map_or(0, |s| s.chars().count())
+}
+
+/// Turns a serde-saphyr error into a located diagnostic.
+fn yaml_diagnostic(file: FileId, text: &str, e: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let inner = e.without_snippet();
+    let (code, help) = match inner {
+        E::SerdeUnknownField { expected, .. } => (
+            Code::UnknownKey,
+            Some(if expected.is_empty() {
+                "this mapping takes no keys".to_string()
+            } else {
+                format!("the keys allowed here are: {}", expected.join(", "))
+            }),
+        ),
+        E::DuplicateMappingKey { .. } => (Code::DuplicateKey, Some("remove one of the two".to_string())),
+        E::Budget { .. } => (
+            Code::TooLarge,
+            Some(
+                "the file is over the YAML budget (aliases, events or nesting); write it out plainly"
+                    .to_string(),
+            ),
+        ),
+        E::SerdeMissingField { .. }
+        | E::SerdeInvalidType { .. }
+        | E::SerdeInvalidValue { .. }
+        | E::SerdeInvalidLength { .. }
+        | E::Unexpected { .. } => (
+            Code::YamlShape,
+            Some("see docs/plan-format.md for the shape of this file".to_string()),
+        ),
+        _ if inner.to_string().starts_with("budget breached") => (
+            Code::TooLarge,
+            Some(
+                "the file is over the YAML budget (aliases, events or nesting); write it out plainly"
+                    .to_string(),
+            ),
+        ),
+        _ if inner.to_string().contains("recursion limit") => (
+            Code::TooLarge,
+            Some(
+                "the file nests collections deeper than the parser allows; write it out plainly".to_string(),
+            ),
+        ),
+        _ => (Code::YamlSyntax, None),
+    };
+    let mut message = inner.to_string();
+    // serde-saphyr appends " at line L, column C"; the location is shown separately.
+    if let Some(i) = message.rfind(" at line ") {
+        message.truncate(i);
+    }
+    let span = match inner.location() {
+        Some(loc) => {
+            let sp = loc.span();
+            match (sp.byte_offset(), sp.byte_len()) {
+                (Some(o), Some(l)) if (o as usize) <= text.len() => {
+                    let start = o as usize;
+                    let end = (start + (l as usize).max(1)).min(text.len());
+                    Span::new(file, start..end)
+                }
+                _ => line_col_span(file, text, loc.line() as usize, loc.column() as usize),
+            }
+        }
+        None => Span::new(file, 0..0),
+    };
+    let mut d = Diagnostic::error(code, span, message);
+    if let Some(h) = help {
+        d = d.with_help(h);
+    }
+    d
+}
+
+/// A one-character span at 1-based `line`:`column` (in characters).
+fn line_col_span(file: FileId, text: &str, line: usize, column: usize) -> Span {
+    let start_of_line: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[start_of_line.min(text.len())..];
+    let start = start_of_line
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+    let end = text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    Span::new(file, start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The budget holds even for a target type that would accept anything.
+    #[test]
+    fn billion_laughs_hits_the_budget() {
+        let mut yaml = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..=9 {
+            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+            yaml.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let started = std::time::Instant::now();
+        let err = serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(&yaml, yaml_options())
+            .expect_err("a billion laughs must not parse");
+        let d = yaml_diagnostic(FileId(0), &yaml, &err);
+        assert_eq!(d.code, Code::TooLarge, "{}", d.message);
+        // Not a timing assertion on speed, a sanity bound against expanding 387 million nodes.
+        assert!(started.elapsed().as_secs() < 10);
+    }
+
+    #[test]
+    fn type_mismatches_are_shape_errors() {
+        let yaml = "ranges:\n  - numbers: [1, 2]\n";
+        let err = serde_saphyr::from_str_with_options::<RawRanges>(yaml, yaml_options()).unwrap_err();
+        let d = yaml_diagnostic(FileId(0), yaml, &err);
+        assert_eq!(d.code, Code::YamlShape, "{}", d.message);
+        assert_eq!(d.primary.unwrap().span.start, 21, "at the `[`");
+    }
+
+    #[test]
+    fn unknown_keys_are_located_and_listed() {
+        let yaml = "ranges:\n  - numbers: \"01\"\n    untill: 2023-01-01\n";
+        let err = serde_saphyr::from_str_with_options::<RawRanges>(yaml, yaml_options()).unwrap_err();
+        let d = yaml_diagnostic(FileId(0), yaml, &err);
+        assert_eq!(d.code, Code::UnknownKey);
+        let span = d.primary.unwrap().span;
+        assert_eq!(&yaml[span.range()], "untill");
+        assert!(d.help.unwrap().contains("until"));
+    }
+
+    #[test]
+    fn paths_may_not_leave_the_plan() {
+        let mut files = std::collections::HashMap::new();
+        files.insert("plan.yaml", "id: x\nname: x\nauthority: x\nversion: x\ntime_zone: UTC\ndialling: {national_prefix: \"0\", international_prefix: \"00\"}\nterritories: []\nrules: []\nfiles: {categories: [../etc/passwd], ranges: [/abs.yaml]}\n");
+        let mut read = |name: &str, _limit: u64| {
+            files
+                .get(name)
+                .map(|s| s.as_bytes().to_vec())
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        };
+        let loaded = load_with("p", &mut read);
+        let codes: Vec<Code> = loaded.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec![Code::BadPath, Code::BadPath]);
+        assert!(loaded.missing.categories && loaded.missing.ranges);
+    }
+}

@@ -1,0 +1,315 @@
+//! The validated numbering plan: the model that the compiler, queries and diffs work from.
+//!
+//! A [`Plan`] is only made by [`crate::validate`], after every check passed, so its invariants
+//! hold: every index points into its vector, periods are non-empty, no two ranges conflict, every
+//! block lies in a range whose category allows its length. Collections keep source order; each
+//! item carries a [`SourceRef`] (file name relative to the plan directory, and line) so answers
+//! can cite their source.
+
+use crate::date::Date;
+use crate::range::RangeExpr;
+
+/// Where an item was written: a file of the plan directory and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceRef {
+    /// File name relative to the plan directory, e.g. `ranges.yaml`.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+}
+
+impl std::fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// A period of calendar days: `from` inclusive, `until` exclusive, each open when absent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Period {
+    /// First day, or since always.
+    pub from: Option<Date>,
+    /// First day no longer in the period, or until further notice.
+    pub until: Option<Date>,
+}
+
+impl Period {
+    /// Whether `date` lies in the period.
+    pub fn contains(&self, date: Date) -> bool {
+        self.from.is_none_or(|f| f <= date) && self.until.is_none_or(|u| date < u)
+    }
+
+    /// Whether the two periods share at least one day.
+    pub fn overlaps(&self, other: &Period) -> bool {
+        let starts_before_other_ends = match (self.from, other.until) {
+            (Some(f), Some(u)) => f < u,
+            _ => true,
+        };
+        let other_starts_before_self_ends = match (other.from, self.until) {
+            (Some(f), Some(u)) => f < u,
+            _ => true,
+        };
+        starts_before_other_ends && other_starts_before_self_ends
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.from, self.until) {
+            (None, None) => write!(f, "always"),
+            (Some(a), None) => write!(f, "from {a}"),
+            (None, Some(b)) => write!(f, "until {b}"),
+            (Some(a), Some(b)) => write!(f, "from {a} until {b}"),
+        }
+    }
+}
+
+/// A legal basis: a cited document and the article or section.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Basis {
+    /// Index into [`Plan::documents`].
+    pub document: usize,
+    /// The whole citation as written, e.g. `2022-1583 annexe 1, §2.3.7`.
+    pub text: String,
+}
+
+/// A territory: where numbers ring, and under which country code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Territory {
+    /// Stable slug, e.g. `reunion`.
+    pub id: String,
+    /// Name for people.
+    pub name: String,
+    /// E.164 country code.
+    pub country_code: u16,
+    /// IANA time zone.
+    pub time_zone: String,
+    /// The register's `Territoire` values for it.
+    pub register_names: Vec<String>,
+}
+
+/// A rule of the vocabulary, with the values it may take.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleDef {
+    /// Stable slug, e.g. `cli-automated`.
+    pub id: String,
+    /// What it means.
+    pub description: String,
+    /// Allowed values, e.g. `allowed`, `forbidden`.
+    pub values: Vec<String>,
+}
+
+/// A legal document cited by the plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    /// Id used in `basis:` strings, e.g. `2022-1583`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Date of the document.
+    pub date: Date,
+    /// Where to read it.
+    pub url: Option<String>,
+}
+
+/// One statement of a category: `rule` = `value` during `period`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleStatement {
+    /// Index into [`Plan::rules`].
+    pub rule: usize,
+    /// One of the rule's values.
+    pub value: String,
+    /// When it holds.
+    pub period: Period,
+    /// Why.
+    pub basis: Basis,
+    /// Where it is written.
+    pub source: SourceRef,
+}
+
+/// A category of numbers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Category {
+    /// Stable slug, e.g. `polyvalent-verifie`.
+    pub id: String,
+    /// Official name.
+    pub name: String,
+    /// Allowed national lengths, sorted.
+    pub lengths: Vec<u8>,
+    /// Where the category is defined.
+    pub basis: Option<Basis>,
+    /// Its rules over time, in source order.
+    pub rules: Vec<RuleStatement>,
+    /// Where it is written.
+    pub source: SourceRef,
+}
+
+/// A range entry: numbers, their category and territory, during a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// The numbers, as parsed.
+    pub numbers: RangeExpr,
+    /// The same numbers as canonical prefixes.
+    pub prefixes: Vec<String>,
+    /// Index into [`Plan::categories`].
+    pub category: usize,
+    /// Index into [`Plan::territories`].
+    pub territory: usize,
+    /// When the entry applies.
+    pub period: Period,
+    /// Why.
+    pub basis: Option<Basis>,
+    /// Where it is written.
+    pub source: SourceRef,
+}
+
+/// An operator (the register's `Mnémo`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operator {
+    /// The code, e.g. `FRTE`.
+    pub code: String,
+    /// Its name, when a list gives one.
+    pub name: Option<String>,
+    /// Where it is defined.
+    pub source: SourceRef,
+}
+
+/// A block of the register: numbers allocated to an operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The block prefix (`EZABPQM`).
+    pub prefix: String,
+    /// Length of its numbers.
+    pub length: u8,
+    /// Index into [`Plan::operators`].
+    pub operator: usize,
+    /// Index into [`Plan::territories`] (from the register's `Territoire`).
+    pub territory: usize,
+    /// Allocation date.
+    pub allocated: Date,
+    /// Index into [`Plan::ranges`] of the range it was attached to.
+    pub range: usize,
+    /// Where it is written (the register file and line).
+    pub source: SourceRef,
+}
+
+/// A validated numbering plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Plan id, e.g. `fr`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Publishing authority.
+    pub authority: String,
+    /// Plan version string.
+    pub version: String,
+    /// IANA time zone of the plan.
+    pub time_zone: String,
+    /// Trunk prefix, e.g. `0`.
+    pub national_prefix: String,
+    /// International prefix, e.g. `00`.
+    pub international_prefix: String,
+    /// Territories.
+    pub territories: Vec<Territory>,
+    /// The rule vocabulary.
+    pub rules: Vec<RuleDef>,
+    /// Cited documents.
+    pub documents: Vec<Document>,
+    /// Categories.
+    pub categories: Vec<Category>,
+    /// Ranges.
+    pub ranges: Vec<Range>,
+    /// Operators (the list's, then the extra ones).
+    pub operators: Vec<Operator>,
+    /// Register blocks, sorted by prefix.
+    pub blocks: Vec<Block>,
+}
+
+impl Plan {
+    /// The category with this slug.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// The territory with this slug.
+    pub fn territory(&self, id: &str) -> Option<&Territory> {
+        self.territories.iter().find(|t| t.id == id)
+    }
+
+    /// The index of the most specific range that contains every number starting with `prefix` and
+    /// applies on `date`.
+    pub fn range_at(&self, prefix: &str, date: Date) -> Option<usize> {
+        most_specific(&self.ranges, prefix, |r| r.period.contains(date))
+    }
+}
+
+/// Whether the canonical prefix set `set` contains every number that starts with `prefix`.
+pub fn covers(set: &[String], prefix: &str) -> bool {
+    (0..=prefix.len()).any(|n| set.binary_search_by(|p| p.as_str().cmp(&prefix[..n])).is_ok())
+}
+
+/// A measure of how many numbers a canonical prefix set holds (each prefix of length `n` counts
+/// `10^(24-n)`), used to order nested ranges: the smaller, the more specific.
+pub fn measure(set: &[String]) -> u128 {
+    set.iter()
+        .map(|p| 10u128.pow(24u32.saturating_sub(p.len() as u32)))
+        .sum()
+}
+
+/// Among `ranges` that pass `keep`, the most specific one covering `prefix`.
+pub fn most_specific(ranges: &[Range], prefix: &str, keep: impl Fn(&Range) -> bool) -> Option<usize> {
+    ranges
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| keep(r) && covers(&r.prefixes, prefix))
+        .min_by_key(|(i, r)| (measure(&r.prefixes), *i))
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn periods() {
+        let p = Period {
+            from: Some(d("2023-01-01")),
+            until: Some(d("2024-01-01")),
+        };
+        assert!(!p.contains(d("2022-12-31")));
+        assert!(p.contains(d("2023-01-01")));
+        assert!(p.contains(d("2023-12-31")));
+        assert!(!p.contains(d("2024-01-01")));
+        let before = Period {
+            from: None,
+            until: Some(d("2023-01-01")),
+        };
+        let after = Period {
+            from: Some(d("2023-01-01")),
+            until: None,
+        };
+        assert!(!before.overlaps(&after));
+        assert!(!after.overlaps(&before));
+        assert!(p.overlaps(&after));
+        assert!(Period::default().overlaps(&p));
+    }
+
+    #[test]
+    fn coverage_and_measure() {
+        let set = vec!["0162".to_string(), "0270".to_string()];
+        assert!(covers(&set, "0162"));
+        assert!(covers(&set, "016212"));
+        assert!(!covers(&set, "016"));
+        assert!(!covers(&set, "0163"));
+        assert!(measure(&["01".to_string()]) > measure(&set));
+        assert!(
+            covers(&[String::new()], "123"),
+            "the empty prefix covers everything"
+        );
+    }
+}

@@ -1,0 +1,1122 @@
+//! Validation: raw sources in, a [`Plan`] and every diagnostic out.
+//!
+//! Validation never stops at the first problem. It checks, in order: the manifest (ids, dialling,
+//! territories, rules, documents); the categories (lengths, rule statements, their periods and
+//! legal basis); the ranges (syntax, references, periods, lengths, conflicts between ranges);
+//! the operators; and every register block (tranche consistency, territory, operator,
+//! duplicates, which range it falls in, length). A [`Plan`] is returned only when no error was
+//! found; warnings do not prevent it.
+
+use crate::date::Date;
+use crate::diag::{Code, Diagnostic, Severity};
+use crate::load::{self, Loaded, S, span_of};
+use crate::plan::{
+    self, Basis, Block, Category, Document, Operator, Period, Plan, Range, RuleDef, RuleStatement, SourceRef,
+    Territory,
+};
+use crate::range;
+use crate::span::{FileId, SourceMap, Span};
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+/// The outcome of checking a plan.
+#[derive(Debug)]
+pub struct Checked {
+    /// The plan, when it has no errors.
+    pub plan: Option<Plan>,
+    /// Every problem found, sorted by location.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The texts the diagnostics point into.
+    pub sources: SourceMap,
+    /// True when `plan.yaml` could not be read at all.
+    pub no_manifest: bool,
+}
+
+impl Checked {
+    /// How many diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+}
+
+/// Loads and validates the plan in `dir`.
+pub fn check_dir(dir: &Path) -> Checked {
+    validate(load::load_dir(dir))
+}
+
+/// Validates what [`load::load_with`] or [`load::load_dir`] read.
+pub fn validate(loaded: Loaded) -> Checked {
+    let Loaded {
+        sources,
+        manifest,
+        categories,
+        ranges,
+        blocks,
+        operators,
+        extra_operators,
+        diagnostics,
+        no_manifest,
+        missing,
+    } = loaded;
+    let mut v = Validator {
+        sources: &sources,
+        diags: diagnostics,
+    };
+    let plan = manifest.and_then(|(mfile, m)| {
+        let mut b = Builder::default();
+        v.manifest(&mut b, mfile, &m);
+        for (file, cats) in &categories {
+            for c in &cats.categories {
+                v.category(&mut b, *file, c);
+            }
+        }
+        // Without every category, range references cannot be judged; without every range, blocks
+        // cannot be placed: those checks are skipped rather than report the first error's echoes.
+        if !missing.categories {
+            for (file, rs) in &ranges {
+                for r in &rs.ranges {
+                    v.range(&mut b, *file, r);
+                }
+            }
+            v.range_conflicts(&b);
+        }
+        if let Some((file, rows)) = &operators {
+            v.operator_list(&mut b, *file, rows);
+        }
+        if let Some((file, ops)) = &extra_operators {
+            v.extra_operators(&mut b, *file, ops);
+        }
+        v.blocks(&mut b, &blocks, missing);
+        b.finish(&m)
+    });
+    let mut diagnostics = v.diags;
+    crate::diag::sort(&mut diagnostics);
+    let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
+    Checked {
+        plan: if has_errors { None } else { plan },
+        diagnostics,
+        sources,
+        no_manifest,
+    }
+}
+
+/// The plan under construction, with the spans diagnostics need.
+#[derive(Default)]
+struct Builder {
+    territories: Vec<Territory>,
+    territory_spans: Vec<Span>,
+    register_names: HashMap<String, (usize, Span)>,
+    rules: Vec<RuleDef>,
+    rule_spans: Vec<Span>,
+    documents: Vec<Document>,
+    document_spans: Vec<Span>,
+    categories: Vec<Category>,
+    category_spans: Vec<Span>,
+    category_length_spans: Vec<Span>,
+    ranges: Vec<Range>,
+    range_spans: Vec<Span>,
+    range_measures: Vec<u128>,
+    operators: Vec<Operator>,
+    operator_index: HashMap<String, (usize, Span)>,
+    blocks: Vec<Block>,
+    national_prefix: String,
+    international_prefix: String,
+    /// Some range entry was rejected: blocks are not placed (they would echo that error).
+    broken_ranges: bool,
+}
+
+impl Builder {
+    fn finish(self, m: &load::RawManifest) -> Option<Plan> {
+        let mut blocks = self.blocks;
+        blocks.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        Some(Plan {
+            id: m.id.value.clone(),
+            name: m.name.value.clone(),
+            authority: m.authority.value.clone(),
+            version: m.version.value.clone(),
+            time_zone: m.time_zone.value.clone(),
+            national_prefix: self.national_prefix,
+            international_prefix: self.international_prefix,
+            territories: self.territories,
+            rules: self.rules,
+            documents: self.documents,
+            categories: self.categories,
+            ranges: self.ranges,
+            operators: self.operators,
+            blocks,
+        })
+    }
+}
+
+struct Validator<'a> {
+    sources: &'a SourceMap,
+    diags: Vec<Diagnostic>,
+}
+
+/// Is `s` a slug: lower-case ASCII letters, digits and inner `-`?
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Is `s` a document id: ASCII letters, digits, `-` and `.`?
+fn is_document_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
+fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    candidates
+        .into_iter()
+        .map(|c| (distance(name, c), c))
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `x`?" or the list of what exists.
+fn help_for<'c>(name: &str, what: &str, candidates: impl IntoIterator<Item = &'c str> + Clone) -> String {
+    match suggest(name, candidates.clone()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => {
+            let all: Vec<&str> = candidates.into_iter().collect();
+            if all.is_empty() {
+                format!("no {what} is defined")
+            } else {
+                format!("the {what}s defined are: {}", all.join(", "))
+            }
+        }
+    }
+}
+
+impl Validator<'_> {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn span<T>(&self, file: FileId, s: &S<T>) -> Span {
+        span_of(file, s)
+    }
+
+    fn source_ref<T>(&self, file: FileId, s: &S<T>) -> SourceRef {
+        let path = self.sources.file(file).path();
+        let name = path.rsplit('/').next().unwrap_or(path);
+        SourceRef {
+            file: name.to_string(),
+            line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// A sub-span of a scalar's value, when the value is written verbatim in the source (plain or
+    /// simple quoted scalars); the whole scalar otherwise.
+    fn value_sub_span(&self, file: FileId, s: &S<String>, offset: usize, len: usize) -> Span {
+        let whole = self.span(file, s);
+        let text = self.sources.slice(whole);
+        let inner = text
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .or_else(|| text.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')))
+            .unwrap_or(text);
+        if inner == s.value {
+            let skip = text.len() - inner.len();
+            let quote = skip / 2;
+            whole.subspan(quote + offset..quote + offset + len.max(1))
+        } else {
+            whole
+        }
+    }
+
+    fn slug(&mut self, file: FileId, s: &S<String>, what: &str) -> bool {
+        if is_slug(&s.value) {
+            return true;
+        }
+        let d = Diagnostic::error(
+            Code::BadId,
+            self.span(file, s),
+            format!("`{}` is not a valid {what} id", s.value),
+        )
+        .with_label("not a slug")
+        .with_help("ids are lower-case ASCII letters, digits and `-`, e.g. `polyvalent-verifie`");
+        self.error(d);
+        false
+    }
+
+    fn date(&mut self, file: FileId, s: &S<String>) -> Option<Date> {
+        match Date::parse(&s.value) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let mut d =
+                    Diagnostic::error(Code::BadDate, self.span(file, s), e.message).with_label("not a date");
+                d = d.with_help(
+                    e.help
+                        .unwrap_or_else(|| "write dates as YYYY-MM-DD, e.g. 2023-01-01".to_string()),
+                );
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    /// Reads `from`/`until`; `None` if a date is bad or the period is empty.
+    fn period(
+        &mut self,
+        file: FileId,
+        from: &Option<S<String>>,
+        until: &Option<S<String>>,
+    ) -> Option<Period> {
+        let f = match from {
+            Some(s) => Some(self.date(file, s)?),
+            None => None,
+        };
+        let u = match until {
+            Some(s) => Some(self.date(file, s)?),
+            None => None,
+        };
+        if let (Some(fd), Some(ud), Some(fs), Some(us)) = (f, u, from, until)
+            && ud <= fd
+        {
+            let d = Diagnostic::error(
+                Code::EmptyPeriod,
+                self.span(file, us),
+                format!("`until` {ud} is not after `from` {fd}"),
+            )
+            .with_label("the period ends here")
+            .with_secondary(self.span(file, fs), "and starts here")
+            .with_help(
+                "`from` is the first day (inclusive), `until` the first day after the period (exclusive)",
+            );
+            self.error(d);
+            return None;
+        }
+        Some(Period { from: f, until: u })
+    }
+
+    fn basis(&mut self, b: &Builder, file: FileId, s: &S<String>) -> Option<Basis> {
+        let text = s.value.trim();
+        let id = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .next()
+            .unwrap_or("");
+        match b.documents.iter().position(|d| d.id == id) {
+            Some(document) => Some(Basis {
+                document,
+                text: text.to_string(),
+            }),
+            None => {
+                let span = self.value_sub_span(file, s, s.value.find(id).unwrap_or(0), id.len());
+                let help = if id.is_empty() {
+                    "a basis starts with the id of a document declared in plan.yaml, e.g. `2022-1583 annexe 1, §2.3.7`".to_string()
+                } else {
+                    help_for(id, "document", b.documents.iter().map(|d| d.id.as_str()))
+                };
+                let d = Diagnostic::error(
+                    Code::UnknownDocument,
+                    span,
+                    format!("the basis cites `{id}`, which plan.yaml does not declare"),
+                )
+                .with_label("unknown document")
+                .with_help(help);
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    fn duplicate(&mut self, code: Code, span: Span, first: Span, what: &str, id: &str) {
+        let d = Diagnostic::error(code, span, format!("{what} `{id}` is defined twice"))
+            .with_label("defined again here")
+            .with_secondary(first, "first defined here")
+            .with_help("ids must be unique; rename or remove one");
+        self.error(d);
+    }
+
+    fn manifest(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
+        self.slug(file, &m.id, "plan");
+        for (s, what) in [
+            (&m.dialling.national_prefix, "national"),
+            (&m.dialling.international_prefix, "international"),
+        ] {
+            let ok = !s.value.is_empty() && s.value.len() <= 4 && s.value.bytes().all(|c| c.is_ascii_digit());
+            if ok {
+                if what == "national" {
+                    b.national_prefix = s.value.clone();
+                } else {
+                    b.international_prefix = s.value.clone();
+                }
+            } else {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    self.span(file, s),
+                    format!("the {what} prefix `{}` is not 1 to 4 digits", s.value),
+                )
+                .with_label("expected digits")
+                .with_help("quote it so YAML keeps it a string: `\"0\"`, `\"00\"`");
+                self.error(d);
+            }
+        }
+        self.time_zone(file, &m.time_zone);
+        for t in &m.territories {
+            let span = self.span(file, &t.id);
+            if !self.slug(file, &t.id, "territory") {
+                continue;
+            }
+            if let Some(i) = b.territories.iter().position(|x| x.id == t.id.value) {
+                self.duplicate(
+                    Code::DuplicateId,
+                    span,
+                    b.territory_spans[i],
+                    "territory",
+                    &t.id.value,
+                );
+                continue;
+            }
+            let cc = t.country_code.value;
+            if !(1..=999).contains(&cc) {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    self.span(file, &t.country_code),
+                    format!("{cc} is not an E.164 country code"),
+                )
+                .with_label("expected 1 to 999")
+                .with_help("country codes have 1 to 3 digits, e.g. 33 or 262");
+                self.error(d);
+            }
+            self.time_zone(file, &t.time_zone);
+            let idx = b.territories.len();
+            for n in &t.register_names {
+                let nspan = self.span(file, n);
+                if let Some((_, first)) = b.register_names.get(&n.value) {
+                    let first = *first;
+                    self.duplicate(Code::DuplicateId, nspan, first, "register name", &n.value);
+                } else {
+                    b.register_names.insert(n.value.clone(), (idx, nspan));
+                }
+            }
+            b.territories.push(Territory {
+                id: t.id.value.clone(),
+                name: t.name.value.clone(),
+                country_code: u16::try_from(cc).unwrap_or(0),
+                time_zone: t.time_zone.value.clone(),
+                register_names: t.register_names.iter().map(|n| n.value.clone()).collect(),
+            });
+            b.territory_spans.push(span);
+        }
+        for r in &m.rules {
+            let span = self.span(file, &r.id);
+            if !self.slug(file, &r.id, "rule") {
+                continue;
+            }
+            if let Some(i) = b.rules.iter().position(|x| x.id == r.id.value) {
+                self.duplicate(Code::DuplicateId, span, b.rule_spans[i], "rule", &r.id.value);
+                continue;
+            }
+            let mut values: Vec<String> = Vec::new();
+            for v in &r.values {
+                if !self.slug(file, v, "rule value") {
+                    continue;
+                }
+                if values.contains(&v.value) {
+                    let d = Diagnostic::error(
+                        Code::DuplicateId,
+                        self.span(file, v),
+                        format!("value `{}` is listed twice", v.value),
+                    )
+                    .with_label("again here");
+                    self.error(d);
+                } else {
+                    values.push(v.value.clone());
+                }
+            }
+            if r.values.is_empty() {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    span,
+                    format!("rule `{}` has no values", r.id.value),
+                )
+                .with_help("list the values the rule may take, e.g. `values: [allowed, forbidden]`");
+                self.error(d);
+            }
+            b.rules.push(RuleDef {
+                id: r.id.value.clone(),
+                description: r.description.value.clone(),
+                values,
+            });
+            b.rule_spans.push(span);
+        }
+        for doc in &m.documents {
+            let span = self.span(file, &doc.id);
+            if !is_document_id(&doc.id.value) {
+                let d = Diagnostic::error(
+                    Code::BadId,
+                    span,
+                    format!("`{}` is not a valid document id", doc.id.value),
+                )
+                .with_label("not an id")
+                .with_help("document ids are ASCII letters, digits, `-` and `.`, e.g. `2022-1583`");
+                self.error(d);
+                continue;
+            }
+            if let Some(i) = b.documents.iter().position(|x| x.id == doc.id.value) {
+                self.duplicate(
+                    Code::DuplicateId,
+                    span,
+                    b.document_spans[i],
+                    "document",
+                    &doc.id.value,
+                );
+                continue;
+            }
+            let Some(date) = self.date(file, &doc.date) else {
+                continue;
+            };
+            b.documents.push(Document {
+                id: doc.id.value.clone(),
+                title: doc.title.value.clone(),
+                date,
+                url: doc.url.as_ref().map(|u| u.value.clone()),
+            });
+            b.document_spans.push(span);
+        }
+    }
+
+    fn time_zone(&mut self, file: FileId, s: &S<String>) {
+        let v = &s.value;
+        let ok = v == "UTC"
+            || (v.contains('/')
+                && v.split('/').all(|p| {
+                    !p.is_empty()
+                        && p.bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || b"_-+".contains(&c))
+                }));
+        if !ok {
+            let d = Diagnostic::error(
+                Code::BadValue,
+                self.span(file, s),
+                format!("`{v}` is not an IANA time zone name"),
+            )
+            .with_label("expected Area/Location")
+            .with_help("use a tz database name such as `Europe/Paris` or `Indian/Reunion`");
+            self.error(d);
+        }
+    }
+
+    fn category(&mut self, b: &mut Builder, file: FileId, c: &load::RawCategory) {
+        let span = self.span(file, &c.id);
+        if !self.slug(file, &c.id, "category") {
+            return;
+        }
+        if let Some(i) = b.categories.iter().position(|x| x.id == c.id.value) {
+            self.duplicate(
+                Code::DuplicateId,
+                span,
+                b.category_spans[i],
+                "category",
+                &c.id.value,
+            );
+            return;
+        }
+        let mut lengths = Vec::new();
+        for l in &c.lengths.value {
+            if (1..=20).contains(&l.value) {
+                lengths.push(l.value as u8);
+            } else {
+                let d = Diagnostic::error(Code::BadValue, self.span(file, l), format!("{} is not a number length", l.value))
+                    .with_label("expected 1 to 20")
+                    .with_help("lengths count the digits of national numbers, trunk prefix included (10 for 01 23 45 67 89)");
+                self.error(d);
+            }
+        }
+        if c.lengths.value.is_empty() {
+            let d = Diagnostic::error(
+                Code::BadValue,
+                self.span(file, &c.lengths),
+                format!("category `{}` allows no length", c.id.value),
+            )
+            .with_help("list the lengths its numbers may have, e.g. `lengths: [10]`");
+            self.error(d);
+        }
+        lengths.sort_unstable();
+        lengths.dedup();
+        let basis = c.basis.as_ref().and_then(|s| self.basis(b, file, s));
+        let mut rules: Vec<(RuleStatement, Span)> = Vec::new();
+        for r in &c.rules {
+            let rspan = self.span(file, &r.rule);
+            let Some(rule) = b.rules.iter().position(|x| x.id == r.rule.value) else {
+                let help = help_for(&r.rule.value, "rule", b.rules.iter().map(|x| x.id.as_str()));
+                let d = Diagnostic::error(
+                    Code::UnknownRule,
+                    rspan,
+                    format!("rule `{}` is not declared in plan.yaml", r.rule.value),
+                )
+                .with_label("unknown rule")
+                .with_help(help);
+                self.error(d);
+                continue;
+            };
+            let def = &b.rules[rule];
+            if !def.values.contains(&r.value.value) {
+                let help = help_for(&r.value.value, "value", def.values.iter().map(String::as_str));
+                let d = Diagnostic::error(
+                    Code::UnknownRuleValue,
+                    self.span(file, &r.value),
+                    format!("`{}` is not a value of rule `{}`", r.value.value, def.id),
+                )
+                .with_label("unknown value")
+                .with_secondary(b.rule_spans[rule], "the rule is declared here")
+                .with_help(help);
+                self.error(d);
+                continue;
+            }
+            let Some(period) = self.period(file, &r.from, &r.until) else {
+                continue;
+            };
+            let Some(basis) = self.basis(b, file, &r.basis) else {
+                continue;
+            };
+            let statement = RuleStatement {
+                rule,
+                value: r.value.value.clone(),
+                period,
+                basis,
+                source: self.source_ref(file, &r.rule),
+            };
+            if let Some((other, ospan)) = rules
+                .iter()
+                .find(|(o, _)| o.rule == rule && o.period.overlaps(&period))
+            {
+                let d = Diagnostic::error(
+                    Code::RuleOverlap,
+                    rspan,
+                    format!(
+                        "rule `{}` of `{}` is stated twice for the same days ({} and {})",
+                        b.rules[rule].id, c.id.value, other.period, period
+                    ),
+                )
+                .with_label("this statement")
+                .with_secondary(*ospan, "overlaps this one")
+                .with_help(
+                    "give the statements periods that do not overlap (`until` of one = `from` of the next)",
+                );
+                self.error(d);
+                continue;
+            }
+            rules.push((statement, rspan));
+        }
+        b.categories.push(Category {
+            id: c.id.value.clone(),
+            name: c.name.value.clone(),
+            lengths,
+            basis,
+            rules: rules.into_iter().map(|(r, _)| r).collect(),
+            source: self.source_ref(file, &c.id),
+        });
+        b.category_spans.push(span);
+        b.category_length_spans.push(self.span(file, &c.lengths));
+    }
+
+    fn range(&mut self, b: &mut Builder, file: FileId, r: &load::RawRange) {
+        let nspan = self.span(file, &r.numbers);
+        let numbers = match range::parse(&r.numbers.value) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                let span = self.value_sub_span(file, &r.numbers, e.offset, e.len);
+                let mut d =
+                    Diagnostic::error(Code::RangeSyntax, span, format!("invalid range: {}", e.message))
+                        .with_label("here");
+                d = d.with_help(e.help.unwrap_or_else(|| {
+                    "write prefixes (`0162`), ranges (`0270-0271`) or lists (`0162, 0163`)".to_string()
+                }));
+                self.error(d);
+                None
+            }
+        };
+        let category = b.categories.iter().position(|c| c.id == r.category.value);
+        if category.is_none() {
+            let help = help_for(
+                &r.category.value,
+                "category",
+                b.categories.iter().map(|c| c.id.as_str()),
+            );
+            let d = Diagnostic::error(
+                Code::UnknownCategory,
+                self.span(file, &r.category),
+                format!("category `{}` is not defined", r.category.value),
+            )
+            .with_label("unknown category")
+            .with_help(help);
+            self.error(d);
+        }
+        let territory = b.territories.iter().position(|t| t.id == r.territory.value);
+        if territory.is_none() {
+            let help = help_for(
+                &r.territory.value,
+                "territory",
+                b.territories.iter().map(|t| t.id.as_str()),
+            );
+            let d = Diagnostic::error(
+                Code::UnknownTerritory,
+                self.span(file, &r.territory),
+                format!("territory `{}` is not defined", r.territory.value),
+            )
+            .with_label("unknown territory")
+            .with_help(help);
+            self.error(d);
+        }
+        let period = self.period(file, &r.from, &r.until);
+        // `Some(None)`: no basis written; `None`: a basis that does not resolve.
+        let basis = match &r.basis {
+            Some(s) => self.basis(b, file, s).map(Some),
+            None => Some(None),
+        };
+        let (Some(numbers), Some(category), Some(territory), Some(period), Some(basis)) =
+            (numbers, category, territory, period, basis)
+        else {
+            b.broken_ranges = true;
+            return;
+        };
+        // No item may be longer than the longest number of the category.
+        let max = b.categories[category].lengths.iter().copied().max().unwrap_or(0) as usize;
+        if let Some(item) = numbers.items().iter().find(|i| i.digits() > max) {
+            let digits = item.digits();
+            let d = Diagnostic::error(
+                Code::LengthNotAllowed,
+                nspan,
+                format!(
+                    "`{item}` has {digits} digits, but numbers of `{}` have at most {max}",
+                    r.category.value
+                ),
+            )
+            .with_label(format!("{digits} digits"))
+            .with_secondary(b.category_length_spans[category], "the category's lengths")
+            .with_help("shorten the range, or add the length to the category");
+            self.error(d);
+            b.broken_ranges = true;
+            return;
+        }
+        let prefixes = numbers.prefixes();
+        b.range_measures.push(plan::measure(&prefixes));
+        b.ranges.push(Range {
+            numbers,
+            prefixes,
+            category,
+            territory,
+            period,
+            basis,
+            source: self.source_ref(file, &r.numbers),
+        });
+        b.range_spans.push(nspan);
+    }
+
+    /// Ranges that cover the same numbers on the same day must agree, unless one lies strictly
+    /// inside the other (it then refines it).
+    fn range_conflicts(&mut self, b: &Builder) {
+        let index = prefix_index(&b.ranges);
+        let mut pairs = BTreeSet::new();
+        for (i, r) in b.ranges.iter().enumerate() {
+            for p in &r.prefixes {
+                for n in 0..=p.len() {
+                    if let Some(js) = index.get(&p[..n]) {
+                        for &j in js {
+                            if j != i {
+                                pairs.insert((i.min(j), i.max(j)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (i, j) in pairs {
+            let (a, bb) = (&b.ranges[i], &b.ranges[j]);
+            if !a.period.overlaps(&bb.period) {
+                continue;
+            }
+            let a_in_b = a.prefixes.iter().all(|p| plan::covers(&bb.prefixes, p));
+            let b_in_a = bb.prefixes.iter().all(|p| plan::covers(&a.prefixes, p));
+            if a_in_b != b_in_a {
+                continue; // strictly nested: the inner one refines the outer one
+            }
+            let same = a.category == bb.category && a.territory == bb.territory;
+            let (cat, ter) = (&b.categories, &b.territories);
+            if !same {
+                let what = if a.category != bb.category {
+                    format!(
+                        "category `{}` here, `{}` there",
+                        cat[bb.category].id, cat[a.category].id
+                    )
+                } else {
+                    format!(
+                        "territory `{}` here, `{}` there",
+                        ter[bb.territory].id, ter[a.territory].id
+                    )
+                };
+                let shape = if a_in_b {
+                    "the same numbers"
+                } else {
+                    "overlapping numbers"
+                };
+                let d = Diagnostic::error(
+                    Code::RangeConflict,
+                    b.range_spans[j],
+                    format!("this range and another cover {shape} on the same dates with different answers: {what}"),
+                )
+                .with_label(format!("{} {}", cat[bb.category].id, bb.period))
+                .with_secondary(b.range_spans[i], format!("{} {}", cat[a.category].id, a.period))
+                .with_help("give them periods that do not overlap, or make one range lie strictly inside the other");
+                self.error(d);
+            } else if a_in_b {
+                let d = Diagnostic::error(
+                    Code::RedundantRange,
+                    b.range_spans[j],
+                    "this range repeats another one",
+                )
+                .warning()
+                .with_label("same numbers, category and territory")
+                .with_secondary(b.range_spans[i], "first written here")
+                .with_help("remove one of the two");
+                self.error(d);
+            }
+        }
+    }
+
+    fn operator_list(&mut self, b: &mut Builder, file: FileId, rows: &[crate::register::OperatorRow]) {
+        for row in rows {
+            let span = Span::new(file, row.code.span.clone());
+            let code = row.code.value.trim();
+            if code.is_empty() {
+                let d = Diagnostic::error(Code::RegisterValue, span, "empty CODE_OPERATEUR")
+                    .with_label("no code");
+                self.error(d);
+                continue;
+            }
+            if let Some((_, first)) = b.operator_index.get(code) {
+                let first = *first;
+                self.duplicate(Code::DuplicateOperator, span, first, "operator", code);
+                continue;
+            }
+            let name = row.name.value.trim();
+            b.operator_index
+                .insert(code.to_string(), (b.operators.len(), span));
+            b.operators.push(Operator {
+                code: code.to_string(),
+                name: (!name.is_empty()).then(|| name.to_string()),
+                source: SourceRef {
+                    file: file_name(self.sources, file),
+                    line: u32::try_from(row.line).unwrap_or(u32::MAX),
+                },
+            });
+        }
+    }
+
+    fn extra_operators(&mut self, b: &mut Builder, file: FileId, ops: &load::RawOperators) {
+        for op in &ops.operators {
+            let span = self.span(file, &op.code);
+            let code = op.code.value.trim();
+            if code.is_empty() || !code.bytes().all(|c| c.is_ascii_alphanumeric()) {
+                let d = Diagnostic::error(Code::BadId, span, format!("`{code}` is not an operator code"))
+                    .with_label("expected letters and digits")
+                    .with_help("operator codes are the register's Mnémo, e.g. `FRTE`");
+                self.error(d);
+                continue;
+            }
+            if let Some((_, first)) = b.operator_index.get(code) {
+                let first = *first;
+                let d = Diagnostic::error(
+                    Code::DuplicateOperator,
+                    span,
+                    format!("operator `{code}` is already defined"),
+                )
+                .warning()
+                .with_label("defined again here")
+                .with_secondary(first, "first defined here")
+                .with_help("once the operator list has it, remove it from the extra operators");
+                self.error(d);
+                continue;
+            }
+            b.operator_index
+                .insert(code.to_string(), (b.operators.len(), span));
+            b.operators.push(Operator {
+                code: code.to_string(),
+                name: op.name.as_ref().map(|n| n.value.clone()),
+                source: self.source_ref(file, &op.code),
+            });
+        }
+    }
+
+    fn blocks(
+        &mut self,
+        b: &mut Builder,
+        files: &[(FileId, Vec<crate::register::BlockRow>)],
+        missing: load::Missing,
+    ) {
+        let index = prefix_index(&b.ranges);
+        let place_blocks = !missing.categories && !missing.ranges && !b.broken_ranges;
+        let mut seen: Vec<(String, Span)> = Vec::new();
+        for (file, rows) in files {
+            let file = *file;
+            for row in rows {
+                let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
+                let prefix = row.ezabpqm.value.as_str();
+                let debut = row.tranche_debut.value.as_str();
+                let mut ok = true;
+                let len = debut.len();
+                for (field, pad, name) in [
+                    (&row.tranche_debut, '0', "Tranche_Debut"),
+                    (&row.tranche_fin, '9', "Tranche_Fin"),
+                ] {
+                    let want_len = if name == "Tranche_Fin" {
+                        len
+                    } else {
+                        field.value.len()
+                    };
+                    let expected: String = format!(
+                        "{prefix}{}",
+                        pad.to_string().repeat(want_len.saturating_sub(prefix.len()))
+                    );
+                    if field.value.len() < prefix.len() || field.value != expected {
+                        let d = Diagnostic::error(
+                            Code::TrancheMismatch,
+                            at(&field.span),
+                            format!(
+                                "{name} `{}` does not match the block prefix `{prefix}`",
+                                field.value
+                            ),
+                        )
+                        .with_label(format!("expected `{expected}`"))
+                        .with_secondary(at(&row.ezabpqm.span), "the block prefix (EZABPQM)")
+                        .with_help(format!(
+                            "{name} is EZABPQM padded with {pad}s to the number length"
+                        ));
+                        self.error(d);
+                        ok = false;
+                        break;
+                    }
+                }
+                let territory = match b.register_names.get(row.territoire.value.as_str()) {
+                    Some((t, _)) => Some(*t),
+                    None => {
+                        let names: Vec<&str> = b
+                            .register_names
+                            .keys()
+                            .map(String::as_str)
+                            .collect::<BTreeSet<_>>()
+                            .into_iter()
+                            .collect();
+                        let help = help_for(&row.territoire.value, "register name", names);
+                        let d = Diagnostic::error(
+                            Code::RegisterTerritory,
+                            at(&row.territoire.span),
+                            format!(
+                                "`{}` is not the register name of any territory",
+                                row.territoire.value
+                            ),
+                        )
+                        .with_label("unknown Territoire")
+                        .with_help(format!(
+                            "{help}; territories list their names in plan.yaml `register_names`"
+                        ));
+                        self.error(d);
+                        None
+                    }
+                };
+                let operator = match b.operator_index.get(row.mnemo.value.as_str()) {
+                    Some((o, _)) => Some(*o),
+                    None if missing.operators => None,
+                    None => {
+                        let d = Diagnostic::error(
+                            Code::UnknownOperator,
+                            at(&row.mnemo.span),
+                            format!("operator `{}` is in no operator list", row.mnemo.value),
+                        )
+                        .with_label("unknown operator code")
+                        .with_help("add it to the extra operators file (operators.yaml) with the source of its name, or update identifiants_CE.csv");
+                        self.error(d);
+                        None
+                    }
+                };
+                if !ok {
+                    continue;
+                }
+                let Some(date) = row.date else { continue };
+                seen.push((prefix.to_string(), at(&row.ezabpqm.span)));
+                if !place_blocks {
+                    continue;
+                }
+                // Which range holds the block: the most specific one in force on its allocation
+                // date; failing that (allocated before the range's period), the next one in force.
+                let mut candidates: Vec<usize> = Vec::new();
+                for n in 0..=prefix.len() {
+                    if let Some(js) = index.get(&prefix[..n]) {
+                        candidates.extend(js.iter().copied());
+                    }
+                }
+                let pick = |keep: &dyn Fn(&Range) -> bool| {
+                    candidates
+                        .iter()
+                        .copied()
+                        .filter(|&i| keep(&b.ranges[i]))
+                        .min_by_key(|&i| (b.range_measures[i], i))
+                };
+                let range = pick(&|r| r.period.contains(date))
+                    .or_else(|| pick(&|r| r.period.from.is_some_and(|f| f > date)));
+                let Some(range) = range else {
+                    let what = if candidates.is_empty() {
+                        "no range of the plan contains it"
+                    } else {
+                        "no range containing it applies on or after its allocation date"
+                    };
+                    let d = Diagnostic::error(
+                        Code::BlockOutsidePlan,
+                        at(&row.ezabpqm.span),
+                        format!("block `{prefix}` allocated {date}: {what}"),
+                    )
+                    .with_label("outside the plan")
+                    .with_help("add a range for these numbers to the plan, or check the block prefix");
+                    self.error(d);
+                    continue;
+                };
+                let r = &b.ranges[range];
+                let cat = &b.categories[r.category];
+                if !cat.lengths.contains(&u8::try_from(len).unwrap_or(0)) {
+                    let allowed: Vec<String> = cat.lengths.iter().map(u8::to_string).collect();
+                    let d = Diagnostic::error(
+                        Code::LengthNotAllowed,
+                        at(&row.tranche_debut.span),
+                        format!(
+                            "block `{prefix}` has {len}-digit numbers, but `{}` allows {}",
+                            cat.id,
+                            allowed.join(" or ")
+                        ),
+                    )
+                    .with_label(format!("{len} digits"))
+                    .with_secondary(b.category_length_spans[r.category], "the category's lengths")
+                    .with_secondary(b.range_spans[range], "the block falls in this range")
+                    .with_help("check the block, or the range and lengths of its category");
+                    self.error(d);
+                    continue;
+                }
+                let (Some(territory), Some(operator)) = (territory, operator) else {
+                    continue;
+                };
+                if territory != r.territory {
+                    let d = Diagnostic::error(
+                        Code::RegisterTerritory,
+                        at(&row.territoire.span),
+                        format!(
+                            "block `{prefix}` is registered in `{}`, but its range is in territory `{}`",
+                            row.territoire.value, b.territories[r.territory].id
+                        ),
+                    )
+                    .with_label(format!("territory `{}`", b.territories[territory].id))
+                    .with_secondary(b.range_spans[range], "the range")
+                    .with_help(
+                        "split the range so that each territory has its own, or check the register row",
+                    );
+                    self.error(d);
+                    continue;
+                }
+                b.blocks.push(Block {
+                    prefix: prefix.to_string(),
+                    length: len as u8,
+                    operator,
+                    territory,
+                    allocated: date,
+                    range,
+                    source: SourceRef {
+                        file: file_name(self.sources, file),
+                        line: u32::try_from(row.line).unwrap_or(u32::MAX),
+                    },
+                });
+            }
+        }
+        // Duplicates and overlaps. In sorted order, every block that contains `p` (is a prefix of
+        // it) comes before `p`, and so does everything between them: a stack of the enclosing
+        // blocks finds them in one pass.
+        seen.sort();
+        let mut open: Vec<usize> = Vec::new();
+        for (w, (p, span)) in seen.iter().enumerate() {
+            while open.last().is_some_and(|&k| !p.starts_with(seen[k].0.as_str())) {
+                open.pop();
+            }
+            if let Some(&k) = open.last() {
+                let (q, qspan) = &seen[k];
+                let (msg, label) = if p == q {
+                    (format!("block `{p}` is listed twice"), "listed again here")
+                } else {
+                    (
+                        format!("block `{p}` lies inside block `{q}`"),
+                        "overlaps another block",
+                    )
+                };
+                let d = Diagnostic::error(Code::DuplicateBlock, *span, msg)
+                    .with_label(label)
+                    .with_secondary(*qspan, "the other block")
+                    .with_help("a number belongs to one block: remove or split one of them");
+                self.error(d);
+            }
+            open.push(w);
+        }
+    }
+}
+
+fn file_name(sources: &SourceMap, file: FileId) -> String {
+    let path = sources.file(file).path();
+    path.rsplit('/').next().unwrap_or(path).to_string()
+}
+
+/// Every prefix of every range, to the ranges that have it.
+fn prefix_index(ranges: &[Range]) -> HashMap<&str, Vec<usize>> {
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, r) in ranges.iter().enumerate() {
+        for p in &r.prefixes {
+            index.entry(p.as_str()).or_default().push(i);
+        }
+    }
+    index
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in ["fr", "polyvalent-verifie", "cli-automated", "a1"] {
+            assert!(is_slug(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "Polyvalent", "a_b", "é", "a b"] {
+            assert!(!is_slug(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn suggestions_find_typos_only() {
+        let c = ["polyvalent", "polyvalent-verifie", "mobile"];
+        assert_eq!(suggest("polyvalant", c), Some("polyvalent"));
+        assert_eq!(suggest("mobil", c), Some("mobile"));
+        assert_eq!(suggest("urgence", c), None);
+    }
+}

@@ -1,0 +1,168 @@
+//! `numplan check` through the real binary: the shipped plan, exit codes, output formats.
+
+use crate::util::{code, copy_dir, numplan, repo, scratch};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_french_plan_is_valid() {
+    let out = numplan(&["check"]);
+    assert_eq!(
+        code(&out),
+        0,
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("plan `fr` version 2026-04-17:"), "{stdout}");
+    // Every row of both register files is a block: count the rows independently.
+    let rows = |f: &str| {
+        let bytes = std::fs::read(repo(&format!("plan-sources/fr/{f}"))).unwrap();
+        bytes
+            .split(|&b| b == b'\n')
+            .skip(1)
+            .filter(|l| !l.is_empty() && *l != b"\r")
+            .count()
+    };
+    assert_eq!(rows("MAJNUM.csv"), 19_991);
+    let blocks = rows("MAJNUM.csv") + rows("MAJNFB.csv");
+    assert!(
+        stdout.contains(&format!(" {blocks} register blocks: ok")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_mini_plan_is_valid_in_every_format() {
+    for format in ["human", "json", "github"] {
+        let out = numplan(&["check", "--format", format, "tests/data/valid/mini"]);
+        assert_eq!(code(&out), 0, "{format}: {}", text(&out.stderr));
+    }
+    let out = numplan(&["check", "--format", "json", "tests/data/valid/mini"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(v["errors"], 0);
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0));
+}
+
+/// A plan with two errors in two files, to check every output format and the exit code.
+fn broken_plan() -> std::path::PathBuf {
+    let dir = scratch("check-broken");
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let ranges = std::fs::read_to_string(dir.join("ranges.yaml")).unwrap();
+    let ranges = ranges.replace("category: urgence", "category: urgense");
+    std::fs::write(dir.join("ranges.yaml"), ranges).unwrap();
+    let cats = std::fs::read_to_string(dir.join("categories.yaml")).unwrap();
+    let cats = cats.replacen("until: 2023-01-01", "until: 2022-13-01", 1);
+    std::fs::write(dir.join("categories.yaml"), cats).unwrap();
+    dir
+}
+
+#[test]
+fn errors_exit_1_with_located_diagnostics() {
+    let dir = broken_plan();
+    let d = dir.to_str().unwrap();
+    let out = numplan(&["check", "--color", "never", d]);
+    assert_eq!(code(&out), 1);
+    assert!(out.stdout.is_empty(), "no success line: {}", text(&out.stdout));
+    let err = text(&out.stderr);
+    // ranges.yaml line 17, `urgense` at column 15; categories.yaml line 11, the date at column 16.
+    assert!(
+        err.contains(&format!(
+            "error[E0301]: category `urgense` is not defined\n  --> {d}/ranges.yaml:17:15"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("help: did you mean `urgence`?"), "{err}");
+    assert!(
+        err.contains("error[E0202]: 2022-13-01 is not a date")
+            && err.contains(&format!("{d}/categories.yaml:11:16")),
+        "{err}"
+    );
+    assert!(err.contains("^^^^^^^ unknown category"), "{err}");
+    assert!(err.trim_end().ends_with("2 errors, 0 warnings"), "{err}");
+    assert!(!err.contains('\u{1b}'), "--color never");
+
+    let out = numplan(&["check", "--color", "always", d]);
+    assert!(text(&out.stderr).contains('\u{1b}'), "--color always");
+}
+
+#[test]
+fn json_format_lists_every_diagnostic() {
+    let dir = broken_plan();
+    let out = numplan(&["check", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
+    assert_eq!(v["errors"], 2);
+    let diags = v["diagnostics"].as_array().unwrap();
+    let e0301 = diags.iter().find(|d| d["code"] == "E0301").expect("E0301");
+    assert_eq!(e0301["name"], "unknown-category");
+    assert_eq!(e0301["line"], 17);
+    assert_eq!(e0301["column"], 15);
+    assert_eq!(e0301["text"], "urgense");
+    assert_eq!(e0301["severity"], "error");
+    assert!(e0301["file"].as_str().unwrap().ends_with("/ranges.yaml"));
+}
+
+#[test]
+fn github_format_is_workflow_commands() {
+    let dir = broken_plan();
+    let out = numplan(&["check", "--format", "github", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let s = text(&out.stdout);
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 2, "{s}");
+    assert!(lines.iter().all(|l| l.starts_with("::error file=")), "{s}");
+    assert!(
+        s.contains("/ranges.yaml,line=17,col=15,endLine=17,endColumn=22,title=E0301 unknown-category::"),
+        "{s}"
+    );
+}
+
+#[test]
+fn unreadable_plans_exit_2() {
+    let out = numplan(&["check", "no/such/dir"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        text(&out.stderr).contains("cannot read no/such/dir/plan.yaml"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dir = scratch("check-missing-file");
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    std::fs::remove_file(dir.join("ranges.yaml")).unwrap();
+    let out = numplan(&["check", "--color", "never", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("error[E0001]"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&numplan(&["check", "--format", "xml"])), 2);
+    assert_eq!(code(&numplan(&["frobnicate"])), 2);
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let dir = scratch("check-warning");
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let mut ranges = std::fs::read_to_string(dir.join("ranges.yaml")).unwrap();
+    ranges.push_str("  - numbers: 0262\n    category: polyvalent\n    territory: reunion\n");
+    std::fs::write(dir.join("ranges.yaml"), ranges).unwrap();
+    let d = dir.to_str().unwrap();
+    let out = numplan(&["check", "--color", "never", d]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("warning[E0403]"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(code(&numplan(&["check", "--deny-warnings", d])), 1);
+}
