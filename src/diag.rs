@@ -223,7 +223,8 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                     let f = sources.file(file);
                     let mut snippet = Snippet::source(f.text()).path(f.path()).fold(true);
                     for (l, kind) in spans.iter().filter(|(l, _)| l.span.file == file) {
-                        snippet = snippet.annotation(kind.span(l.span.range()).label(l.message.as_str()));
+                        let range = char_range(f.text(), l.span.range());
+                        snippet = snippet.annotation(kind.span(range).label(l.message.as_str()));
                     }
                     group = group.element(snippet);
                 }
@@ -256,6 +257,20 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
         );
     }
     out
+}
+
+/// `range` widened to character boundaries and clamped to the text (a defence: spans are made on
+/// boundaries, but a renderer must not panic if one is not).
+fn char_range(text: &str, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let mut start = range.start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = range.end.clamp(start, text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
 }
 
 /// Renders diagnostics as a JSON document: `{"errors": N, "warnings": N, "diagnostics": [...]}`.

@@ -3,9 +3,13 @@
 //! The library is a pipeline (see `ARCHITECTURE.md`):
 //!
 //! ```text
-//! plan-sources/ ──load──▶ raw sources ──validate──▶ Plan + diagnostics
+//! plan-sources/ ──load──▶ raw sources ──validate──▶ Plan + diagnostics ──compile──▶ artifact
+//! artifact ──open──▶ verify (digest, signature, expiry, rollback) ──▶ lookup
 //! ```
 //!
+//! - [`artifact`]: the compiled, memory-mappable artifact: [`artifact::compile`] and
+//!   [`artifact::Artifact`] (open, verify, lookup).
+//! - [`minisign`]: Ed25519 signatures in minisign's format.
 //! - [`range`]: the small range syntax of plan sources (`09 475`, `0270-0271`, lists) and its exact
 //!   decomposition into prefixes.
 //! - [`date`]: calendar dates as plan sources and registers write them.
@@ -16,9 +20,14 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod artifact;
 pub mod date;
 pub mod diag;
+pub mod embedded;
+pub mod fsutil;
+pub mod generate;
 pub mod load;
+pub mod minisign;
 pub mod plan;
 pub mod range;
 pub mod register;

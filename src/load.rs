@@ -38,6 +38,10 @@ pub struct RawManifest {
     pub name: S<String>,
     pub authority: S<String>,
     pub version: S<String>,
+    #[serde(default)]
+    pub sequence: Option<S<u64>>,
+    #[serde(default)]
+    pub expires: Option<S<String>>,
     pub time_zone: S<String>,
     pub dialling: RawDialling,
     pub territories: Vec<RawTerritory>,
@@ -284,15 +288,17 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
             return out;
         }
     };
-    let Some((mfile, manifest)) =
-        parse_yaml_file::<RawManifest>(&mut out, display("plan.yaml"), manifest_bytes)
-    else {
+    let Some((mfile, manifest)) = parse_yaml_file::<RawManifest>(
+        &mut out,
+        (display("plan.yaml"), "plan.yaml".to_string()),
+        manifest_bytes,
+    ) else {
         return out;
     };
 
     // Each file named by the manifest, with the span of its name for errors.
     let files = &manifest.files;
-    let mut named = |out: &mut Loaded, name: &S<String>, limit: u64| -> Option<(String, Vec<u8>)> {
+    let mut named = |out: &mut Loaded, name: &S<String>, limit: u64| -> Option<((String, String), Vec<u8>)> {
         let span = span_of(mfile, name);
         let n = name.value.as_str();
         if n.is_empty()
@@ -312,7 +318,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
             return None;
         }
         match read(n, limit) {
-            Ok(b) => Some((display(n), b)),
+            Ok(b) => Some(((display(n), n.to_string()), b)),
             Err(e) => {
                 let code = if e.kind() == io::ErrorKind::FileTooLarge {
                     Code::TooLarge
@@ -351,7 +357,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
     if let Some(reg) = &files.register {
         for name in &reg.blocks {
             if let Some((path, bytes)) = named(&mut out, name, MAX_REGISTER_BYTES) {
-                let file = out.sources.add(path, register::decode(&bytes));
+                let file = out.sources.add_named(path.0, path.1, register::decode(&bytes));
                 let (rows, errors) = register::parse_majnum(out.sources.file(file).text());
                 push_register_errors(&mut out.diagnostics, file, errors);
                 out.blocks.push((file, rows));
@@ -360,7 +366,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
         if let Some(name) = &reg.operators {
             match named(&mut out, name, MAX_REGISTER_BYTES) {
                 Some((path, bytes)) => {
-                    let file = out.sources.add(path, register::decode(&bytes));
+                    let file = out.sources.add_named(path.0, path.1, register::decode(&bytes));
                     let (rows, errors) = register::parse_operators(out.sources.file(file).text());
                     out.missing.operators |= errors.iter().any(|e| e.kind == RegisterErrorKind::Header);
                     push_register_errors(&mut out.diagnostics, file, errors);
@@ -445,6 +451,8 @@ fn yaml_options() -> serde_saphyr::Options {
     options.budget = Some(budget);
     options.with_snippet = false;
     options.alias_limits.max_total_replayed_events = MAX_YAML_EVENTS;
+    // Plan sources have no use for `<<`, and merge-key bombs are slow to refuse: reject them.
+    options.merge_keys = serde_saphyr::MergeKeyPolicy::Error;
     options
 }
 
@@ -452,7 +460,7 @@ fn yaml_options() -> serde_saphyr::Options {
 /// diagnostic and returns `None`.
 fn parse_yaml_file<T: DeserializeOwned>(
     out: &mut Loaded,
-    path: String,
+    (path, name): (String, String),
     bytes: Vec<u8>,
 ) -> Option<(FileId, T)> {
     let text = match String::from_utf8(bytes) {
@@ -460,7 +468,7 @@ fn parse_yaml_file<T: DeserializeOwned>(
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let file = out.sources.add(path, text);
+            let file = out.sources.add_named(path, name, text);
             let start = out
                 .sources
                 .file(file)
@@ -480,7 +488,7 @@ fn parse_yaml_file<T: DeserializeOwned>(
             return None;
         }
     };
-    let file = out.sources.add(path, text);
+    let file = out.sources.add_named(path, name, text);
     let text = out.sources.file(file).text();
     match serde_saphyr::from_str_with_options::<T>(text, yaml_options()) {
         Ok(v) => Some((file, v)),
@@ -499,59 +507,86 @@ fn valid_chars(bytes: &[u8], valid: usize) -> usize {
 /// Turns a serde-saphyr error into a located diagnostic.
 fn yaml_diagnostic(file: FileId, text: &str, e: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
-    let inner = e.without_snippet();
-    let (code, help) = match inner {
-        E::SerdeUnknownField { expected, .. } => (
+    // Alias and snippet wrappers keep the original error inside; judge that one.
+    let mut inner = e;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let shape_help = || Some("see docs/plan-format.md for the shape of this file".to_string());
+    let budget_help = || {
+        Some("the file is over the YAML budget (aliases, events, nesting); write it out plainly".to_string())
+    };
+    let (code, message, help) = match inner {
+        E::SerdeUnknownField { field, expected, .. } => (
             Code::UnknownKey,
+            format!("unknown key `{field}`"),
             Some(if expected.is_empty() {
                 "this mapping takes no keys".to_string()
             } else {
                 format!("the keys allowed here are: {}", expected.join(", "))
             }),
         ),
-        E::DuplicateMappingKey { .. } => (Code::DuplicateKey, Some("remove one of the two".to_string())),
+        E::DuplicateMappingKey { key, .. } => (
+            Code::DuplicateKey,
+            match key {
+                Some(k) => format!("duplicate key `{k}`"),
+                None => "duplicate key".to_string(),
+            },
+            Some("a key may appear once per mapping; remove one of the two".to_string()),
+        ),
         E::Budget { .. } => (
             Code::TooLarge,
-            Some(
-                "the file is over the YAML budget (aliases, events or nesting); write it out plainly"
-                    .to_string(),
-            ),
+            "the YAML budget is exceeded".to_string(),
+            budget_help(),
+        ),
+        E::InvalidScalar { ty, .. } => (
+            Code::YamlShape,
+            format!("expected {}", scalar_name(ty)),
+            Some("write a single whole number here, without quotes".to_string()),
         ),
         E::SerdeMissingField { .. }
         | E::SerdeInvalidType { .. }
         | E::SerdeInvalidValue { .. }
         | E::SerdeInvalidLength { .. }
-        | E::Unexpected { .. } => (
-            Code::YamlShape,
-            Some("see docs/plan-format.md for the shape of this file".to_string()),
-        ),
-        _ if inner.to_string().starts_with("budget breached") => (
-            Code::TooLarge,
-            Some(
-                "the file is over the YAML budget (aliases, events or nesting); write it out plainly"
-                    .to_string(),
-            ),
-        ),
-        _ if inner.to_string().contains("recursion limit") => (
-            Code::TooLarge,
-            Some(
-                "the file nests collections deeper than the parser allows; write it out plainly".to_string(),
-            ),
-        ),
-        _ => (Code::YamlSyntax, None),
+        | E::Unexpected { .. } => (Code::YamlShape, strip_location(&inner.to_string()), shape_help()),
+        _ => {
+            let m = strip_location(&inner.to_string());
+            if m.starts_with("budget breached") {
+                (
+                    Code::TooLarge,
+                    "the YAML budget is exceeded".to_string(),
+                    budget_help(),
+                )
+            } else if m.contains("recursion limit") {
+                (
+                    Code::TooLarge,
+                    "the YAML nests collections too deeply".to_string(),
+                    Some("the file nests deeper than the parser allows; write it out plainly".to_string()),
+                )
+            } else if m.contains("mapping values are not allowed") {
+                (
+                    Code::YamlSyntax,
+                    m,
+                    Some("a `: ` inside a plain value starts a mapping; quote the value".to_string()),
+                )
+            } else if m.contains("merge") {
+                (
+                    Code::YamlSyntax,
+                    m,
+                    Some("plan sources do not use YAML merge keys (`<<`)".to_string()),
+                )
+            } else {
+                (Code::YamlSyntax, m, None)
+            }
+        }
     };
-    let mut message = inner.to_string();
-    // serde-saphyr appends " at line L, column C"; the location is shown separately.
-    if let Some(i) = message.rfind(" at line ") {
-        message.truncate(i);
-    }
-    let span = match inner.location() {
+    let span = match inner.location().or_else(|| e.location()) {
         Some(loc) => {
             let sp = loc.span();
             match (sp.byte_offset(), sp.byte_len()) {
                 (Some(o), Some(l)) if (o as usize) <= text.len() => {
-                    let start = o as usize;
-                    let end = (start + (l as usize).max(1)).min(text.len());
+                    let start = floor_char_boundary(text, o as usize);
+                    let end = ceil_char_boundary(text, (start + (l as usize).max(1)).min(text.len()));
                     Span::new(file, start..end)
                 }
                 _ => line_col_span(file, text, loc.line() as usize, loc.column() as usize),
@@ -564,6 +599,48 @@ fn yaml_diagnostic(file: FileId, text: &str, e: &serde_saphyr::Error) -> Diagnos
         d = d.with_help(h);
     }
     d
+}
+
+/// A person's name for a scalar type.
+fn scalar_name(ty: &str) -> &'static str {
+    match ty {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number",
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "bool" => "true or false",
+        _ => "a scalar value",
+    }
+}
+
+/// Removes the trailing " at line L, column C" that serde-saphyr appends (the location is shown
+/// separately), and only that.
+fn strip_location(message: &str) -> String {
+    if let Some(i) = message.rfind(" at line ") {
+        let tail = &message[i + " at line ".len()..];
+        let mut parts = tail.splitn(2, ", column ");
+        let (line, col) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if digits(line) && digits(col) {
+            return message[..i].to_string();
+        }
+    }
+    message.to_string()
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char_boundary(text: &str, mut i: usize) -> usize {
+    i = i.min(text.len());
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 /// A one-character span at 1-based `line`:`column` (in characters).
@@ -603,6 +680,7 @@ mod tests {
             .expect_err("a billion laughs must not parse");
         let d = yaml_diagnostic(FileId(0), &yaml, &err);
         assert_eq!(d.code, Code::TooLarge, "{}", d.message);
+        assert_eq!(d.message, "the YAML budget is exceeded");
         // Not a timing assertion on speed, a sanity bound against expanding 387 million nodes.
         assert!(started.elapsed().as_secs() < 10);
     }
@@ -641,5 +719,38 @@ mod tests {
         let codes: Vec<Code> = loaded.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, vec![Code::BadPath, Code::BadPath]);
         assert!(loaded.missing.categories && loaded.missing.ranges);
+    }
+
+    #[test]
+    fn spans_never_split_a_character() {
+        let yaml = "operators:\n é: x\n";
+        let err = serde_saphyr::from_str_with_options::<RawOperators>(yaml, yaml_options()).unwrap_err();
+        let d = yaml_diagnostic(FileId(0), yaml, &err);
+        let span = d.primary.unwrap().span;
+        assert!(yaml.is_char_boundary(span.start as usize) && yaml.is_char_boundary(span.end as usize));
+    }
+
+    #[test]
+    fn numbers_that_are_not_numbers_are_shape_errors() {
+        let yaml = "categories:\n  - id: a\n    name: a\n    lengths: [10, 2.5]\n";
+        let err = serde_saphyr::from_str_with_options::<RawCategories>(yaml, yaml_options()).unwrap_err();
+        let d = yaml_diagnostic(FileId(0), yaml, &err);
+        assert_eq!(d.code, Code::YamlShape, "{}", d.message);
+        assert_eq!(d.message, "expected a whole number");
+    }
+
+    #[test]
+    fn merge_keys_are_refused() {
+        let yaml = "ranges:\n  - &a {numbers: \"01\", category: c, territory: t}\n  - {<<: *a}\n";
+        assert!(serde_saphyr::from_str_with_options::<RawRanges>(yaml, yaml_options()).is_err());
+    }
+
+    #[test]
+    fn only_the_trailing_location_is_stripped() {
+        assert_eq!(strip_location("bad thing at line 3, column 4"), "bad thing");
+        assert_eq!(
+            strip_location("x (defined at line 1, column 2) (used"),
+            "x (defined at line 1, column 2) (used"
+        );
     }
 }

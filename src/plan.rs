@@ -204,6 +204,14 @@ pub struct Plan {
     pub authority: String,
     /// Plan version string.
     pub version: String,
+    /// Publication sequence number: each published artifact of a plan has a greater one, so
+    /// consumers can refuse a rollback to an older file.
+    pub sequence: u64,
+    /// The day from which artifacts of this plan should no longer be trusted, if any.
+    pub expires: Option<Date>,
+    /// SHA-256 over every source file (names relative to the plan directory, sorted, with their
+    /// texts), identifying exactly what the plan was built from.
+    pub sources_sha256: [u8; 32],
     /// IANA time zone of the plan.
     pub time_zone: String,
     /// Trunk prefix, e.g. `0`.

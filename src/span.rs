@@ -48,6 +48,7 @@ impl Span {
 #[derive(Debug)]
 pub struct SourceFile {
     path: String,
+    name: String,
     text: String,
     line_starts: Vec<usize>,
 }
@@ -56,6 +57,12 @@ impl SourceFile {
     /// The path as shown in diagnostics (relative, `/`-separated where the caller gave it so).
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The file's name relative to its plan directory (`ranges.yaml`); the path when added
+    /// without one.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The file's text (decoded to UTF-8).
@@ -98,11 +105,18 @@ impl SourceMap {
 
     /// Adds a file and returns its id.
     pub fn add(&mut self, path: impl Into<String>, text: String) -> FileId {
+        let path = path.into();
+        self.add_named(path.clone(), path, text)
+    }
+
+    /// Adds a file shown as `path` whose name in its plan directory is `name`.
+    pub fn add_named(&mut self, path: impl Into<String>, name: impl Into<String>, text: String) -> FileId {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(SourceFile {
             path: path.into(),
+            name: name.into(),
             text,
             line_starts,
         });

@@ -90,7 +90,8 @@ pub fn validate(loaded: Loaded) -> Checked {
             v.extra_operators(&mut b, *file, ops);
         }
         v.blocks(&mut b, &blocks, missing);
-        b.finish(&m)
+        let expires = m.expires.as_ref().and_then(|e| v.date(mfile, e));
+        b.finish(&m, expires, sources_sha256(&sources))
     });
     let mut diagnostics = v.diags;
     crate::diag::sort(&mut diagnostics);
@@ -126,10 +127,24 @@ struct Builder {
     international_prefix: String,
     /// Some range entry was rejected: blocks are not placed (they would echo that error).
     broken_ranges: bool,
+    /// Ids whose definition was rejected (`kind:id`): references to them are not reported again.
+    broken_ids: std::collections::HashSet<String>,
+    /// Categories whose `lengths` had an error: length checks against them are skipped.
+    broken_lengths: std::collections::HashSet<usize>,
 }
 
 impl Builder {
-    fn finish(self, m: &load::RawManifest) -> Option<Plan> {
+    fn broken(&self, kind: &str, id: &str) -> bool {
+        self.broken_ids.contains(&format!("{kind}:{id}"))
+    }
+
+    fn mark_broken(&mut self, kind: &str, id: &str) {
+        self.broken_ids.insert(format!("{kind}:{id}"));
+    }
+}
+
+impl Builder {
+    fn finish(self, m: &load::RawManifest, expires: Option<Date>, sources_sha256: [u8; 32]) -> Option<Plan> {
         let mut blocks = self.blocks;
         blocks.sort_by(|a, b| a.prefix.cmp(&b.prefix));
         Some(Plan {
@@ -137,6 +152,9 @@ impl Builder {
             name: m.name.value.clone(),
             authority: m.authority.value.clone(),
             version: m.version.value.clone(),
+            sequence: m.sequence.as_ref().map_or(0, |s| s.value),
+            expires,
+            sources_sha256,
             time_zone: m.time_zone.value.clone(),
             national_prefix: self.national_prefix,
             international_prefix: self.international_prefix,
@@ -199,15 +217,20 @@ fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Opt
 }
 
 /// "did you mean `x`?" or the list of what exists.
-fn help_for<'c>(name: &str, what: &str, candidates: impl IntoIterator<Item = &'c str> + Clone) -> String {
+/// `what` is `(singular, plural)`.
+fn help_for<'c>(
+    name: &str,
+    (one, many): (&str, &str),
+    candidates: impl IntoIterator<Item = &'c str> + Clone,
+) -> String {
     match suggest(name, candidates.clone()) {
         Some(s) => format!("did you mean `{s}`?"),
         None => {
             let all: Vec<&str> = candidates.into_iter().collect();
             if all.is_empty() {
-                format!("no {what} is defined")
+                format!("no {one} is defined")
             } else {
-                format!("the {what}s defined are: {}", all.join(", "))
+                format!("the {many} defined are: {}", all.join(", "))
             }
         }
     }
@@ -223,10 +246,8 @@ impl Validator<'_> {
     }
 
     fn source_ref<T>(&self, file: FileId, s: &S<T>) -> SourceRef {
-        let path = self.sources.file(file).path();
-        let name = path.rsplit('/').next().unwrap_or(path);
         SourceRef {
-            file: name.to_string(),
+            file: file_name(self.sources, file),
             line: u32::try_from(s.referenced.line()).unwrap_or(u32::MAX),
         }
     }
@@ -271,10 +292,20 @@ impl Validator<'_> {
             Err(e) => {
                 let mut d =
                     Diagnostic::error(Code::BadDate, self.span(file, s), e.message).with_label("not a date");
-                d = d.with_help(
-                    e.help
-                        .unwrap_or_else(|| "write dates as YYYY-MM-DD, e.g. 2023-01-01".to_string()),
-                );
+                let iso_shaped = s.value.len() == 10
+                    && s.value.bytes().enumerate().all(|(i, c)| {
+                        if i == 4 || i == 7 {
+                            c == b'-'
+                        } else {
+                            c.is_ascii_digit()
+                        }
+                    });
+                let fallback = if iso_shaped {
+                    "the form is right, but that day does not exist: check the month and day"
+                } else {
+                    "write dates as YYYY-MM-DD, e.g. 2023-01-01"
+                };
+                d = d.with_help(e.help.unwrap_or_else(|| fallback.to_string()));
                 self.error(d);
                 None
             }
@@ -326,12 +357,17 @@ impl Validator<'_> {
                 document,
                 text: text.to_string(),
             }),
+            None if b.broken("document", id) => None,
             None => {
                 let span = self.value_sub_span(file, s, s.value.find(id).unwrap_or(0), id.len());
                 let help = if id.is_empty() {
                     "a basis starts with the id of a document declared in plan.yaml, e.g. `2022-1583 annexe 1, §2.3.7`".to_string()
                 } else {
-                    help_for(id, "document", b.documents.iter().map(|d| d.id.as_str()))
+                    help_for(
+                        id,
+                        ("document", "documents"),
+                        b.documents.iter().map(|d| d.id.as_str()),
+                    )
                 };
                 let d = Diagnostic::error(
                     Code::UnknownDocument,
@@ -374,7 +410,7 @@ impl Validator<'_> {
                     format!("the {what} prefix `{}` is not 1 to 4 digits", s.value),
                 )
                 .with_label("expected digits")
-                .with_help("quote it so YAML keeps it a string: `\"0\"`, `\"00\"`");
+                .with_help("write 1 to 4 digits, quoted so YAML keeps leading zeros: `\"0\"`, `\"00\"`");
                 self.error(d);
             }
         }
@@ -382,6 +418,7 @@ impl Validator<'_> {
         for t in &m.territories {
             let span = self.span(file, &t.id);
             if !self.slug(file, &t.id, "territory") {
+                b.mark_broken("territory", &t.id.value);
                 continue;
             }
             if let Some(i) = b.territories.iter().position(|x| x.id == t.id.value) {
@@ -428,6 +465,7 @@ impl Validator<'_> {
         for r in &m.rules {
             let span = self.span(file, &r.id);
             if !self.slug(file, &r.id, "rule") {
+                b.mark_broken("rule", &r.id.value);
                 continue;
             }
             if let Some(i) = b.rules.iter().position(|x| x.id == r.id.value) {
@@ -478,6 +516,7 @@ impl Validator<'_> {
                 .with_label("not an id")
                 .with_help("document ids are ASCII letters, digits, `-` and `.`, e.g. `2022-1583`");
                 self.error(d);
+                b.mark_broken("document", &doc.id.value);
                 continue;
             }
             if let Some(i) = b.documents.iter().position(|x| x.id == doc.id.value) {
@@ -491,6 +530,7 @@ impl Validator<'_> {
                 continue;
             }
             let Some(date) = self.date(file, &doc.date) else {
+                b.mark_broken("document", &doc.id.value);
                 continue;
             };
             b.documents.push(Document {
@@ -527,6 +567,7 @@ impl Validator<'_> {
     fn category(&mut self, b: &mut Builder, file: FileId, c: &load::RawCategory) {
         let span = self.span(file, &c.id);
         if !self.slug(file, &c.id, "category") {
+            b.mark_broken("category", &c.id.value);
             return;
         }
         if let Some(i) = b.categories.iter().position(|x| x.id == c.id.value) {
@@ -540,6 +581,7 @@ impl Validator<'_> {
             return;
         }
         let mut lengths = Vec::new();
+        let mut lengths_ok = !c.lengths.value.is_empty();
         for l in &c.lengths.value {
             if (1..=20).contains(&l.value) {
                 lengths.push(l.value as u8);
@@ -548,6 +590,7 @@ impl Validator<'_> {
                     .with_label("expected 1 to 20")
                     .with_help("lengths count the digits of national numbers, trunk prefix included (10 for 01 23 45 67 89)");
                 self.error(d);
+                lengths_ok = false;
             }
         }
         if c.lengths.value.is_empty() {
@@ -566,7 +609,14 @@ impl Validator<'_> {
         for r in &c.rules {
             let rspan = self.span(file, &r.rule);
             let Some(rule) = b.rules.iter().position(|x| x.id == r.rule.value) else {
-                let help = help_for(&r.rule.value, "rule", b.rules.iter().map(|x| x.id.as_str()));
+                if b.broken("rule", &r.rule.value) {
+                    continue;
+                }
+                let help = help_for(
+                    &r.rule.value,
+                    ("rule", "rules"),
+                    b.rules.iter().map(|x| x.id.as_str()),
+                );
                 let d = Diagnostic::error(
                     Code::UnknownRule,
                     rspan,
@@ -579,7 +629,11 @@ impl Validator<'_> {
             };
             let def = &b.rules[rule];
             if !def.values.contains(&r.value.value) {
-                let help = help_for(&r.value.value, "value", def.values.iter().map(String::as_str));
+                let help = help_for(
+                    &r.value.value,
+                    ("value", "values"),
+                    def.values.iter().map(String::as_str),
+                );
                 let d = Diagnostic::error(
                     Code::UnknownRuleValue,
                     self.span(file, &r.value),
@@ -634,8 +688,30 @@ impl Validator<'_> {
             rules: rules.into_iter().map(|(r, _)| r).collect(),
             source: self.source_ref(file, &c.id),
         });
+        if !lengths_ok {
+            b.broken_lengths.insert(b.categories.len() - 1);
+        }
         b.category_spans.push(span);
-        b.category_length_spans.push(self.span(file, &c.lengths));
+        b.category_length_spans.push(self.list_span(file, &c.lengths));
+    }
+
+    /// The span of a whole YAML list: serde-saphyr gives only its first token, so extend it over
+    /// the items (and a closing `]` of a flow list).
+    fn list_span<T>(&self, file: FileId, list: &S<Vec<S<T>>>) -> Span {
+        let start = self.span(file, list);
+        let Some(last) = list.value.last() else {
+            return start;
+        };
+        let end = self.span(file, last);
+        let text = self.sources.file(file).text();
+        let mut stop = end.end as usize;
+        if let Some(rest) = text.get(stop..) {
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            if trimmed.starts_with(']') {
+                stop += rest.len() - trimmed.len() + 1;
+            }
+        }
+        Span::new(file, start.start as usize..stop.max(start.end as usize))
     }
 
     fn range(&mut self, b: &mut Builder, file: FileId, r: &load::RawRange) {
@@ -655,10 +731,10 @@ impl Validator<'_> {
             }
         };
         let category = b.categories.iter().position(|c| c.id == r.category.value);
-        if category.is_none() {
+        if category.is_none() && !b.broken("category", &r.category.value) {
             let help = help_for(
                 &r.category.value,
-                "category",
+                ("category", "categories"),
                 b.categories.iter().map(|c| c.id.as_str()),
             );
             let d = Diagnostic::error(
@@ -671,10 +747,10 @@ impl Validator<'_> {
             self.error(d);
         }
         let territory = b.territories.iter().position(|t| t.id == r.territory.value);
-        if territory.is_none() {
+        if territory.is_none() && !b.broken("territory", &r.territory.value) {
             let help = help_for(
                 &r.territory.value,
-                "territory",
+                ("territory", "territories"),
                 b.territories.iter().map(|t| t.id.as_str()),
             );
             let d = Diagnostic::error(
@@ -700,11 +776,24 @@ impl Validator<'_> {
         };
         // No item may be longer than the longest number of the category.
         let max = b.categories[category].lengths.iter().copied().max().unwrap_or(0) as usize;
-        if let Some(item) = numbers.items().iter().find(|i| i.digits() > max) {
+        let too_long = numbers.items().iter().position(|i| i.digits() > max);
+        if let Some(index) = too_long.filter(|_| !b.broken_lengths.contains(&category)) {
+            let item = &numbers.items()[index];
             let digits = item.digits();
+            // Items are the comma-separated parts of the value, in order.
+            let mut offset = 0;
+            let mut span = nspan;
+            for (i, part) in r.numbers.value.split(',').enumerate() {
+                if i == index {
+                    let lead = part.len() - part.trim_start().len();
+                    span = self.value_sub_span(file, &r.numbers, offset + lead, part.trim().len());
+                    break;
+                }
+                offset += part.len() + 1;
+            }
             let d = Diagnostic::error(
                 Code::LengthNotAllowed,
-                nspan,
+                span,
                 format!(
                     "`{item}` has {digits} digits, but numbers of `{}` have at most {max}",
                     r.category.value
@@ -783,11 +872,22 @@ impl Validator<'_> {
                     b.range_spans[j],
                     format!("this range and another cover {shape} on the same dates with different answers: {what}"),
                 )
-                .with_label(format!("{} {}", cat[bb.category].id, bb.period))
-                .with_secondary(b.range_spans[i], format!("{} {}", cat[a.category].id, a.period))
+                .with_label(if a.category != bb.category {
+                    format!("{} {}", cat[bb.category].id, bb.period)
+                } else {
+                    format!("{} {}", ter[bb.territory].id, bb.period)
+                })
+                .with_secondary(
+                    b.range_spans[i],
+                    if a.category != bb.category {
+                        format!("{} {}", cat[a.category].id, a.period)
+                    } else {
+                        format!("{} {}", ter[a.territory].id, a.period)
+                    },
+                )
                 .with_help("give them periods that do not overlap, or make one range lie strictly inside the other");
                 self.error(d);
-            } else if a_in_b {
+            } else if a_in_b && a.period == bb.period {
                 let d = Diagnostic::error(
                     Code::RedundantRange,
                     b.range_spans[j],
@@ -814,7 +914,20 @@ impl Validator<'_> {
             }
             if let Some((_, first)) = b.operator_index.get(code) {
                 let first = *first;
-                self.duplicate(Code::DuplicateOperator, span, first, "operator", code);
+                // The operator list is Arcep's file, kept unchanged: a duplicate there is reported,
+                // not an error of the plan; the first row is used.
+                let d = Diagnostic::error(
+                    Code::DuplicateOperator,
+                    span,
+                    format!("operator `{code}` is listed twice in the operator list"),
+                )
+                .warning()
+                .with_label("listed again here")
+                .with_secondary(first, "first listed here")
+                .with_help(
+                    "the first row is used; the file is Arcep's and stays unchanged, so tell its publisher",
+                );
+                self.error(d);
                 continue;
             }
             let name = row.name.value.trim();
@@ -880,40 +993,32 @@ impl Validator<'_> {
             for row in rows {
                 let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
                 let prefix = row.ezabpqm.value.as_str();
-                let debut = row.tranche_debut.value.as_str();
-                let mut ok = true;
-                let len = debut.len();
-                for (field, pad, name) in [
-                    (&row.tranche_debut, '0', "Tranche_Debut"),
-                    (&row.tranche_fin, '9', "Tranche_Fin"),
-                ] {
-                    let want_len = if name == "Tranche_Fin" {
-                        len
-                    } else {
-                        field.value.len()
+                let tranche = row.check_tranche();
+                if let Err(e) = &tranche {
+                    use crate::register::TrancheMismatch as M;
+                    let (field, label) = match e {
+                        M::Debut { expected } => (&row.tranche_debut, format!("expected `{expected}`")),
+                        M::Fin { expected } => (&row.tranche_fin, format!("expected `{expected}`")),
+                        M::Lengths { .. } => {
+                            (&row.tranche_fin, "not the length of Tranche_Debut".to_string())
+                        }
+                        M::PrefixTooLong { .. } => (&row.ezabpqm, "longer than the numbers".to_string()),
                     };
-                    let expected: String = format!(
-                        "{prefix}{}",
-                        pad.to_string().repeat(want_len.saturating_sub(prefix.len()))
+                    let d = Diagnostic::error(
+                        Code::TrancheMismatch,
+                        at(&field.span),
+                        format!("block `{prefix}`: {e}"),
+                    )
+                    .with_label(label);
+                    let d = if field.span == row.ezabpqm.span {
+                        d
+                    } else {
+                        d.with_secondary(at(&row.ezabpqm.span), "the block prefix (EZABPQM)")
+                    };
+                    let d = d.with_help(
+                        "Tranche_Debut and Tranche_Fin are EZABPQM padded with 0s and with 9s to the number length",
                     );
-                    if field.value.len() < prefix.len() || field.value != expected {
-                        let d = Diagnostic::error(
-                            Code::TrancheMismatch,
-                            at(&field.span),
-                            format!(
-                                "{name} `{}` does not match the block prefix `{prefix}`",
-                                field.value
-                            ),
-                        )
-                        .with_label(format!("expected `{expected}`"))
-                        .with_secondary(at(&row.ezabpqm.span), "the block prefix (EZABPQM)")
-                        .with_help(format!(
-                            "{name} is EZABPQM padded with {pad}s to the number length"
-                        ));
-                        self.error(d);
-                        ok = false;
-                        break;
-                    }
+                    self.error(d);
                 }
                 let territory = match b.register_names.get(row.territoire.value.as_str()) {
                     Some((t, _)) => Some(*t),
@@ -925,7 +1030,8 @@ impl Validator<'_> {
                             .collect::<BTreeSet<_>>()
                             .into_iter()
                             .collect();
-                        let help = help_for(&row.territoire.value, "register name", names);
+                        let help =
+                            help_for(&row.territoire.value, ("register name", "register names"), names);
                         let d = Diagnostic::error(
                             Code::RegisterTerritory,
                             at(&row.territoire.span),
@@ -936,7 +1042,7 @@ impl Validator<'_> {
                         )
                         .with_label("unknown Territoire")
                         .with_help(format!(
-                            "{help}; territories list their names in plan.yaml `register_names`"
+                            "{help} (territories list their names in plan.yaml `register_names`)"
                         ));
                         self.error(d);
                         None
@@ -957,10 +1063,9 @@ impl Validator<'_> {
                         None
                     }
                 };
-                if !ok {
+                let (Ok(len), Some(date)) = (tranche, row.date) else {
                     continue;
-                }
-                let Some(date) = row.date else { continue };
+                };
                 seen.push((prefix.to_string(), at(&row.ezabpqm.span)));
                 if !place_blocks {
                     continue;
@@ -1000,7 +1105,9 @@ impl Validator<'_> {
                 };
                 let r = &b.ranges[range];
                 let cat = &b.categories[r.category];
-                if !cat.lengths.contains(&u8::try_from(len).unwrap_or(0)) {
+                if !b.broken_lengths.contains(&r.category)
+                    && !cat.lengths.contains(&u8::try_from(len).unwrap_or(0))
+                {
                     let allowed: Vec<String> = cat.lengths.iter().map(u8::to_string).collect();
                     let d = Diagnostic::error(
                         Code::LengthNotAllowed,
@@ -1082,9 +1189,28 @@ impl Validator<'_> {
     }
 }
 
+/// SHA-256 over the plan's files: for each, sorted by name relative to the plan directory, the name,
+/// a zero byte, the text's length (u64 little-endian) and the text. Independent of where the plan
+/// directory is and of the order files were read or written in.
+pub fn sources_sha256(sources: &SourceMap) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<(String, &str)> = sources
+        .files()
+        .map(|(id, f)| (file_name(sources, id), f.text()))
+        .collect();
+    files.sort();
+    let mut h = Sha256::new();
+    for (name, text) in files {
+        h.update(name.as_bytes());
+        h.update([0]);
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    h.finalize().into()
+}
+
 fn file_name(sources: &SourceMap, file: FileId) -> String {
-    let path = sources.file(file).path();
-    path.rsplit('/').next().unwrap_or(path).to_string()
+    sources.file(file).name().to_string()
 }
 
 /// Every prefix of every range, to the ranges that have it.

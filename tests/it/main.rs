@@ -3,8 +3,12 @@
 //! Tests read only what the repository holds (`plan-sources/`, `tests/data/`); nothing reads
 //! `../shared`.
 
+mod artifact;
 mod check_cli;
+mod generated;
 mod invalid;
 mod limits;
+mod minisign_interop;
 mod register_data;
+mod signing;
 mod util;

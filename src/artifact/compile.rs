@@ -1,0 +1,423 @@
+//! The artifact writer: a validated plan in, deterministic bytes out.
+//!
+//! Determinism: every collection is written in an order that depends only on the plan (source
+//! order for definitions, lexicographic order for prefixes), strings are interned in first-use
+//! order, and nothing from the build machine (time, paths) enters the file.
+
+use super::{DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, NONE, SECTION_ENTRY_LEN};
+use crate::date::Date;
+use crate::plan::{self, Basis, Plan, SourceRef};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Options of one compilation that are not in the sources.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Overrides the plan's sequence number.
+    pub sequence: Option<u64>,
+    /// Overrides the plan's expiry date.
+    pub expires: Option<Date>,
+}
+
+/// Why a plan cannot be compiled (beyond validation, which a [`Plan`] has passed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CompileError {
+    /// A table is over the format's capacity.
+    TooLarge {
+        /// Which.
+        what: &'static str,
+    },
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CompileError::TooLarge { what } => {
+                write!(f, "the plan is too large for the artifact format: {what}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Compiles a plan into artifact bytes.
+///
+/// The same plan (and options) always gives the same bytes.
+pub fn compile(plan: &Plan, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+    let mut w = Writer::default();
+    w.compile(plan, options)
+}
+
+fn day(d: Option<Date>, open: i32) -> u32 {
+    d.map_or(open, Date::to_days) as u32
+}
+
+/// Builds the tables.
+#[derive(Default)]
+struct Writer {
+    strings: Vec<u8>,
+    interned: HashMap<String, (u32, u32)>,
+    files: BTreeMap<String, u32>,
+    file_rows: Vec<u32>,
+    tables: BTreeMap<Kind, Vec<u32>>,
+}
+
+impl Writer {
+    /// Interns a string; returns its two words.
+    fn s(&mut self, text: &str) -> [u32; 2] {
+        if let Some(&(o, l)) = self.interned.get(text) {
+            return [o, l];
+        }
+        let o = self.strings.len() as u32;
+        self.strings.extend_from_slice(text.as_bytes());
+        let v = (o, text.len() as u32);
+        self.interned.insert(text.to_string(), v);
+        [v.0, v.1]
+    }
+
+    fn opt_s(&mut self, text: Option<&str>) -> [u32; 2] {
+        match text {
+            Some(t) => self.s(t),
+            None => [NONE, NONE],
+        }
+    }
+
+    /// The index of a source file name in the Files table.
+    fn file(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.files.get(name) {
+            return i;
+        }
+        let i = self.files.len() as u32;
+        self.files.insert(name.to_string(), i);
+        let words = self.s(name);
+        self.file_rows.extend(words);
+        i
+    }
+
+    fn source(&mut self, s: &SourceRef) -> [u32; 2] {
+        [self.file(&s.file), s.line]
+    }
+
+    fn basis(&mut self, b: Option<&Basis>) -> [u32; 3] {
+        match b {
+            Some(b) => {
+                let [o, l] = self.s(&b.text);
+                [b.document as u32, o, l]
+            }
+            None => [NONE, NONE, NONE],
+        }
+    }
+
+    fn row(&mut self, kind: Kind, words: &[u32]) {
+        debug_assert_eq!(words.len(), kind.stride(), "{kind:?}");
+        self.tables.entry(kind).or_default().extend_from_slice(words);
+    }
+
+    fn compile(&mut self, plan: &Plan, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+        let id = self.s(&plan.id);
+        let version = self.s(&plan.version);
+        let name = self.s(&plan.name);
+
+        let meta: Vec<u32> = [
+            self.s(&plan.name),
+            self.s(&plan.authority),
+            self.s(&plan.time_zone),
+            self.s(&plan.national_prefix),
+            self.s(&plan.international_prefix),
+        ]
+        .concat();
+        self.row(Kind::Meta, &meta);
+
+        // A string list shared by rule values and register names.
+        let mut values: Vec<u32> = Vec::new();
+        let mut rule_value_base = Vec::new();
+        for r in &plan.rules {
+            let first = (values.len() / 2) as u32;
+            rule_value_base.push(first);
+            for v in &r.values {
+                let w = self.s(v);
+                values.extend(w);
+            }
+            let row = [
+                self.s(&r.id),
+                self.s(&r.description),
+                [first, r.values.len() as u32],
+            ]
+            .concat();
+            self.row(Kind::Rules, &row);
+        }
+        for t in &plan.territories {
+            let first = (values.len() / 2) as u32;
+            for n in &t.register_names {
+                let w = self.s(n);
+                values.extend(w);
+            }
+            let row = [
+                &self.s(&t.id)[..],
+                &self.s(&t.name),
+                &self.s(&t.time_zone),
+                &[u32::from(t.country_code), first, t.register_names.len() as u32, 0],
+            ]
+            .concat();
+            self.row(Kind::Territories, &row);
+        }
+        self.tables.insert(Kind::RuleValues, values);
+        for d in &plan.documents {
+            let row = [
+                &self.s(&d.id)[..],
+                &self.s(&d.title),
+                &[d.date.to_days() as u32],
+                &self.opt_s(d.url.as_deref()),
+            ]
+            .concat();
+            self.row(Kind::Documents, &row);
+        }
+        let mut statements = 0u32;
+        for c in &plan.categories {
+            let lengths = c.lengths.iter().fold(0u32, |m, &l| m | (1u32 << l.min(31)));
+            let first = statements;
+            for st in &c.rules {
+                let value = rule_value_base[st.rule]
+                    + plan.rules[st.rule]
+                        .values
+                        .iter()
+                        .position(|v| *v == st.value)
+                        .unwrap_or(0) as u32;
+                let row = [
+                    &[
+                        st.rule as u32,
+                        value,
+                        day(st.period.from, DAY_MIN),
+                        day(st.period.until, DAY_MAX),
+                    ][..],
+                    &self.basis(Some(&st.basis)),
+                    &self.source(&st.source),
+                ]
+                .concat();
+                self.row(Kind::Statements, &row);
+                statements += 1;
+            }
+            let row = [
+                &self.s(&c.id)[..],
+                &self.s(&c.name),
+                &[lengths],
+                &self.basis(c.basis.as_ref()),
+                &[first, c.rules.len() as u32],
+                &self.source(&c.source),
+            ]
+            .concat();
+            self.row(Kind::Categories, &row);
+        }
+        for r in &plan.ranges {
+            let row = [
+                &[
+                    r.category as u32,
+                    r.territory as u32,
+                    day(r.period.from, DAY_MIN),
+                    day(r.period.until, DAY_MAX),
+                ][..],
+                &self.basis(r.basis.as_ref()),
+                &self.s(&r.numbers.to_string()),
+                &self.source(&r.source),
+            ]
+            .concat();
+            self.row(Kind::Ranges, &row);
+        }
+        for o in &plan.operators {
+            let row = [
+                &self.s(&o.code)[..],
+                &self.opt_s(o.name.as_deref()),
+                &self.source(&o.source),
+            ]
+            .concat();
+            self.row(Kind::Operators, &row);
+        }
+        for b in &plan.blocks {
+            let [file, line] = self.source(&b.source);
+            if b.operator >= 1 << 24 || line >= 1 << 24 || file >= 1 << 8 || b.prefix.len() >= 1 << 8 {
+                return Err(CompileError::TooLarge {
+                    what: "register (more than 16 million operators or rows, or 255 files)",
+                });
+            }
+            let row = [
+                b.operator as u32 | (b.prefix.len() as u32) << 24,
+                b.allocated.to_days() as u32,
+                line | file << 24,
+            ];
+            self.row(Kind::Blocks, &row);
+        }
+        // Files were numbered in first-use order; their rows are written in that order too.
+        let files = std::mem::take(&mut self.file_rows);
+        self.tables.insert(Kind::Files, files);
+
+        let fst = self.number_space(plan);
+        let sequence = options.sequence.unwrap_or(plan.sequence);
+        let expires = options.expires.or(plan.expires);
+        Ok(self.layout(plan, fst, sequence, expires, [id, version, name]))
+    }
+
+    /// The fst: every range prefix and block prefix, mapped to (block + 1) << 32 | timeline.
+    fn number_space(&mut self, plan: &Plan) -> Vec<u8> {
+        let measures: Vec<u128> = plan.ranges.iter().map(|r| plan::measure(&r.prefixes)).collect();
+        let mut range_index: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in plan.ranges.iter().enumerate() {
+            for p in &r.prefixes {
+                range_index.entry(p.as_str()).or_default().push(i);
+            }
+        }
+        let block_index: HashMap<&str, usize> = plan
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.prefix.as_str(), i))
+            .collect();
+        let keys: BTreeSet<&str> = plan
+            .ranges
+            .iter()
+            .flat_map(|r| r.prefixes.iter().map(String::as_str))
+            .chain(plan.blocks.iter().map(|b| b.prefix.as_str()))
+            .collect();
+
+        let mut timelines: HashMap<Vec<[u32; 3]>, u32> = HashMap::new();
+        let mut segments_table: Vec<u32> = Vec::new();
+        let mut timelines_table: Vec<u32> = Vec::new();
+        let mut builder = fst::MapBuilder::memory();
+        let mut candidates: Vec<usize> = Vec::new();
+        for key in keys {
+            candidates.clear();
+            let mut block = None;
+            for n in 0..=key.len() {
+                if let Some(rs) = range_index.get(&key[..n]) {
+                    candidates.extend(rs);
+                }
+                if let Some(&b) = block_index.get(&key[..n]) {
+                    block = Some(b);
+                }
+            }
+            let segs = timeline(plan, &measures, &candidates);
+            let next = timelines.len() as u32;
+            let tl = *timelines.entry(segs.clone()).or_insert_with(|| {
+                timelines_table.extend([(segments_table.len() / 3) as u32, segs.len() as u32]);
+                for s in &segs {
+                    segments_table.extend(s);
+                }
+                next
+            });
+            let block_word = block.map_or(0, |b| b as u64 + 1);
+            // Keys are inserted in lexicographic order (BTreeSet) and are unique, so insertion
+            // cannot fail; the builder writes to memory, which cannot fail either.
+            builder
+                .insert(key, (block_word << 32) | u64::from(tl))
+                .expect("keys are sorted and unique");
+        }
+        self.tables.insert(Kind::Timelines, timelines_table);
+        self.tables.insert(Kind::Segments, segments_table);
+        builder
+            .into_inner()
+            .expect("an in-memory fst builder does not fail")
+    }
+
+    /// Lays out header, section table, sections and digest.
+    fn layout(
+        &mut self,
+        plan: &Plan,
+        fst: Vec<u8>,
+        sequence: u64,
+        expires: Option<Date>,
+        [id, version, name]: [[u32; 2]; 3],
+    ) -> Vec<u8> {
+        let mut sections: Vec<(Kind, Vec<u8>)> = Vec::new();
+        for kind in Kind::ALL {
+            let bytes = match kind {
+                Kind::Strings => std::mem::take(&mut self.strings),
+                Kind::Fst => fst.clone(),
+                _ => {
+                    let words = self.tables.remove(&kind).unwrap_or_default();
+                    let stride = kind.stride();
+                    let mut b = Vec::with_capacity(8 + words.len() * 4);
+                    b.extend((stride as u32).to_le_bytes());
+                    b.extend(((words.len() / stride) as u32).to_le_bytes());
+                    for w in words {
+                        b.extend(w.to_le_bytes());
+                    }
+                    b
+                }
+            };
+            sections.push((kind, bytes));
+        }
+        let table_len = sections.len() * SECTION_ENTRY_LEN;
+        let mut offset = HEADER_LEN + table_len;
+        let mut entries = Vec::new();
+        for (kind, bytes) in &sections {
+            offset = offset.next_multiple_of(8);
+            entries.push((*kind as u32, offset as u64, bytes.len() as u64));
+            offset += bytes.len();
+        }
+        let payload_len = offset.next_multiple_of(8);
+        let mut out = Vec::with_capacity(payload_len + DIGEST_LEN);
+        out.extend(MAGIC);
+        out.extend(FORMAT_VERSION.to_le_bytes());
+        out.extend((HEADER_LEN as u32).to_le_bytes());
+        out.extend(sequence.to_le_bytes());
+        out.extend(expires.map_or(DAY_MIN, Date::to_days).to_le_bytes());
+        out.extend((sections.len() as u32).to_le_bytes());
+        out.extend(plan.sources_sha256);
+        for w in [id, version, name] {
+            out.extend(w[0].to_le_bytes());
+            out.extend(w[1].to_le_bytes());
+        }
+        out.extend((payload_len as u64).to_le_bytes());
+        debug_assert_eq!(out.len(), HEADER_LEN);
+        for (kind, off, len) in &entries {
+            out.extend(kind.to_le_bytes());
+            out.extend(0u32.to_le_bytes());
+            out.extend(off.to_le_bytes());
+            out.extend(len.to_le_bytes());
+        }
+        for ((_, bytes), (_, off, _)) in sections.iter().zip(&entries) {
+            out.resize(*off as usize, 0);
+            out.extend(bytes);
+        }
+        out.resize(payload_len, 0);
+        let digest: [u8; 32] = Sha256::digest(&out).into();
+        out.extend(digest);
+        out
+    }
+}
+
+/// The answer over time for numbers under a key: `[from, until) → range`, merged, in date order.
+fn timeline(plan: &Plan, measures: &[u128], candidates: &[usize]) -> Vec<[u32; 3]> {
+    let mut bounds: BTreeSet<i32> = BTreeSet::new();
+    for &c in candidates {
+        let p = plan.ranges[c].period;
+        bounds.extend(p.from.map(Date::to_days));
+        bounds.extend(p.until.map(Date::to_days));
+    }
+    let mut edges: Vec<i32> = vec![DAY_MIN];
+    edges.extend(bounds);
+    edges.push(DAY_MAX);
+    let mut out: Vec<[u32; 3]> = Vec::new();
+    for w in edges.windows(2) {
+        let (from, until) = (w[0], w[1]);
+        if from >= until {
+            continue;
+        }
+        // Every candidate's period either contains the whole segment or none of it.
+        let active = |c: usize| {
+            let p = plan.ranges[c].period;
+            p.from.is_none_or(|f| f.to_days() <= from) && p.until.is_none_or(|u| until <= u.to_days())
+        };
+        let best = candidates
+            .iter()
+            .copied()
+            .filter(|&c| active(c))
+            .min_by_key(|&c| (measures[c], c));
+        let Some(best) = best else { continue };
+        match out.last_mut() {
+            Some(last) if last[2] == best as u32 && last[1] == from as u32 => last[1] = until as u32,
+            _ => out.push([from as u32, until as u32, best as u32]),
+        }
+    }
+    out
+}

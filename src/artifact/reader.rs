@@ -1,0 +1,804 @@
+//! The artifact reader: cheap open, explicit verify, lookups.
+//!
+//! [`Artifact::open`] checks the structure (magic, version, section table, table shapes, that
+//! strings are UTF-8, the fst header) without hashing anything, so it costs microseconds on any
+//! size. [`Artifact::verify`] checks the SHA-256 digest and, given a public key, the minisign
+//! signature, its trusted comment, the expiry date and rollback. Lookups trust the file: verify
+//! before relying on one. No byte sequence makes `open` or `verify` panic; every table access is
+//! bounds-checked.
+
+use super::{
+    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, NONE, SECTION_ENTRY_LEN, col,
+};
+use crate::date::Date;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Why an artifact is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArtifactError {
+    /// The file is shorter than its structure says.
+    Truncated {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// Not a numplan artifact at all.
+    Foreign,
+    /// A numplan artifact of a format version this library does not read.
+    UnsupportedVersion {
+        /// The file's version.
+        found: u32,
+    },
+    /// The structure is inconsistent (a section out of bounds, a table of the wrong shape).
+    Malformed {
+        /// What is wrong.
+        what: String,
+    },
+    /// The content does not match its SHA-256 digest: the file was altered or damaged.
+    Corrupt {
+        /// The digest stored in the file (hex).
+        stored: String,
+        /// The digest of the content (hex).
+        computed: String,
+    },
+    /// The signature does not verify with the given key.
+    BadSignature {
+        /// Why.
+        reason: String,
+    },
+    /// The signature is valid but its trusted comment does not describe this file.
+    CommentMismatch {
+        /// What the file says.
+        expected: String,
+        /// What the signed comment says.
+        found: String,
+    },
+    /// The artifact's expiry date has passed.
+    Expired {
+        /// The first day it is no longer valid.
+        expires: Date,
+        /// Today.
+        today: Date,
+    },
+    /// The artifact is older than one the consumer has already seen.
+    Rollback {
+        /// This file's sequence number.
+        sequence: u64,
+        /// The newest sequence number seen before.
+        last_seen: u64,
+    },
+}
+
+impl fmt::Display for ArtifactError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArtifactError::Truncated { what } => {
+                write!(
+                    f,
+                    "the artifact is truncated (it ends inside the {what}); fetch it again"
+                )
+            }
+            ArtifactError::Foreign => {
+                write!(
+                    f,
+                    "not a numplan artifact (no NUMPLAN magic at the start of the file)"
+                )
+            }
+            ArtifactError::UnsupportedVersion { found } => write!(
+                f,
+                "artifact format version {found} is not supported (this numplan reads version {FORMAT_VERSION}); \
+                 use a numplan release that matches the file"
+            ),
+            ArtifactError::Malformed { what } => write!(f, "the artifact is malformed: {what}"),
+            ArtifactError::Corrupt { stored, computed } => write!(
+                f,
+                "the artifact is corrupt: its content hashes to {computed} but the file says {stored}; \
+                 it was altered or damaged, fetch it again"
+            ),
+            ArtifactError::BadSignature { reason } => write!(f, "the signature does not verify: {reason}"),
+            ArtifactError::CommentMismatch { expected, found } => write!(
+                f,
+                "the signature is valid but signs another artifact: trusted comment `{found}`, expected `{expected}`"
+            ),
+            ArtifactError::Expired { expires, today } => write!(
+                f,
+                "the artifact expired on {expires} (today is {today}); fetch a newer one"
+            ),
+            ArtifactError::Rollback { sequence, last_seen } => write!(
+                f,
+                "rollback refused: the artifact has sequence {sequence}, older than {last_seen} already seen"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ArtifactError {}
+
+/// The longest index key (range syntax allows 20 digits).
+const MAX_KEY: usize = 20;
+
+fn malformed(what: impl Into<String>) -> ArtifactError {
+    ArtifactError::Malformed { what: what.into() }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A table of rows of `u32` words.
+#[derive(Clone, Copy, Debug, Default)]
+struct Table<'a> {
+    words: &'a [u8],
+    stride: usize,
+    rows: u32,
+}
+
+impl<'a> Table<'a> {
+    fn parse(kind: Kind, bytes: &'a [u8]) -> Result<Table<'a>, ArtifactError> {
+        let head =
+            |i: usize| -> Option<u32> { Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?)) };
+        let (Some(stride), Some(rows)) = (head(0), head(4)) else {
+            return Err(malformed(format!("{kind:?} table has no header")));
+        };
+        if stride as usize != kind.stride() {
+            return Err(malformed(format!(
+                "{kind:?} rows have {stride} words, expected {}",
+                kind.stride()
+            )));
+        }
+        let words = &bytes[8..];
+        if words.len() as u64 != u64::from(rows) * stride as u64 * 4 {
+            return Err(malformed(format!(
+                "{kind:?} table size does not match its {rows} rows"
+            )));
+        }
+        Ok(Table {
+            words,
+            stride: stride as usize,
+            rows,
+        })
+    }
+
+    /// Word `col` of row `row`; [`NONE`] when out of bounds (only on a malformed file).
+    #[inline]
+    fn get(&self, row: u32, col: usize) -> u32 {
+        let i = (row as usize * self.stride + col) * 4;
+        match self.words.get(i..i + 4) {
+            Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            None => NONE,
+        }
+    }
+}
+
+/// An opened artifact. Borrowed bytes: from a `Vec`, `include_bytes!` or a memory map.
+#[derive(Clone)]
+pub struct Artifact<'a> {
+    bytes: &'a [u8],
+    sequence: u64,
+    expires: Option<Date>,
+    sources_sha256: [u8; 32],
+    id: &'a str,
+    version: &'a str,
+    name: &'a str,
+    strings: &'a str,
+    fst: fst::raw::Fst<&'a [u8]>,
+    tables: [Table<'a>; 16],
+}
+
+impl fmt::Debug for Artifact<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Artifact")
+            .field("plan", &self.id)
+            .field("version", &self.version)
+            .field("sequence", &self.sequence)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// What [`Artifact::verify`] checks besides the digest.
+#[derive(Clone, Debug, Default)]
+pub struct VerifyOptions<'k> {
+    /// The public key and the `.minisig` text; `None` checks the digest only.
+    pub signature: Option<(&'k crate::minisign::PublicKey, &'k str)>,
+    /// Today, for the expiry check; `None` skips it.
+    pub today: Option<Date>,
+    /// The newest sequence number the consumer has seen; an older artifact is refused.
+    pub last_seen_sequence: Option<u64>,
+}
+
+/// How far an artifact has been checked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trust {
+    /// The SHA-256 of the payload (hex), as stored and recomputed.
+    pub sha256: String,
+    /// The signed trusted comment, when a signature was checked.
+    pub trusted_comment: Option<String>,
+    /// The signing key id (hex), when a signature was checked.
+    pub key_id: Option<String>,
+}
+
+fn read_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn read_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+impl<'a> Artifact<'a> {
+    /// Opens an artifact: structural checks only, no hashing. See [`Artifact::verify`].
+    pub fn open(bytes: &'a [u8]) -> Result<Artifact<'a>, ArtifactError> {
+        if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+            if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) && !bytes.is_empty() {
+                return Err(ArtifactError::Truncated { what: "header" });
+            }
+            return Err(ArtifactError::Foreign);
+        }
+        let version = read_u32(bytes, 8).ok_or(ArtifactError::Truncated { what: "header" })?;
+        if version != FORMAT_VERSION {
+            return Err(ArtifactError::UnsupportedVersion { found: version });
+        }
+        if bytes.len() < HEADER_LEN + DIGEST_LEN {
+            return Err(ArtifactError::Truncated { what: "header" });
+        }
+        let header_len = read_u32(bytes, 12).unwrap_or(0) as usize;
+        if header_len != HEADER_LEN {
+            return Err(malformed(format!(
+                "header length {header_len}, expected {HEADER_LEN}"
+            )));
+        }
+        let payload_len = read_u64(bytes, 88).unwrap_or(0);
+        let expected_len = payload_len.checked_add(DIGEST_LEN as u64);
+        if expected_len.is_none_or(|l| l > bytes.len() as u64) {
+            return Err(ArtifactError::Truncated { what: "payload" });
+        }
+        if expected_len != Some(bytes.len() as u64) {
+            return Err(malformed(format!(
+                "{} bytes after the payload, expected {DIGEST_LEN}",
+                bytes.len() as u64 - payload_len
+            )));
+        }
+        let payload = &bytes[..payload_len as usize];
+        let sequence = read_u64(bytes, 16).unwrap_or(0);
+        let expires = match read_u32(bytes, 24).unwrap_or(0) as i32 {
+            DAY_MIN => None,
+            d => Some(Date::from_days(d).ok_or_else(|| malformed("expiry date out of range"))?),
+        };
+        let count = read_u32(bytes, 28).unwrap_or(0) as usize;
+        let mut sources_sha256 = [0u8; 32];
+        sources_sha256.copy_from_slice(&bytes[32..64]);
+        let table_end = count
+            .checked_mul(SECTION_ENTRY_LEN)
+            .and_then(|t| t.checked_add(HEADER_LEN))
+            .filter(|&e| e <= payload.len())
+            .ok_or(ArtifactError::Truncated {
+                what: "section table",
+            })?;
+        let mut sections: [Option<&'a [u8]>; 16] = [None; 16];
+        for i in 0..count {
+            let at = HEADER_LEN + i * SECTION_ENTRY_LEN;
+            let kind = read_u32(payload, at).unwrap_or(0) as usize;
+            let off = read_u64(payload, at + 8).unwrap_or(u64::MAX);
+            let len = read_u64(payload, at + 16).unwrap_or(u64::MAX);
+            let end = off
+                .checked_add(len)
+                .filter(|&e| e <= payload.len() as u64 && off >= table_end as u64);
+            let Some(end) = end else {
+                return Err(malformed(format!("section {kind} lies outside the payload")));
+            };
+            let slot = sections
+                .get_mut(kind)
+                .ok_or_else(|| malformed(format!("unknown section kind {kind}")))?;
+            if slot.is_some() || kind == 0 {
+                return Err(malformed(format!("section kind {kind} appears twice")));
+            }
+            *slot = Some(&payload[off as usize..end as usize]);
+        }
+        let section = |k: Kind| sections[k as usize].ok_or_else(|| malformed(format!("no {k:?} section")));
+        let strings =
+            std::str::from_utf8(section(Kind::Strings)?).map_err(|_| malformed("strings are not UTF-8"))?;
+        let fst =
+            fst::raw::Fst::new(section(Kind::Fst)?).map_err(|e| malformed(format!("number index: {e}")))?;
+        let mut tables = [Table::default(); 16];
+        for k in Kind::ALL {
+            if k.stride() > 0 {
+                tables[k as usize] = Table::parse(k, section(k)?)?;
+            }
+        }
+        let str_at = |at: usize| -> Result<&'a str, ArtifactError> {
+            let (o, l) = (
+                read_u32(bytes, at).unwrap_or(NONE),
+                read_u32(bytes, at + 4).unwrap_or(NONE),
+            );
+            strings
+                .get(o as usize..(o as usize).saturating_add(l as usize))
+                .ok_or_else(|| malformed("a header string is out of bounds"))
+        };
+        let meta = tables[Kind::Meta as usize];
+        if meta.rows != 1 {
+            return Err(malformed("the meta table must have one row"));
+        }
+        Ok(Artifact {
+            bytes,
+            sequence,
+            expires,
+            sources_sha256,
+            id: str_at(64)?,
+            version: str_at(72)?,
+            name: str_at(80)?,
+            strings,
+            fst,
+            tables,
+        })
+    }
+
+    /// Checks the digest, then (as asked) the signature and its trusted comment, the expiry date
+    /// and rollback, in that order; the first failure is returned.
+    pub fn verify(&self, options: &VerifyOptions<'_>) -> Result<Trust, ArtifactError> {
+        let n = self.bytes.len() - DIGEST_LEN;
+        let computed: [u8; 32] = Sha256::digest(&self.bytes[..n]).into();
+        let stored = &self.bytes[n..];
+        if computed[..] != *stored {
+            return Err(ArtifactError::Corrupt {
+                stored: hex(stored),
+                computed: hex(&computed),
+            });
+        }
+        let mut trust = Trust {
+            sha256: hex(&computed),
+            trusted_comment: None,
+            key_id: None,
+        };
+        if let Some((key, sig)) = options.signature {
+            let v =
+                crate::minisign::verify(key, self.bytes, sig).map_err(|e| ArtifactError::BadSignature {
+                    reason: e.to_string(),
+                })?;
+            let expected = self.trusted_comment();
+            if v.trusted_comment != expected {
+                return Err(ArtifactError::CommentMismatch {
+                    expected,
+                    found: v.trusted_comment,
+                });
+            }
+            trust.trusted_comment = Some(v.trusted_comment);
+            trust.key_id = Some(key.key_id_hex());
+        }
+        if let (Some(expires), Some(today)) = (self.expires, options.today)
+            && today >= expires
+        {
+            return Err(ArtifactError::Expired { expires, today });
+        }
+        if let Some(last_seen) = options.last_seen_sequence
+            && self.sequence < last_seen
+        {
+            return Err(ArtifactError::Rollback {
+                sequence: self.sequence,
+                last_seen,
+            });
+        }
+        Ok(trust)
+    }
+
+    /// The trusted comment a signature of this artifact carries: plan id, version, sequence and
+    /// payload SHA-256, so that a signature cannot be moved to another file.
+    pub fn trusted_comment(&self) -> String {
+        format!(
+            "numplan plan={} version={} sequence={} sha256={}",
+            self.id,
+            self.version,
+            self.sequence,
+            hex(self.stored_sha256())
+        )
+    }
+
+    /// The SHA-256 the file stores for its payload (not recomputed: see [`Artifact::verify`]).
+    pub fn stored_sha256(&self) -> &'a [u8] {
+        &self.bytes[self.bytes.len() - DIGEST_LEN..]
+    }
+
+    /// The whole file.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Plan id, e.g. `fr`.
+    pub fn plan_id(&self) -> &'a str {
+        self.id
+    }
+
+    /// Plan version.
+    pub fn plan_version(&self) -> &'a str {
+        self.version
+    }
+
+    /// Plan name.
+    pub fn plan_name(&self) -> &'a str {
+        self.name
+    }
+
+    /// Publication sequence number.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// Expiry date, if any.
+    pub fn expires(&self) -> Option<Date> {
+        self.expires
+    }
+
+    /// SHA-256 of the sources the artifact was compiled from.
+    pub fn sources_sha256(&self) -> [u8; 32] {
+        self.sources_sha256
+    }
+
+    fn table(&self, k: Kind) -> &Table<'a> {
+        &self.tables[k as usize]
+    }
+
+    fn word(&self, k: Kind, row: u32, col: usize) -> u32 {
+        self.table(k).get(row, col)
+    }
+
+    /// The string at `col` of a row; `""` for an absent or out-of-bounds one.
+    fn string(&self, k: Kind, row: u32, col: usize) -> &'a str {
+        self.opt_string(k, row, col).unwrap_or("")
+    }
+
+    fn opt_string(&self, k: Kind, row: u32, col: usize) -> Option<&'a str> {
+        let (o, l) = (self.word(k, row, col), self.word(k, row, col + 1));
+        if o == NONE {
+            return None;
+        }
+        self.strings
+            .get(o as usize..(o as usize).saturating_add(l as usize))
+    }
+
+    /// Meta strings.
+    fn meta(&self, c: usize) -> &'a str {
+        self.string(Kind::Meta, 0, c)
+    }
+
+    /// The plan's trunk prefix (`0`).
+    pub fn national_prefix(&self) -> &'a str {
+        self.meta(col::META_NATIONAL_PREFIX)
+    }
+
+    /// The plan's international prefix (`00`).
+    pub fn international_prefix(&self) -> &'a str {
+        self.meta(col::META_INTERNATIONAL_PREFIX)
+    }
+
+    /// The plan's time zone.
+    pub fn time_zone(&self) -> &'a str {
+        self.meta(col::META_TIME_ZONE)
+    }
+
+    /// The publishing authority.
+    pub fn authority(&self) -> &'a str {
+        self.meta(col::META_AUTHORITY)
+    }
+
+    /// The territories: `(id, name, country code, time zone)`.
+    pub fn territories(&self) -> impl Iterator<Item = (&'a str, &'a str, u32, &'a str)> + '_ {
+        (0..self.table(Kind::Territories).rows).map(move |t| self.territory(t))
+    }
+
+    fn territory(&self, t: u32) -> (&'a str, &'a str, u32, &'a str) {
+        let k = Kind::Territories;
+        (
+            self.string(k, t, col::TER_ID),
+            self.string(k, t, col::TER_NAME),
+            self.word(k, t, col::TER_COUNTRY_CODE),
+            self.string(k, t, col::TER_TIME_ZONE),
+        )
+    }
+
+    /// The rules of the vocabulary: `(id, description, values)`.
+    pub fn rules(&self) -> impl Iterator<Item = (&'a str, &'a str, Vec<&'a str>)> + '_ {
+        let k = Kind::Rules;
+        (0..self.table(k).rows).map(move |r| {
+            let first = self.word(k, r, col::RULE_VALUES_FIRST);
+            let count = self.word(k, r, col::RULE_VALUES_COUNT).min(1 << 16);
+            let values = (first..first.saturating_add(count))
+                .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
+                .collect();
+            (
+                self.string(k, r, col::RULE_ID),
+                self.string(k, r, col::RULE_DESCRIPTION),
+                values,
+            )
+        })
+    }
+
+    /// The cited documents: `(id, title, date, url)`.
+    pub fn documents(&self) -> impl Iterator<Item = (&'a str, &'a str, Option<Date>, Option<&'a str>)> + '_ {
+        let k = Kind::Documents;
+        (0..self.table(k).rows).map(move |d| {
+            (
+                self.string(k, d, col::DOC_ID),
+                self.string(k, d, col::DOC_TITLE),
+                Date::from_days(self.word(k, d, col::DOC_DATE) as i32),
+                self.opt_string(k, d, col::DOC_URL),
+            )
+        })
+    }
+
+    /// The register names of territory row `t`.
+    pub fn register_names(&self, t: u32) -> Vec<&'a str> {
+        let k = Kind::Territories;
+        let first = self.word(k, t, col::TER_NAMES_FIRST);
+        let count = self.word(k, t, col::TER_NAMES_COUNT).min(1 << 16);
+        (first..first.saturating_add(count))
+            .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
+            .collect()
+    }
+
+    /// The longest prefix of `digits` in the number index, with its value.
+    #[inline]
+    fn longest_prefix(&self, digits: &[u8]) -> Option<(usize, u64)> {
+        let fst = &self.fst;
+        let mut node = fst.root();
+        let mut out = fst::raw::Output::zero();
+        let mut best = node.is_final().then(|| (0, node.final_output().value()));
+        for (i, &b) in digits.iter().enumerate() {
+            let Some(t) = node.find_input(b) else { break };
+            let t = node.transition(t);
+            out = out.cat(t.out);
+            node = fst.node(t.addr);
+            if node.is_final() {
+                best = Some((i + 1, out.cat(node.final_output()).value()));
+            }
+        }
+        best
+    }
+
+    /// What the plan says of the national number `digits` (trunk prefix included, digits only)
+    /// on `date`: the most specific range in force and the block it was allocated in, if any.
+    /// `None` when no range of the plan covers the number on that date.
+    #[inline]
+    pub fn lookup(&'a self, digits: &str, date: Date) -> Option<Answer<'a>> {
+        let (prefix_len, value) = self.longest_prefix(digits.as_bytes())?;
+        let block = (value >> 32) as u32;
+        let timeline = value as u32;
+        let day = date.to_days();
+        let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
+        let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
+        let range = (first..first.saturating_add(count.min(1 << 16))).find_map(|s| {
+            let from = self.word(Kind::Segments, s, col::SEG_FROM) as i32;
+            let until = self.word(Kind::Segments, s, col::SEG_UNTIL) as i32;
+            (from <= day && (day < until || until == DAY_MAX))
+                .then(|| self.word(Kind::Segments, s, col::SEG_RANGE))
+        })?;
+        if range >= self.table(Kind::Ranges).rows {
+            return None;
+        }
+        let mut key = [0u8; MAX_KEY];
+        let key_len = prefix_len.min(MAX_KEY).min(digits.len());
+        key[..key_len].copy_from_slice(&digits.as_bytes()[..key_len]);
+        Some(Answer {
+            artifact: self,
+            key,
+            key_len: key_len as u8,
+            block: block
+                .checked_sub(1)
+                .filter(|&b| b < self.table(Kind::Blocks).rows),
+            range,
+            date,
+        })
+    }
+
+    /// The timeline of numbers under `prefix` exactly as the index stores it (for diffs and
+    /// exports): every key of the index in order, with its block (if any) and segments.
+    pub fn entries(&'a self) -> impl Iterator<Item = (Vec<u8>, Option<u32>, Vec<Segment>)> + 'a {
+        use fst::Streamer;
+        let mut stream = self.fst.stream();
+        let mut out = Vec::new();
+        while let Some((k, v)) = stream.next() {
+            out.push((k.to_vec(), v.value()));
+        }
+        out.into_iter().map(move |(k, v)| {
+            let block = ((v >> 32) as u32).checked_sub(1);
+            (k, block, self.segments(v as u32))
+        })
+    }
+
+    fn segments(&self, timeline: u32) -> Vec<Segment> {
+        let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
+        let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
+        (first..first.saturating_add(count.min(1 << 16)))
+            .map(|s| {
+                let d = |c| match self.word(Kind::Segments, s, c) as i32 {
+                    DAY_MIN | DAY_MAX => None,
+                    x => Date::from_days(x),
+                };
+                Segment {
+                    from: d(col::SEG_FROM),
+                    until: d(col::SEG_UNTIL),
+                    range: self.word(Kind::Segments, s, col::SEG_RANGE),
+                }
+            })
+            .collect()
+    }
+}
+
+/// A period of a key's timeline and the range that answers in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// First day, or since always.
+    pub from: Option<Date>,
+    /// First day after, or until further notice.
+    pub until: Option<Date>,
+    /// The range row.
+    pub range: u32,
+}
+
+/// A category as the artifact stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CategoryRef<'a> {
+    /// Slug.
+    pub id: &'a str,
+    /// Official name.
+    pub name: &'a str,
+    lengths: u32,
+}
+
+impl CategoryRef<'_> {
+    /// Whether numbers of the category may have `len` digits.
+    pub fn allows_length(&self, len: usize) -> bool {
+        len < 32 && self.lengths & (1 << len) != 0
+    }
+
+    /// The allowed lengths, ascending.
+    pub fn lengths(&self) -> Vec<usize> {
+        (0..32).filter(|&l| self.lengths & (1 << l) != 0).collect()
+    }
+}
+
+/// The answer for one number on one date.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer<'a> {
+    artifact: &'a Artifact<'a>,
+    key: [u8; MAX_KEY],
+    key_len: u8,
+    block: Option<u32>,
+    range: u32,
+    date: Date,
+}
+
+/// A rule's value for a number on a date, with its legal basis and source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleValue<'a> {
+    /// Rule id, e.g. `cli-automated`.
+    pub rule: &'a str,
+    /// Its value, e.g. `forbidden`.
+    pub value: &'a str,
+    /// The statement's period start.
+    pub from: Option<Date>,
+    /// The statement's period end.
+    pub until: Option<Date>,
+    /// The legal basis as written.
+    pub basis: &'a str,
+    /// `file:line` of the statement.
+    pub source: String,
+}
+
+/// The operator and block of an allocated number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allocation<'a> {
+    /// Operator code (the register's Mnémo).
+    pub code: &'a str,
+    /// Operator name, when known.
+    pub name: Option<&'a str>,
+    /// Allocation date.
+    pub allocated: Option<Date>,
+    /// The block prefix (EZABPQM).
+    pub block: String,
+    /// `file:line` of the register row.
+    pub source: String,
+}
+
+impl<'a> Answer<'a> {
+    fn a(&self) -> &'a Artifact<'a> {
+        self.artifact
+    }
+
+    fn source(&self, file: u32, line: u32) -> String {
+        format!("{}:{line}", self.a().string(Kind::Files, file, col::FILE_NAME))
+    }
+
+    /// The longest prefix of the number that the index holds.
+    pub fn prefix(&self) -> &str {
+        // Index keys are ASCII digits (the compiler writes only those).
+        std::str::from_utf8(&self.key[..usize::from(self.key_len)]).unwrap_or("")
+    }
+
+    /// The date asked about.
+    pub fn date(&self) -> Date {
+        self.date
+    }
+
+    /// The category.
+    pub fn category(&self) -> CategoryRef<'a> {
+        let c = self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
+        let k = Kind::Categories;
+        CategoryRef {
+            id: self.a().string(k, c, col::CAT_ID),
+            name: self.a().string(k, c, col::CAT_NAME),
+            lengths: self.a().word(k, c, col::CAT_LENGTHS),
+        }
+    }
+
+    /// The territory of the range: `(id, name, country code, time zone)`.
+    pub fn territory(&self) -> (&'a str, &'a str, u32, &'a str) {
+        let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
+        self.a().territory(t)
+    }
+
+    /// The range entry's text (canonical numbers), its basis and `file:line`.
+    pub fn range(&self) -> (&'a str, Option<&'a str>, String) {
+        let a = self.a();
+        let k = Kind::Ranges;
+        (
+            a.string(k, self.range, col::RANGE_NUMBERS),
+            a.opt_string(k, self.range, col::RANGE_BASIS),
+            self.source(
+                a.word(k, self.range, col::RANGE_FILE),
+                a.word(k, self.range, col::RANGE_LINE),
+            ),
+        )
+    }
+
+    /// Every rule of the category in force on the date, in source order.
+    pub fn rules(&self) -> Vec<RuleValue<'a>> {
+        let a = self.a();
+        let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
+        let first = a.word(Kind::Categories, c, col::CAT_STMT_FIRST);
+        let count = a.word(Kind::Categories, c, col::CAT_STMT_COUNT);
+        let day = self.date.to_days();
+        let k = Kind::Statements;
+        let date = |w: u32| match w as i32 {
+            DAY_MIN | DAY_MAX => None,
+            d => Date::from_days(d),
+        };
+        (first..first.saturating_add(count.min(1 << 16)))
+            .filter(|&s| {
+                let from = a.word(k, s, col::STMT_FROM) as i32;
+                let until = a.word(k, s, col::STMT_UNTIL) as i32;
+                from <= day && (day < until || until == DAY_MAX)
+            })
+            .map(|s| RuleValue {
+                rule: a.string(Kind::Rules, a.word(k, s, col::STMT_RULE), col::RULE_ID),
+                value: a.string(Kind::RuleValues, a.word(k, s, col::STMT_VALUE), col::VALUE),
+                from: date(a.word(k, s, col::STMT_FROM)),
+                until: date(a.word(k, s, col::STMT_UNTIL)),
+                basis: a.string(k, s, col::STMT_BASIS),
+                source: self.source(a.word(k, s, col::STMT_FILE), a.word(k, s, col::STMT_LINE)),
+            })
+            .collect()
+    }
+
+    /// The value of one rule on the date, if the category states it then.
+    pub fn rule(&self, rule: &str) -> Option<RuleValue<'a>> {
+        self.rules().into_iter().find(|r| r.rule == rule)
+    }
+
+    /// The block and operator, when the number lies in an allocated block.
+    pub fn allocation(&self) -> Option<Allocation<'a>> {
+        let a = self.a();
+        let b = self.block?;
+        let k = Kind::Blocks;
+        let op_prefix = a.word(k, b, col::BLOCK_OPERATOR_PREFIX);
+        let (op, prefix_len) = (op_prefix & 0xFF_FFFF, (op_prefix >> 24) as usize);
+        let allocated = a.word(k, b, col::BLOCK_ALLOCATED) as i32;
+        let line_file = a.word(k, b, col::BLOCK_LINE_FILE);
+        Some(Allocation {
+            code: a.string(Kind::Operators, op, col::OP_CODE),
+            name: a.opt_string(Kind::Operators, op, col::OP_NAME),
+            allocated: Date::from_days(allocated),
+            block: self.prefix().get(..prefix_len).unwrap_or("").to_string(),
+            source: self.source(line_file >> 24, line_file & 0xFF_FFFF),
+        })
+    }
+}

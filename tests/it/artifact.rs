@@ -1,0 +1,152 @@
+//! The compiled artifact: lookups on the French plan, determinism, tamper detection.
+
+use crate::util::{repo, scratch};
+use numplan::artifact::{Artifact, ArtifactError, CompileOptions, VerifyOptions, compile};
+use numplan::date::Date;
+use numplan::validate;
+use std::path::Path;
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn compile_dir(dir: &Path) -> Vec<u8> {
+    let checked = validate::check_dir(dir);
+    let plan = checked.plan.unwrap_or_else(|| {
+        panic!(
+            "{}",
+            numplan::diag::render_human(&checked.diagnostics, &checked.sources, false)
+        )
+    });
+    compile(&plan, &CompileOptions::default()).unwrap()
+}
+
+#[test]
+fn french_lookups() {
+    let bytes = compile_dir(&repo("plan-sources/fr"));
+    let a = Artifact::open(&bytes).unwrap();
+    a.verify(&VerifyOptions::default()).unwrap();
+    assert_eq!(a.plan_id(), "fr");
+
+    let cat = |n: &str, at: &str| a.lookup(n, d(at)).map(|x| x.category().id.to_string());
+    // 0162 was an ordinary 01 number until the NPV rule of 2023-01-01.
+    assert_eq!(cat("0162123456", "2022-12-31").as_deref(), Some("polyvalent"));
+    assert_eq!(
+        cat("0162123456", "2023-01-01").as_deref(),
+        Some("polyvalent-verifie")
+    );
+    assert_eq!(
+        cat("0800123456", "2026-11-28").as_deref(),
+        Some("special-gratuit")
+    );
+    assert_eq!(cat("0612345678", "2026-11-28").as_deref(), Some("mobile"));
+    assert_eq!(cat("15", "2026-11-28").as_deref(), Some("urgence"));
+
+    let ans = a.lookup("0612345678", d("2023-01-01")).unwrap();
+    assert_eq!(ans.rule("cli-automated").unwrap().value, "forbidden");
+    let ans = a.lookup("0947512345", d("2026-11-28")).unwrap();
+    assert_eq!(ans.territory().0, "guadeloupe");
+    assert_eq!(ans.territory().2, 590);
+    assert_eq!(ans.rule("cli-automated").unwrap().value, "allowed");
+}
+
+#[test]
+fn compiling_is_deterministic_across_runs_and_file_order() {
+    let first = compile_dir(&repo("plan-sources/fr"));
+    let second = compile_dir(&repo("plan-sources/fr"));
+    assert!(first == second, "two compilations differ");
+
+    // A copy elsewhere, its files written in reverse order of name.
+    let dir = scratch("reordered-plan");
+    let mut names: Vec<_> = std::fs::read_dir(repo("plan-sources/fr"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    names.reverse();
+    for n in &names {
+        std::fs::copy(repo("plan-sources/fr").join(n), dir.join(n)).unwrap();
+    }
+    let third = compile_dir(&dir);
+    assert!(first == third, "a copy of the plan compiles to other bytes");
+}
+
+fn mini() -> Vec<u8> {
+    compile_dir(&repo("tests/data/valid/mini"))
+}
+
+#[test]
+fn flipping_any_byte_is_detected() {
+    let bytes = mini();
+    assert!(
+        bytes.len() < 16 * 1024,
+        "the small artifact is small: {}",
+        bytes.len()
+    );
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= 0x01;
+        let refused = match Artifact::open(&b) {
+            Err(_) => true,
+            Ok(a) => a.verify(&VerifyOptions::default()).is_err(),
+        };
+        assert!(refused, "flipping byte {i} went unnoticed");
+    }
+}
+
+#[test]
+fn truncated_and_foreign_files_are_refused_distinctly() {
+    let bytes = mini();
+    for n in 0..bytes.len() {
+        match Artifact::open(&bytes[..n]) {
+            Err(ArtifactError::Truncated { .. }) => {}
+            Err(ArtifactError::Foreign) if n == 0 => {}
+            other => panic!("{n} bytes: {other:?}"),
+        }
+    }
+    assert_eq!(
+        Artifact::open(b"%PDF-1.7 not an artifact").unwrap_err(),
+        ArtifactError::Foreign
+    );
+    let mut v2 = bytes.clone();
+    v2[8] = 2;
+    assert_eq!(
+        Artifact::open(&v2).unwrap_err(),
+        ArtifactError::UnsupportedVersion { found: 2 }
+    );
+}
+
+#[test]
+fn expiry_and_rollback() {
+    let checked = validate::check_dir(&repo("tests/data/valid/mini"));
+    let plan = checked.plan.unwrap();
+    let options = CompileOptions {
+        sequence: Some(7),
+        expires: Some(d("2027-01-01")),
+    };
+    let bytes = compile(&plan, &options).unwrap();
+    let a = Artifact::open(&bytes).unwrap();
+    assert_eq!(a.sequence(), 7);
+    let at = |today: &str, seen: Option<u64>| {
+        a.verify(&VerifyOptions {
+            signature: None,
+            today: Some(d(today)),
+            last_seen_sequence: seen,
+        })
+    };
+    assert!(at("2026-12-31", Some(7)).is_ok());
+    assert_eq!(
+        at("2027-01-01", None).unwrap_err(),
+        ArtifactError::Expired {
+            expires: d("2027-01-01"),
+            today: d("2027-01-01")
+        }
+    );
+    assert_eq!(
+        at("2026-01-01", Some(8)).unwrap_err(),
+        ArtifactError::Rollback {
+            sequence: 7,
+            last_seen: 8
+        }
+    );
+}
