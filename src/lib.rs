@@ -28,6 +28,7 @@ pub mod fsutil;
 pub mod generate;
 pub mod load;
 pub mod minisign;
+pub mod number;
 pub mod plan;
 pub mod range;
 pub mod register;

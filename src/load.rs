@@ -23,8 +23,9 @@ use std::path::Path;
 pub const MAX_YAML_BYTES: u64 = 8 << 20;
 /// The largest register file that is read (64 MiB; the real French register is about 1 MiB).
 pub const MAX_REGISTER_BYTES: u64 = 64 << 20;
-/// The most YAML parser events one file may produce (the French plan needs a few thousand).
-const MAX_YAML_EVENTS: usize = 500_000;
+/// The most YAML parser events one file may produce (the French plan's largest file needs about
+/// 5,000; a generous margin, and a small bound on what an alias bomb can cost).
+const MAX_YAML_EVENTS: usize = 100_000;
 
 /// A string, or other scalar, with where it was written.
 pub type S<T> = Spanned<T>;
@@ -182,6 +183,8 @@ pub struct RawRange {
     pub numbers: S<String>,
     pub category: S<String>,
     pub territory: S<String>,
+    #[serde(default)]
+    pub lengths: Option<S<Vec<S<u32>>>>,
     #[serde(default)]
     pub from: Option<S<String>>,
     #[serde(default)]
@@ -675,14 +678,11 @@ mod tests {
             let refs = vec![format!("*a{}", i - 1); 9].join(", ");
             yaml.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
         }
-        let started = std::time::Instant::now();
         let err = serde_saphyr::from_str_with_options::<serde::de::IgnoredAny>(&yaml, yaml_options())
             .expect_err("a billion laughs must not parse");
         let d = yaml_diagnostic(FileId(0), &yaml, &err);
         assert_eq!(d.code, Code::TooLarge, "{}", d.message);
         assert_eq!(d.message, "the YAML budget is exceeded");
-        // Not a timing assertion on speed, a sanity bound against expanding 387 million nodes.
-        assert!(started.elapsed().as_secs() < 10);
     }
 
     #[test]

@@ -155,6 +155,8 @@ pub struct Range {
     pub category: usize,
     /// Index into [`Plan::territories`].
     pub territory: usize,
+    /// Lengths narrower than the category's, for these numbers only (`None`: the category's).
+    pub lengths: Option<Vec<u8>>,
     /// When the entry applies.
     pub period: Period,
     /// Why.
@@ -232,6 +234,15 @@ pub struct Plan {
     pub operators: Vec<Operator>,
     /// Register blocks, sorted by prefix.
     pub blocks: Vec<Block>,
+}
+
+impl Range {
+    /// The lengths its numbers may have: its own, or its category's.
+    pub fn lengths<'p>(&'p self, plan: &'p Plan) -> &'p [u8] {
+        self.lengths
+            .as_deref()
+            .unwrap_or(&plan.categories[self.category].lengths)
+    }
 }
 
 impl Plan {

@@ -775,7 +775,53 @@ impl Validator<'_> {
             return;
         };
         // No item may be longer than the longest number of the category.
-        let max = b.categories[category].lengths.iter().copied().max().unwrap_or(0) as usize;
+        // Narrower lengths for this range: each must be one the category allows.
+        let mut lengths = None;
+        if let Some(ls) = &r.lengths {
+            let cat = &b.categories[category];
+            let mut own = Vec::new();
+            for l in &ls.value {
+                let ok = u8::try_from(l.value).is_ok_and(|v| cat.lengths.contains(&v));
+                if ok {
+                    own.push(l.value as u8);
+                } else if !b.broken_lengths.contains(&category) {
+                    let allowed: Vec<String> = cat.lengths.iter().map(u8::to_string).collect();
+                    let d = Diagnostic::error(
+                        Code::LengthNotAllowed,
+                        self.span(file, l),
+                        format!(
+                            "length {} is not one category `{}` allows ({})",
+                            l.value,
+                            cat.id,
+                            allowed.join(", ")
+                        ),
+                    )
+                    .with_label("not a length of the category")
+                    .with_secondary(b.category_length_spans[category], "the category's lengths")
+                    .with_help("a range's `lengths` narrows its category's: pick among them");
+                    self.error(d);
+                    b.broken_ranges = true;
+                    return;
+                }
+            }
+            if own.is_empty() {
+                let d = Diagnostic::error(Code::BadValue, self.list_span(file, ls), "`lengths` is empty")
+                    .with_help("omit `lengths` to use the category's, or list at least one");
+                self.error(d);
+                b.broken_ranges = true;
+                return;
+            }
+            own.sort_unstable();
+            own.dedup();
+            lengths = Some(own);
+        }
+        let max = lengths
+            .as_ref()
+            .unwrap_or(&b.categories[category].lengths)
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0) as usize;
         let too_long = numbers.items().iter().position(|i| i.digits() > max);
         if let Some(index) = too_long.filter(|_| !b.broken_lengths.contains(&category)) {
             let item = &numbers.items()[index];
@@ -813,6 +859,7 @@ impl Validator<'_> {
             prefixes,
             category,
             territory,
+            lengths,
             period,
             basis,
             source: self.source_ref(file, &r.numbers),
@@ -1105,10 +1152,11 @@ impl Validator<'_> {
                 };
                 let r = &b.ranges[range];
                 let cat = &b.categories[r.category];
+                let allowed_lengths = r.lengths.as_ref().unwrap_or(&cat.lengths);
                 if !b.broken_lengths.contains(&r.category)
-                    && !cat.lengths.contains(&u8::try_from(len).unwrap_or(0))
+                    && !allowed_lengths.contains(&u8::try_from(len).unwrap_or(0))
                 {
-                    let allowed: Vec<String> = cat.lengths.iter().map(u8::to_string).collect();
+                    let allowed: Vec<String> = allowed_lengths.iter().map(u8::to_string).collect();
                     let d = Diagnostic::error(
                         Code::LengthNotAllowed,
                         at(&row.tranche_debut.span),

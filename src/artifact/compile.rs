@@ -175,7 +175,7 @@ impl Writer {
         }
         let mut statements = 0u32;
         for c in &plan.categories {
-            let lengths = c.lengths.iter().fold(0u32, |m, &l| m | (1u32 << l.min(31)));
+            let lengths = length_mask(&c.lengths);
             let first = statements;
             for st in &c.rules {
                 let value = rule_value_base[st.rule]
@@ -220,6 +220,7 @@ impl Writer {
                 &self.basis(r.basis.as_ref()),
                 &self.s(&r.numbers.to_string()),
                 &self.source(&r.source),
+                &[r.lengths.as_deref().map_or(0, length_mask)],
             ]
             .concat();
             self.row(Kind::Ranges, &row);
@@ -384,6 +385,11 @@ impl Writer {
         out.extend(digest);
         out
     }
+}
+
+/// Bit `n` set for each length `n` (lengths are at most 20).
+fn length_mask(lengths: &[u8]) -> u32 {
+    lengths.iter().fold(0u32, |m, &l| m | (1u32 << l.min(31)))
 }
 
 /// The answer over time for numbers under a key: `[from, until) → range`, merged, in date order.

@@ -18,7 +18,8 @@ mod reader;
 
 pub use compile::{CompileError, CompileOptions, compile};
 pub use reader::{
-    Allocation, Answer, Artifact, ArtifactError, CategoryRef, RuleValue, Segment, Trust, VerifyOptions,
+    Allocation, Answer, Artifact, ArtifactError, CategoryRef, Lookup, LookupError, RuleValue, Segment, Trust,
+    VerifyOptions,
 };
 
 /// The first eight bytes of every artifact.
@@ -92,7 +93,7 @@ impl Kind {
             Kind::Documents => 7,
             Kind::Categories => 12,
             Kind::Statements => 9,
-            Kind::Ranges => 11,
+            Kind::Ranges => 12,
             Kind::Timelines => 2,
             Kind::Segments => 3,
             Kind::Operators => 6,
@@ -162,6 +163,7 @@ pub(crate) mod col {
     pub const RANGE_NUMBERS: usize = 7;
     pub const RANGE_FILE: usize = 9;
     pub const RANGE_LINE: usize = 10;
+    pub const RANGE_LENGTHS: usize = 11; // bitmask; 0: the category's
     // Timelines: a run of segments.
     pub const TL_FIRST: usize = 0;
     pub const TL_COUNT: usize = 1;

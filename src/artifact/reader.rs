@@ -183,6 +183,8 @@ pub struct Artifact<'a> {
     strings: &'a str,
     fst: fst::raw::Fst<&'a [u8]>,
     tables: [Table<'a>; 16],
+    /// The territories' distinct country codes, for reading international numbers.
+    country_codes: Vec<u32>,
 }
 
 impl fmt::Debug for Artifact<'_> {
@@ -329,7 +331,15 @@ impl<'a> Artifact<'a> {
             name: str_at(80)?,
             strings,
             fst,
+            country_codes: Vec::new(),
             tables,
+        })
+        .map(|mut a| {
+            let mut codes: Vec<u32> = a.territories().map(|t| t.2).collect();
+            codes.sort_unstable();
+            codes.dedup();
+            a.country_codes = codes;
+            a
         })
     }
 
@@ -512,6 +522,11 @@ impl<'a> Artifact<'a> {
         })
     }
 
+    /// The row of a rule in the vocabulary, for [`Answer::rule_value_at`].
+    pub fn rule_row(&self, id: &str) -> Option<u32> {
+        (0..self.table(Kind::Rules).rows).find(|&r| self.string(Kind::Rules, r, col::RULE_ID) == id)
+    }
+
     /// The cited documents: `(id, title, date, url)`.
     pub fn documents(&self) -> impl Iterator<Item = (&'a str, &'a str, Option<Date>, Option<&'a str>)> + '_ {
         let k = Kind::Documents;
@@ -558,7 +573,7 @@ impl<'a> Artifact<'a> {
     /// on `date`: the most specific range in force and the block it was allocated in, if any.
     /// `None` when no range of the plan covers the number on that date.
     #[inline]
-    pub fn lookup(&'a self, digits: &str, date: Date) -> Option<Answer<'a>> {
+    pub fn lookup_national(&'a self, digits: &str, date: Date) -> Option<Answer<'a>> {
         let (prefix_len, value) = self.longest_prefix(digits.as_bytes())?;
         let block = (value >> 32) as u32;
         let timeline = value as u32;
@@ -586,6 +601,85 @@ impl<'a> Artifact<'a> {
                 .filter(|&b| b < self.table(Kind::Blocks).rows),
             range,
             date,
+        })
+    }
+
+    /// The plan's dialling data, for [`crate::number::parse`].
+    pub fn dialling(&self) -> crate::number::Dialling<'_> {
+        crate::number::Dialling {
+            national_prefix: self.national_prefix(),
+            international_prefix: self.international_prefix(),
+            country_codes: &self.country_codes,
+        }
+    }
+
+    /// What the plan says of `number`, written in any usual form (`01 62 12 34 56`,
+    /// `+33 1 62 12 34 56`, `0033…`, `15`; see [`crate::number`]), on `date`.
+    ///
+    /// A number is valid when a range of the plan holds it on that date, its length is one its
+    /// category allows, and, if it was written with a country code, that code is its territory's.
+    ///
+    /// ```
+    /// use numplan::artifact::Artifact;
+    /// use numplan::date::Date;
+    ///
+    /// let plan = Artifact::open(numplan::embedded::FR)?;
+    /// plan.verify(&Default::default())?; // digest (and, given a key, signature) before trust
+    /// let day = Date::new(2023, 1, 1).unwrap();
+    /// let found = plan.lookup("+33 1 62 12 34 56", day)?;
+    /// assert_eq!(found.e164.as_deref(), Some("+33162123456"));
+    /// assert_eq!(found.answer.category().id, "polyvalent-verifie");
+    /// assert_eq!(found.answer.rule_value("cli-automated"), Some("allowed"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lookup(&'a self, number: &str, date: Date) -> Result<Lookup<'a>, LookupError> {
+        let parsed = crate::number::parse(number, &self.dialling()).map_err(LookupError::Number)?;
+        let national = parsed.national;
+        let Some(answer) = self.lookup_national(&national, date) else {
+            return Err(if self.longest_prefix(national.as_bytes()).is_some() {
+                LookupError::NotInForce { national, date }
+            } else {
+                LookupError::UnknownPrefix { national }
+            });
+        };
+        let category = answer.category();
+        let (territory, _, cc, _) = answer.territory();
+        if !category.allows_length(national.len()) {
+            return Err(LookupError::Length {
+                digits: national.len(),
+                allowed: category.lengths(),
+                category: category.id.to_string(),
+                prefix: answer.prefix().to_string(),
+                national,
+            });
+        }
+        if let Some(written) = parsed.country_code
+            && written != cc
+        {
+            return Err(LookupError::CountryCode {
+                written,
+                territory: territory.to_string(),
+                expected: cc,
+                national,
+            });
+        }
+        let np = self.national_prefix();
+        let e164 = (!np.is_empty())
+            .then(|| national.strip_prefix(np))
+            .flatten()
+            .filter(|rest| !rest.is_empty())
+            .map(|rest| {
+                use std::fmt::Write as _;
+                let mut e = String::with_capacity(4 + rest.len());
+                e.push('+');
+                let _ = write!(e, "{cc}");
+                e.push_str(rest);
+                e
+            });
+        Ok(Lookup {
+            national,
+            e164,
+            answer,
         })
     }
 
@@ -622,6 +716,122 @@ impl<'a> Artifact<'a> {
             .collect()
     }
 }
+
+/// A number found in the plan.
+#[derive(Clone, Debug)]
+pub struct Lookup<'a> {
+    /// National digits, trunk prefix included (`0162123456`, `15`).
+    pub national: String,
+    /// E.164 form (`+33162123456`, `+262262123456`), for numbers dialled with the trunk prefix.
+    pub e164: Option<String>,
+    /// What the plan says of it.
+    pub answer: Answer<'a>,
+}
+
+/// Why an input is not a valid number of the plan on a date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LookupError {
+    /// The input is not a telephone number.
+    Number(crate::number::NumberError),
+    /// No range of the plan starts like this number.
+    UnknownPrefix {
+        /// National digits.
+        national: String,
+    },
+    /// Ranges start like this number, but none applies on the date.
+    NotInForce {
+        /// National digits.
+        national: String,
+        /// The date asked about.
+        date: Date,
+    },
+    /// The number is too short or too long for its category.
+    Length {
+        /// National digits.
+        national: String,
+        /// How many.
+        digits: usize,
+        /// The lengths the category allows.
+        allowed: Vec<usize>,
+        /// The category.
+        category: String,
+        /// The prefix that matched.
+        prefix: String,
+    },
+    /// Written with a country code other than its territory's.
+    CountryCode {
+        /// National digits.
+        national: String,
+        /// The code written.
+        written: u32,
+        /// The number's territory.
+        territory: String,
+        /// Its country code.
+        expected: u32,
+    },
+}
+
+impl LookupError {
+    /// The national digits, when the input was a number at all.
+    pub fn national(&self) -> Option<&str> {
+        match self {
+            LookupError::Number(_) => None,
+            LookupError::UnknownPrefix { national }
+            | LookupError::NotInForce { national, .. }
+            | LookupError::Length { national, .. }
+            | LookupError::CountryCode { national, .. } => Some(national),
+        }
+    }
+}
+
+impl fmt::Display for LookupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LookupError::Number(e) => write!(f, "{e}"),
+            LookupError::UnknownPrefix { national } => {
+                write!(f, "unknown prefix: no range of the plan holds {national}")
+            }
+            LookupError::NotInForce { national, date } => {
+                write!(
+                    f,
+                    "not in the plan on {date}: no range holding {national} applies then"
+                )
+            }
+            LookupError::Length {
+                national: _,
+                digits,
+                allowed,
+                category,
+                prefix,
+            } => {
+                let which = if allowed.iter().all(|a| a > digits) {
+                    "too short"
+                } else if allowed.iter().all(|a| a < digits) {
+                    "too long"
+                } else {
+                    "wrong length"
+                };
+                let allowed: Vec<String> = allowed.iter().map(usize::to_string).collect();
+                write!(
+                    f,
+                    "{which} for its range: {prefix}… numbers ({category}) have {} digits, this one has {digits}",
+                    allowed.join(" or ")
+                )
+            }
+            LookupError::CountryCode {
+                national: _,
+                written,
+                territory,
+                expected,
+            } => write!(
+                f,
+                "wrong country code: this number is in territory `{territory}`, reached as +{expected}, not +{written}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LookupError {}
 
 /// A period of a key's timeline and the range that answers in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -719,14 +929,21 @@ impl<'a> Answer<'a> {
         self.date
     }
 
-    /// The category.
+    /// The category, with the lengths that apply to this number (its range's, when the range
+    /// narrows them).
     pub fn category(&self) -> CategoryRef<'a> {
         let c = self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
         let k = Kind::Categories;
+        // A range may narrow its category's lengths for its own numbers.
+        let own = self.a().word(Kind::Ranges, self.range, col::RANGE_LENGTHS);
         CategoryRef {
             id: self.a().string(k, c, col::CAT_ID),
             name: self.a().string(k, c, col::CAT_NAME),
-            lengths: self.a().word(k, c, col::CAT_LENGTHS),
+            lengths: if own != 0 && own != NONE {
+                own
+            } else {
+                self.a().word(k, c, col::CAT_LENGTHS)
+            },
         }
     }
 
@@ -782,6 +999,42 @@ impl<'a> Answer<'a> {
     /// The value of one rule on the date, if the category states it then.
     pub fn rule(&self, rule: &str) -> Option<RuleValue<'a>> {
         self.rules().into_iter().find(|r| r.rule == rule)
+    }
+
+    /// Just the value of one rule on the date, without allocating.
+    pub fn rule_value(&self, rule: &str) -> Option<&'a str> {
+        self.a().rule_row(rule).and_then(|row| self.rule_value_at(row))
+    }
+
+    /// The value of the rule at row `rule` of the vocabulary ([`Artifact::rule_row`]) on the date:
+    /// the fastest form, for streaming.
+    pub fn rule_value_at(&self, rule: u32) -> Option<&'a str> {
+        let a = self.a();
+        let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
+        let first = a.word(Kind::Categories, c, col::CAT_STMT_FIRST);
+        let count = a.word(Kind::Categories, c, col::CAT_STMT_COUNT);
+        let day = self.date.to_days();
+        let k = Kind::Statements;
+        (first..first.saturating_add(count.min(1 << 16))).find_map(|s| {
+            let from = a.word(k, s, col::STMT_FROM) as i32;
+            let until = a.word(k, s, col::STMT_UNTIL) as i32;
+            let in_force = from <= day && (day < until || until == DAY_MAX);
+            (in_force && a.word(k, s, col::STMT_RULE) == rule)
+                .then(|| a.string(Kind::RuleValues, a.word(k, s, col::STMT_VALUE), col::VALUE))
+        })
+    }
+
+    /// The category's legal basis, if written.
+    pub fn category_basis(&self) -> Option<&'a str> {
+        let c = self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
+        self.a().opt_string(Kind::Categories, c, col::CAT_BASIS)
+    }
+
+    /// Just the operator code of the number's block, without allocating.
+    pub fn allocation_code(&self) -> Option<&'a str> {
+        let b = self.block?;
+        let op = self.a().word(Kind::Blocks, b, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF;
+        Some(self.a().string(Kind::Operators, op, col::OP_CODE))
     }
 
     /// The block and operator, when the number lies in an allocated block.

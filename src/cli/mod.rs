@@ -3,6 +3,7 @@
 mod check;
 mod compile;
 mod keys;
+mod query;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -42,6 +43,8 @@ enum Command {
     Sign(keys::SignArgs),
     /// Verify an artifact's digest, signature, expiry and sequence.
     Verify(keys::VerifyArgs),
+    /// What is this number, on this date: category, territory, operator, caller-ID rules.
+    Query(query::Args),
 }
 
 /// When to colour human output.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => keys::keygen(args),
         Command::Sign(args) => keys::sign(args),
         Command::Verify(args) => keys::verify(args),
+        Command::Query(args) => query::run(args),
     }
 }
 

@@ -28,7 +28,7 @@ fn french_lookups() {
     a.verify(&VerifyOptions::default()).unwrap();
     assert_eq!(a.plan_id(), "fr");
 
-    let cat = |n: &str, at: &str| a.lookup(n, d(at)).map(|x| x.category().id.to_string());
+    let cat = |n: &str, at: &str| a.lookup_national(n, d(at)).map(|x| x.category().id.to_string());
     // 0162 was an ordinary 01 number until the NPV rule of 2023-01-01.
     assert_eq!(cat("0162123456", "2022-12-31").as_deref(), Some("polyvalent"));
     assert_eq!(
@@ -42,9 +42,9 @@ fn french_lookups() {
     assert_eq!(cat("0612345678", "2026-11-28").as_deref(), Some("mobile"));
     assert_eq!(cat("15", "2026-11-28").as_deref(), Some("urgence"));
 
-    let ans = a.lookup("0612345678", d("2023-01-01")).unwrap();
+    let ans = a.lookup_national("0612345678", d("2023-01-01")).unwrap();
     assert_eq!(ans.rule("cli-automated").unwrap().value, "forbidden");
-    let ans = a.lookup("0947512345", d("2026-11-28")).unwrap();
+    let ans = a.lookup_national("0947512345", d("2026-11-28")).unwrap();
     assert_eq!(ans.territory().0, "guadeloupe");
     assert_eq!(ans.territory().2, 590);
     assert_eq!(ans.rule("cli-automated").unwrap().value, "allowed");

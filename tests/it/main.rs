@@ -9,6 +9,7 @@ mod generated;
 mod invalid;
 mod limits;
 mod minisign_interop;
+mod query;
 mod register_data;
 mod signing;
 mod util;
