@@ -14,7 +14,7 @@
 //!
 //! Run: `cargo bench --bench compile` (about a minute on 2 cores).
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use numplan::artifact::{self, CompileOptions};
@@ -148,7 +148,10 @@ fn configure<'c>(
     name: &str,
 ) -> criterion::BenchmarkGroup<'c, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(name);
-    g.sample_size(10)
+    // Flat sampling: every sample runs the same number of iterations; these benchmarks take
+    // tens of milliseconds, too long for linear sampling's 1+2+…+10 iterations in 3 s.
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
     g

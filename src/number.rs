@@ -31,11 +31,93 @@ pub struct Dialling<'a> {
     pub country_codes: &'a [u32],
 }
 
+/// At most [`MAX_DIGITS`] ASCII digits, stored inline: reading a number allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digits {
+    buf: [u8; MAX_DIGITS],
+    len: u8,
+}
+
+impl Digits {
+    /// No digits.
+    pub const fn new() -> Digits {
+        Digits {
+            buf: [0; MAX_DIGITS],
+            len: 0,
+        }
+    }
+
+    /// How many digits (without the cost of [`Digits::as_str`]'s UTF-8 check).
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// The digits as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits are ever pushed.
+        std::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or("")
+    }
+
+    /// Appends ASCII digits; `false` (and nothing appended) when they do not fit or are not digits.
+    pub fn push_str(&mut self, s: &str) -> bool {
+        let len = usize::from(self.len);
+        if len + s.len() > MAX_DIGITS || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        self.buf[len..len + s.len()].copy_from_slice(s.as_bytes());
+        self.len += s.len() as u8;
+        true
+    }
+}
+
+impl Default for Digits {
+    fn default() -> Digits {
+        Digits::new()
+    }
+}
+
+impl std::ops::Deref for Digits {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Debug for Digits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Digits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for Digits {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Digits {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A number read from input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
     /// National digits, trunk prefix included for numbers that have one (`0162123456`, `15`).
-    pub national: String,
+    pub national: Digits,
     /// The country code the input was written with, if it was written internationally.
     pub country_code: Option<u32>,
 }
@@ -94,8 +176,8 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
         Some(r) => (true, r),
         None => (false, s),
     };
-    // Digits, and whether a "(0)" (the trunk prefix written after a country code) was seen.
-    let mut digits = String::with_capacity(rest.len());
+    // The digits (up to a few past the maximum, to tell "too long" apart).
+    let mut digits = Scratch::default();
     let mut chars = rest.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -123,13 +205,16 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
             }
             other => return Err(NumberError::NotANumber { found: other }),
         }
-        if digits.len() > MAX_DIGITS + 4 {
-            break;
+        if digits.len() > MAX_DIGITS {
+            // Counting on would only tell how much too long: stop reading.
+            return Err(NumberError::TooLong { digits: digits.len() });
         }
     }
     if digits.is_empty() {
         return Err(if plus {
-            NumberError::UnknownCountryCode { digits }
+            NumberError::UnknownCountryCode {
+                digits: String::new(),
+            }
         } else {
             NumberError::Empty
         });
@@ -137,24 +222,32 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
     if digits.len() > MAX_DIGITS {
         return Err(NumberError::TooLong { digits: digits.len() });
     }
-    let international = if plus {
-        Some(digits.as_str())
-    } else if !d.international_prefix.is_empty() && digits.starts_with(d.international_prefix) {
-        Some(&digits[d.international_prefix.len()..])
-    } else if !d.national_prefix.is_empty() && digits.starts_with(d.national_prefix) {
-        None
-    } else if digits.len() >= 9 && country_code(&digits, d).is_some() {
-        // E.164 digits without the `+`: no trunk prefix, a country code, a full-length number.
-        Some(digits.as_str())
-    } else {
-        None
+    let international = |digits: &str| -> Option<usize> {
+        if plus {
+            Some(0)
+        } else if !d.international_prefix.is_empty() && digits.starts_with(d.international_prefix) {
+            Some(d.international_prefix.len())
+        } else if !d.national_prefix.is_empty() && digits.starts_with(d.national_prefix) {
+            None
+        } else if digits.len() >= 9 && country_code(digits, d).is_some() {
+            // E.164 digits without the `+`: no trunk prefix, a country code, a full-length number.
+            Some(0)
+        } else {
+            None
+        }
     };
-    match international {
-        None => Ok(Parsed {
-            national: digits,
-            country_code: None,
-        }),
-        Some(intl) => {
+    let digits = digits.as_str();
+    match international(digits) {
+        None => {
+            let mut national = Digits::new();
+            national.push_str(digits);
+            Ok(Parsed {
+                national,
+                country_code: None,
+            })
+        }
+        Some(skip) => {
+            let intl = &digits[skip..];
             let Some(cc) = country_code(intl, d) else {
                 return Err(NumberError::UnknownCountryCode {
                     digits: intl.to_string(),
@@ -164,14 +257,45 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
             if significant.is_empty() {
                 return Err(NumberError::Empty);
             }
-            let mut national = String::with_capacity(d.national_prefix.len() + significant.len());
-            national.push_str(d.national_prefix);
-            national.push_str(significant);
+            let mut national = Digits::new();
+            if !national.push_str(d.national_prefix) || !national.push_str(significant) {
+                return Err(NumberError::TooLong {
+                    digits: d.national_prefix.len() + significant.len(),
+                });
+            }
             Ok(Parsed {
                 national,
                 country_code: Some(cc),
             })
         }
+    }
+}
+
+/// Digits being collected: a few more than any number has, so that "too long" can be told.
+#[derive(Default)]
+struct Scratch {
+    buf: [u8; MAX_DIGITS + 8],
+    len: usize,
+}
+
+impl Scratch {
+    fn push(&mut self, c: char) {
+        if self.len < self.buf.len() {
+            self.buf[self.len] = c as u8;
+        }
+        self.len += 1;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len.min(self.buf.len())]).unwrap_or("")
     }
 }
 
@@ -217,7 +341,7 @@ mod tests {
 
     fn ok(input: &str) -> (String, Option<u32>) {
         let p = parse(input, &FR).unwrap_or_else(|e| panic!("{input:?}: {e}"));
-        (p.national, p.country_code)
+        (p.national.to_string(), p.country_code)
     }
 
     #[test]

@@ -185,7 +185,24 @@ pub struct Artifact<'a> {
     tables: [Table<'a>; 16],
     /// The territories' distinct country codes, for reading international numbers.
     country_codes: Vec<u32>,
+    /// The walk's state after every 4-digit prefix, built on the first lookup (see
+    /// [`Artifact::longest_prefix`]); not built by `open`, which stays cheap.
+    head: std::sync::OnceLock<Vec<Head>>,
 }
+
+/// The state of the longest-prefix walk after the first [`HEAD_DIGITS`] digits of a number.
+#[derive(Clone, Copy, Debug, Default)]
+struct Head {
+    /// Address of the node reached, if the walk is still going.
+    node: Option<fst::raw::CompiledAddr>,
+    /// The output accumulated up to it.
+    out: u64,
+    /// The longest prefix found so far: length and value.
+    best: Option<(u8, u64)>,
+}
+
+/// How many leading digits the head table resolves at once.
+const HEAD_DIGITS: usize = 4;
 
 impl fmt::Debug for Artifact<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -332,6 +349,7 @@ impl<'a> Artifact<'a> {
             strings,
             fst,
             country_codes: Vec::new(),
+            head: std::sync::OnceLock::new(),
             tables,
         })
         .map(|mut a| {
@@ -550,9 +568,77 @@ impl<'a> Artifact<'a> {
             .collect()
     }
 
+    /// The walk's state after each 4-digit prefix (10,000 entries), so that a lookup starts four
+    /// transitions down: decoding fst nodes is most of a lookup's cost.
+    fn build_head(&self) -> Vec<Head> {
+        let fst = &self.fst;
+        let mut table = vec![Head::default(); 10usize.pow(HEAD_DIGITS as u32)];
+        // Depth-first over digit strings, sharing the walk of common prefixes.
+        fn walk(fst: &fst::raw::Fst<&[u8]>, table: &mut [Head], index: usize, depth: usize, state: Head) {
+            if depth == HEAD_DIGITS {
+                table[index] = state;
+                return;
+            }
+            for d in 0..10u8 {
+                let mut next = Head {
+                    node: None,
+                    out: state.out,
+                    best: state.best,
+                };
+                if let Some(addr) = state.node {
+                    let node = fst.node(addr);
+                    if let Some(t) = node.find_input(b'0' + d) {
+                        let t = node.transition(t);
+                        let child = fst.node(t.addr);
+                        next.out = state.out + t.out.value();
+                        next.node = Some(t.addr);
+                        if child.is_final() {
+                            next.best = Some(((depth + 1) as u8, next.out + child.final_output().value()));
+                        }
+                    }
+                }
+                walk(fst, table, index * 10 + usize::from(d), depth + 1, next);
+            }
+        }
+        let root = fst.root();
+        let start = Head {
+            node: Some(root.addr()),
+            out: 0,
+            best: root.is_final().then(|| (0, root.final_output().value())),
+        };
+        walk(fst, &mut table, 0, 0, start);
+        table
+    }
+
     /// The longest prefix of `digits` in the number index, with its value.
     #[inline]
     fn longest_prefix(&self, digits: &[u8]) -> Option<(usize, u64)> {
+        let fst = &self.fst;
+        if digits.len() >= HEAD_DIGITS && digits[..HEAD_DIGITS].iter().all(u8::is_ascii_digit) {
+            let index = digits[..HEAD_DIGITS]
+                .iter()
+                .fold(0usize, |i, &b| i * 10 + usize::from(b - b'0'));
+            let head = self.head.get_or_init(|| self.build_head())[index];
+            let mut best = head.best.map(|(l, v)| (usize::from(l), v));
+            let Some(addr) = head.node else { return best };
+            let mut node = fst.node(addr);
+            let mut out = fst::raw::Output::new(head.out);
+            for (i, &b) in digits.iter().enumerate().skip(HEAD_DIGITS) {
+                let Some(t) = node.find_input(b) else { break };
+                let t = node.transition(t);
+                out = out.cat(t.out);
+                node = fst.node(t.addr);
+                if node.is_final() {
+                    best = Some((i + 1, out.cat(node.final_output()).value()));
+                }
+            }
+            return best;
+        }
+        self.walk_from_root(digits)
+    }
+
+    /// The longest prefix of `digits` in the number index, walking from the root.
+    fn walk_from_root(&self, digits: &[u8]) -> Option<(usize, u64)> {
         let fst = &self.fst;
         let mut node = fst.root();
         let mut out = fst::raw::Output::zero();
@@ -627,7 +713,7 @@ impl<'a> Artifact<'a> {
     /// plan.verify(&Default::default())?; // digest (and, given a key, signature) before trust
     /// let day = Date::new(2023, 1, 1).unwrap();
     /// let found = plan.lookup("+33 1 62 12 34 56", day)?;
-    /// assert_eq!(found.e164.as_deref(), Some("+33162123456"));
+    /// assert_eq!(found.e164().as_deref(), Some("+33162123456"));
     /// assert_eq!(found.answer.category().id, "polyvalent-verifie");
     /// assert_eq!(found.answer.rule_value("cli-automated"), Some("allowed"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -635,11 +721,16 @@ impl<'a> Artifact<'a> {
     pub fn lookup(&'a self, number: &str, date: Date) -> Result<Lookup<'a>, LookupError> {
         let parsed = crate::number::parse(number, &self.dialling()).map_err(LookupError::Number)?;
         let national = parsed.national;
-        let Some(answer) = self.lookup_national(&national, date) else {
+        let Some(answer) = self.lookup_national(national.as_str(), date) else {
             return Err(if self.longest_prefix(national.as_bytes()).is_some() {
-                LookupError::NotInForce { national, date }
+                LookupError::NotInForce {
+                    national: national.to_string(),
+                    date,
+                }
             } else {
-                LookupError::UnknownPrefix { national }
+                LookupError::UnknownPrefix {
+                    national: national.to_string(),
+                }
             });
         };
         let category = answer.category();
@@ -650,7 +741,7 @@ impl<'a> Artifact<'a> {
                 allowed: category.lengths(),
                 category: category.id.to_string(),
                 prefix: answer.prefix().to_string(),
-                national,
+                national: national.to_string(),
             });
         }
         if let Some(written) = parsed.country_code
@@ -660,25 +751,19 @@ impl<'a> Artifact<'a> {
                 written,
                 territory: territory.to_string(),
                 expected: cc,
-                national,
+                national: national.to_string(),
             });
         }
-        let np = self.national_prefix();
-        let e164 = (!np.is_empty())
-            .then(|| national.strip_prefix(np))
-            .flatten()
-            .filter(|rest| !rest.is_empty())
-            .map(|rest| {
-                use std::fmt::Write as _;
-                let mut e = String::with_capacity(4 + rest.len());
-                e.push('+');
-                let _ = write!(e, "{cc}");
-                e.push_str(rest);
-                e
-            });
+        let np = self.national_prefix().as_bytes();
+        let national_prefix_len = np.len();
+        let has_e164 = national_prefix_len > 0
+            && national.as_bytes().starts_with(np)
+            && national.len() > national_prefix_len;
         Ok(Lookup {
             national,
-            e164,
+            country_code: cc,
+            has_e164,
+            national_prefix_len,
             answer,
         })
     }
@@ -721,11 +806,31 @@ impl<'a> Artifact<'a> {
 #[derive(Clone, Debug)]
 pub struct Lookup<'a> {
     /// National digits, trunk prefix included (`0162123456`, `15`).
-    pub national: String,
-    /// E.164 form (`+33162123456`, `+262262123456`), for numbers dialled with the trunk prefix.
-    pub e164: Option<String>,
+    pub national: crate::number::Digits,
+    /// The country code of its territory.
+    pub country_code: u32,
+    has_e164: bool,
+    national_prefix_len: usize,
     /// What the plan says of it.
     pub answer: Answer<'a>,
+}
+
+impl Lookup<'_> {
+    /// The national significant number: the national digits without the trunk prefix, for
+    /// numbers dialled with one (`None` for short numbers).
+    pub fn significant(&self) -> Option<&str> {
+        self.has_e164.then(|| {
+            self.national
+                .as_str()
+                .get(self.national_prefix_len..)
+                .unwrap_or("")
+        })
+    }
+
+    /// E.164 form (`+33162123456`, `+262262123456`), for numbers dialled with the trunk prefix.
+    pub fn e164(&self) -> Option<String> {
+        self.significant().map(|s| format!("+{}{s}", self.country_code))
+    }
 }
 
 /// Why an input is not a valid number of the plan on a date.
@@ -1053,5 +1158,39 @@ impl<'a> Answer<'a> {
             block: self.prefix().get(..prefix_len).unwrap_or("").to_string(),
             source: self.source(line_file >> 24, line_file & 0xFF_FFFF),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The head table is a cache: starting from it must give what walking from the root gives.
+    #[test]
+    fn the_head_table_agrees_with_the_plain_walk() {
+        let a = Artifact::open(crate::embedded::FR).unwrap();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for _ in 0..20_000 {
+            let len = (next() % 15) as usize;
+            // Mostly numbers starting with 0 (where the plan is dense), some with 1 or 3.
+            let first = [b'0', b'0', b'0', b'1', b'3'][(next() % 5) as usize];
+            let mut digits = vec![first];
+            digits.extend((1..len.max(1)).map(|_| b'0' + (next() % 10) as u8));
+            assert_eq!(
+                a.longest_prefix(&digits),
+                a.walk_from_root(&digits),
+                "{}",
+                String::from_utf8_lossy(&digits)
+            );
+            checked += usize::from(a.walk_from_root(&digits).is_some());
+        }
+        assert!(checked > 10_000, "the sample mostly hits the index: {checked}");
     }
 }

@@ -283,7 +283,7 @@ impl<'a> Querier<'a> {
                 let obj = Valid {
                     input,
                     valid: true,
-                    e164: found.e164.as_deref(),
+                    e164: found.e164(),
                     national: &found.national,
                     plan,
                     at: &at,
@@ -468,7 +468,10 @@ fn write_tsv(
         Ok(found) => {
             let a = &found.answer;
             out.write_all(b"\ttrue\t")?;
-            out.write_all(found.e164.as_deref().unwrap_or("").as_bytes())?;
+            if let Some(significant) = found.significant() {
+                write!(out, "+{}", found.country_code)?;
+                out.write_all(significant.as_bytes())?;
+            }
             out.write_all(b"\t")?;
             out.write_all(found.national.as_bytes())?;
             out.write_all(b"\t")?;
@@ -504,7 +507,7 @@ fn write_text(
             let a = &found.answer;
             let cat = a.category();
             let (tid, tname, cc, _) = a.territory();
-            let e164 = found.e164.as_deref().unwrap_or("(no E.164 form)");
+            let e164 = found.e164().unwrap_or_else(|| "(no E.164 form)".to_string());
             writeln!(out, "{input}: {e164}, on {at}")?;
             writeln!(out, "  category   {} ({})", cat.name, cat.id)?;
             writeln!(out, "  territory  {tname} ({tid}, +{cc})")?;
@@ -536,7 +539,7 @@ fn write_text(
 struct Valid<'x> {
     input: &'x str,
     valid: bool,
-    e164: Option<&'x str>,
+    e164: Option<String>,
     national: &'x str,
     plan: &'x str,
     at: &'x str,
