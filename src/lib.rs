@@ -23,6 +23,7 @@
 pub mod artifact;
 pub mod date;
 pub mod diag;
+pub mod diff;
 pub mod embedded;
 pub mod fsutil;
 pub mod generate;

@@ -18,8 +18,8 @@ mod reader;
 
 pub use compile::{CompileError, CompileOptions, compile};
 pub use reader::{
-    Allocation, Answer, Artifact, ArtifactError, CategoryRef, Lookup, LookupError, RuleValue, Segment, Trust,
-    VerifyOptions,
+    Allocation, Answer, Artifact, ArtifactError, BlockInfo, CategoryRef, Lookup, LookupError, RangeInfo,
+    RuleValue, Segment, Trust, VerifyOptions,
 };
 
 /// The first eight bytes of every artifact.

@@ -783,6 +783,65 @@ impl<'a> Artifact<'a> {
         })
     }
 
+    /// The block and timeline that answer for every number under `prefix` (digits): those of the
+    /// longest key of the index that is a prefix of it (or equal). `None` when no key is.
+    pub fn resolve(&self, prefix: &str) -> Option<(Option<u32>, Vec<Segment>)> {
+        let (_, value) = self.longest_prefix(prefix.as_bytes())?;
+        Some((((value >> 32) as u32).checked_sub(1), self.segments(value as u32)))
+    }
+
+    /// What a register block says: operator code and name, allocation date, prefix length.
+    pub fn block_info(&self, block: u32) -> BlockInfo<'a> {
+        let k = Kind::Blocks;
+        let op_prefix = self.word(k, block, col::BLOCK_OPERATOR_PREFIX);
+        let op = op_prefix & 0xFF_FFFF;
+        BlockInfo {
+            operator: self.string(Kind::Operators, op, col::OP_CODE),
+            operator_name: self.opt_string(Kind::Operators, op, col::OP_NAME),
+            allocated: Date::from_days(self.word(k, block, col::BLOCK_ALLOCATED) as i32),
+            prefix_len: (op_prefix >> 24) as usize,
+        }
+    }
+
+    /// What a range says: category, territory, lengths, and the category's rule statements.
+    pub fn range_info(&self, range: u32) -> RangeInfo<'a> {
+        let k = Kind::Ranges;
+        let c = self.word(k, range, col::RANGE_CATEGORY);
+        let t = self.word(k, range, col::RANGE_TERRITORY);
+        let own = self.word(k, range, col::RANGE_LENGTHS);
+        let lengths = if own != 0 && own != NONE {
+            own
+        } else {
+            self.word(Kind::Categories, c, col::CAT_LENGTHS)
+        };
+        let first = self.word(Kind::Categories, c, col::CAT_STMT_FIRST);
+        let count = self.word(Kind::Categories, c, col::CAT_STMT_COUNT).min(1 << 16);
+        let date = |w: u32| match w as i32 {
+            DAY_MIN | DAY_MAX => None,
+            d => Date::from_days(d),
+        };
+        let s = Kind::Statements;
+        let mut rules: Vec<(&'a str, &'a str, Option<Date>, Option<Date>)> = (first
+            ..first.saturating_add(count))
+            .map(|st| {
+                (
+                    self.string(Kind::Rules, self.word(s, st, col::STMT_RULE), col::RULE_ID),
+                    self.string(Kind::RuleValues, self.word(s, st, col::STMT_VALUE), col::VALUE),
+                    date(self.word(s, st, col::STMT_FROM)),
+                    date(self.word(s, st, col::STMT_UNTIL)),
+                )
+            })
+            .collect();
+        rules.sort();
+        RangeInfo {
+            category: self.string(Kind::Categories, c, col::CAT_ID),
+            category_name: self.string(Kind::Categories, c, col::CAT_NAME),
+            territory: self.string(Kind::Territories, t, col::TER_ID),
+            lengths,
+            rules,
+        }
+    }
+
     fn segments(&self, timeline: u32) -> Vec<Segment> {
         let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
         let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
@@ -947,6 +1006,34 @@ pub struct Segment {
     pub until: Option<Date>,
     /// The range row.
     pub range: u32,
+}
+
+/// A register block as the artifact stores it (see [`Artifact::block_info`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockInfo<'a> {
+    /// Operator code.
+    pub operator: &'a str,
+    /// Operator name, when known.
+    pub operator_name: Option<&'a str>,
+    /// Allocation date.
+    pub allocated: Option<Date>,
+    /// Length of the block prefix.
+    pub prefix_len: usize,
+}
+
+/// A range's answer as the artifact stores it (see [`Artifact::range_info`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeInfo<'a> {
+    /// Category slug.
+    pub category: &'a str,
+    /// Category name.
+    pub category_name: &'a str,
+    /// Territory slug.
+    pub territory: &'a str,
+    /// Allowed lengths, as a bitmask (bit n: length n).
+    pub lengths: u32,
+    /// The category's rule statements: (rule, value, from, until), sorted.
+    pub rules: Vec<(&'a str, &'a str, Option<Date>, Option<Date>)>,
 }
 
 /// A category as the artifact stores it.

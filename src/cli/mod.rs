@@ -2,6 +2,7 @@
 
 mod check;
 mod compile;
+mod diff;
 mod keys;
 mod query;
 
@@ -45,6 +46,8 @@ enum Command {
     Verify(keys::VerifyArgs),
     /// What is this number, on this date: category, territory, operator, caller-ID rules.
     Query(query::Args),
+    /// What changed between two plan versions, over the number space.
+    Diff(diff::Args),
 }
 
 /// When to colour human output.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Sign(args) => keys::sign(args),
         Command::Verify(args) => keys::verify(args),
         Command::Query(args) => query::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod artifact;
 mod check_cli;
+mod diff;
 mod generated;
 mod invalid;
 mod limits;

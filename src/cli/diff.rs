@@ -1,0 +1,352 @@
+//! `numplan diff`: what changed between two plan versions, over the number space.
+
+use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, fail, print_stderr, print_stdout, read_file};
+use numplan::artifact::{self, Artifact, CompileOptions, VerifyOptions};
+use numplan::diff::{Change, Diff, Item, Operator, PlanAnswer};
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// What changed between two plan versions, number by number and over time.
+///
+/// OLD and NEW are artifacts or plan-source directories (compiled on the fly). Exit status, like
+/// diff(1): 0 identical for every number, 1 differences, 2 error.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The old version: an artifact, or a plan directory.
+    old: PathBuf,
+    /// The new version: an artifact, or a plan directory.
+    new: PathBuf,
+    /// Output format: text for people, json for tools (docs/diff-output.md), markdown for release
+    /// notes.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Print nothing; the exit status says whether anything changed.
+    #[arg(short, long)]
+    quiet: bool,
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = super::ColorChoice::Auto)]
+    color: super::ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Reads one side: an artifact file (digest checked) or a plan directory (checked and compiled).
+fn load(path: &Path) -> Result<Vec<u8>, ExitCode> {
+    if path.is_dir() {
+        let checked = numplan::validate::check_dir(path);
+        let Some(plan) = checked.plan else {
+            print_stderr(&numplan::diag::render_human(
+                &checked.diagnostics,
+                &checked.sources,
+                false,
+            ));
+            return Err(fail(
+                &format!("{}: the plan has errors", path.display()),
+                EXIT_ERROR,
+            ));
+        };
+        return artifact::compile(&plan, &CompileOptions::default())
+            .map_err(|e| fail(&format!("{}: {e}", path.display()), EXIT_ERROR));
+    }
+    let bytes = read_file(path)?;
+    Artifact::open(&bytes)
+        .and_then(|a| a.verify(&VerifyOptions::default()))
+        .map_err(|e| fail(&format!("{}: {e}", path.display()), EXIT_ERROR))?;
+    Ok(bytes)
+}
+
+/// Runs `diff`.
+pub fn run(args: Args) -> ExitCode {
+    let (old, new) = match (load(&args.old), load(&args.new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let (old, new) = match (Artifact::open(&old), Artifact::open(&new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(e), _) | (_, Err(e)) => return fail(&e.to_string(), EXIT_ERROR),
+    };
+    let d = numplan::diff::diff(&old, &new);
+    let status = if d.is_empty() { EXIT_OK } else { EXIT_FAIL };
+    if args.quiet {
+        return ExitCode::from(status);
+    }
+    let color = match args.color {
+        super::ColorChoice::Always => true,
+        super::ColorChoice::Never => false,
+        super::ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+        }
+    };
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&d).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Text => render_text(&d, color),
+        Format::Markdown => render_markdown(&d),
+    };
+    if !print_stdout(&text) {
+        return ExitCode::from(EXIT_ERROR);
+    }
+    ExitCode::from(status)
+}
+
+/// `01 62 00 00 00` for 10-digit numbers, digits by pairs; other lengths as they are.
+fn spaced(n: &str) -> String {
+    if n.len() == 10 {
+        n.as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        n.to_string()
+    }
+}
+
+fn numbers_of(c: &Change) -> String {
+    let prefixes = &c.range;
+    let span = if c.first == c.last {
+        spaced(&c.first)
+    } else {
+        format!("{} – {}", spaced(&c.first), spaced(&c.last))
+    };
+    let except = if c.except.is_empty() {
+        String::new()
+    } else {
+        let shown: Vec<&str> = c.except.iter().take(5).map(String::as_str).collect();
+        let more = if c.except.len() > 5 {
+            format!(" and {} more", c.except.len() - 5)
+        } else {
+            String::new()
+        };
+        format!(", except {}{more}", shown.join(", "))
+    };
+    format!("{prefixes} ({span}{except})")
+}
+
+fn op(o: &Operator) -> String {
+    match &o.name {
+        Some(n) => format!("{} ({n})", o.code),
+        None => o.code.clone(),
+    }
+}
+
+fn period(from: Option<numplan::date::Date>, until: Option<numplan::date::Date>) -> String {
+    match (from, until) {
+        (None, None) => String::new(),
+        (Some(f), None) => format!("from {f}: "),
+        (None, Some(u)) => format!("until {u}: "),
+        (Some(f), Some(u)) => format!("from {f} until {u}: "),
+    }
+}
+
+fn plan_change(old: &Option<PlanAnswer>, new: &Option<PlanAnswer>, aspects: &[&str]) -> Vec<String> {
+    let (o, n) = match (old, new) {
+        (None, Some(n)) => return vec![format!("now in the plan: {} ({})", n.category, n.territory)],
+        (Some(o), None) => {
+            return vec![format!(
+                "no longer in the plan (was {}, {})",
+                o.category, o.territory
+            )];
+        }
+        (Some(o), Some(n)) => (o, n),
+        (None, None) => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for a in aspects {
+        match *a {
+            "category" => out.push(format!("category {} → {}", o.category, n.category)),
+            "territory" => out.push(format!("territory {} → {}", o.territory, n.territory)),
+            "length" => out.push(format!("lengths {:?} → {:?}", o.lengths, n.lengths)),
+            "rules" => {
+                let removed: Vec<&str> = o
+                    .rules
+                    .iter()
+                    .filter(|r| !n.rules.contains(r))
+                    .map(String::as_str)
+                    .collect();
+                let added: Vec<&str> = n
+                    .rules
+                    .iter()
+                    .filter(|r| !o.rules.contains(r))
+                    .map(String::as_str)
+                    .collect();
+                out.push(format!("rules: {} → {}", or_none(&removed), or_none(&added)));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn or_none(v: &[&str]) -> String {
+    if v.is_empty() {
+        "(none)".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn item_lines(item: &Item) -> Vec<String> {
+    match item {
+        Item::Allocated { operator, blocks } => {
+            let date = operator.allocated.map_or(String::new(), |d| format!(" on {d}"));
+            vec![format!(
+                "allocated to {}{date} ({})",
+                op(operator),
+                block_list(blocks)
+            )]
+        }
+        Item::Withdrawn { operator, blocks } => {
+            vec![format!(
+                "withdrawn from {} ({})",
+                op(operator),
+                block_list(blocks)
+            )]
+        }
+        Item::Transferred { from, to, blocks } => {
+            let date = to.allocated.map_or(String::new(), |d| format!(" on {d}"));
+            vec![format!(
+                "transferred from {} to {}{date} ({})",
+                op(from),
+                op(to),
+                block_list(blocks)
+            )]
+        }
+        Item::AllocationDate { operator, old, new } => vec![format!(
+            "allocation date of {} {} → {}",
+            operator.code,
+            old.map_or("-".to_string(), |d| d.to_string()),
+            new.map_or("-".to_string(), |d| d.to_string())
+        )],
+        Item::Plan {
+            from,
+            until,
+            old,
+            new,
+            aspects,
+        } => {
+            let p = period(*from, *until);
+            plan_change(old, new, aspects)
+                .into_iter()
+                .map(|l| format!("{p}{l}"))
+                .collect()
+        }
+    }
+}
+
+fn block_list(blocks: &[String]) -> String {
+    match blocks {
+        [one] => format!("block {one}"),
+        many => format!("blocks {}", many.join(", ")),
+    }
+}
+
+fn summary_lines(d: &Diff) -> Vec<String> {
+    let s = &d.summary;
+    vec![
+        format!(
+            "{} numbers allocated, {} withdrawn, {} transferred",
+            s.numbers_allocated, s.numbers_withdrawn, s.numbers_transferred
+        ),
+        format!(
+            "{} blocks allocated, {} withdrawn, {} transferred",
+            s.blocks_allocated, s.blocks_withdrawn, s.blocks_transferred
+        ),
+        format!(
+            "{} numbers changed category, {} changed rules, {} changed territory or length",
+            s.numbers_category_changed, s.numbers_rules_changed, s.numbers_other_plan_changes
+        ),
+        format!("{} entries", s.changes),
+    ]
+}
+
+fn render_text(d: &Diff, color: bool) -> String {
+    let (bold, red, green, yellow, reset) = if color {
+        ("\x1b[1m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m")
+    } else {
+        ("", "", "", "", "")
+    };
+    let mut out = String::new();
+    if d.is_empty() {
+        // Like diff(1): identical inputs print nothing.
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{bold}plan {} {} → {} {}{reset}",
+        d.old.0, d.old.1, d.new.0, d.new.1
+    );
+    for l in summary_lines(d) {
+        let _ = writeln!(out, "  {l}");
+    }
+    for c in &d.changes {
+        let _ = writeln!(out, "\n{bold}{}{reset}  {} numbers", numbers_of(c), c.numbers);
+        for item in &c.items {
+            let colour = match item {
+                Item::Allocated { .. } => green,
+                Item::Withdrawn { .. } => red,
+                _ => yellow,
+            };
+            for l in item_lines(item) {
+                let _ = writeln!(out, "  {colour}{l}{reset}");
+            }
+        }
+    }
+    out
+}
+
+/// Release notes in the spirit of the tz database's NEWS: the summary, then the changes by kind.
+fn render_markdown(d: &Diff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Changes to plan `{}`: {} → {}\n",
+        d.new.0, d.old.1, d.new.1
+    );
+    let _ = writeln!(out, "## Summary\n");
+    for l in summary_lines(d) {
+        let _ = writeln!(out, "- {l}");
+    }
+    type Pick = fn(&Item) -> bool;
+    let groups: [(&str, Pick); 5] = [
+        ("Numbers allocated", |i| matches!(i, Item::Allocated { .. })),
+        ("Numbers withdrawn", |i| matches!(i, Item::Withdrawn { .. })),
+        ("Numbers transferred between operators", |i| {
+            matches!(i, Item::Transferred { .. })
+        }),
+        ("Allocation dates corrected", |i| {
+            matches!(i, Item::AllocationDate { .. })
+        }),
+        (
+            "Changes to the plan (categories, territories, lengths, rules)",
+            |i| matches!(i, Item::Plan { .. }),
+        ),
+    ];
+    for (title, pick) in groups {
+        let rows: Vec<(&Change, &Item)> = d
+            .changes
+            .iter()
+            .flat_map(|c| c.items.iter().filter(|i| pick(i)).map(move |i| (c, i)))
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n## {title}\n");
+        for (c, i) in rows {
+            for l in item_lines(i) {
+                let _ = writeln!(out, "- `{}` ({} numbers): {l}", numbers_of(c), c.numbers);
+            }
+        }
+    }
+    out
+}

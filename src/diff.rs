@@ -1,0 +1,554 @@
+//! Semantic diffs of two plan versions, over the number space and over time.
+//!
+//! Both artifacts are read at every key of either index (a range or block prefix). The keys cut the
+//! number space into regions: the numbers under a key and under no longer key. Within a region
+//! both versions give one answer each (a timeline of ranges, and a block), so comparing the answers
+//! region by region is exact for every number, and splitting or merging a block that changes
+//! nothing for any number is no change. Changed regions that are neighbours and changed the same
+//! way are merged into one entry.
+
+use crate::artifact::{Artifact, RangeInfo, Segment};
+use crate::date::Date;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// What changed for a set of numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Item {
+    /// A block now holds the numbers.
+    Allocated {
+        /// Operator code and name.
+        operator: Operator,
+        /// The new block prefixes.
+        blocks: Vec<String>,
+    },
+    /// The block that held the numbers is gone.
+    Withdrawn {
+        /// The operator that held them.
+        operator: Operator,
+        /// The old block prefixes.
+        blocks: Vec<String>,
+    },
+    /// Another operator holds the numbers.
+    Transferred {
+        /// Before.
+        from: Operator,
+        /// After.
+        to: Operator,
+        /// The new block prefixes.
+        blocks: Vec<String>,
+    },
+    /// Same operator, another allocation date.
+    AllocationDate {
+        /// The operator.
+        operator: Operator,
+        /// Before.
+        old: Option<Date>,
+        /// After.
+        new: Option<Date>,
+    },
+    /// The plan's answer changed during a period.
+    Plan {
+        /// First day of the change (`None`: since always).
+        from: Option<Date>,
+        /// First day after it (`None`: until further notice).
+        until: Option<Date>,
+        /// What the old version says then (`None`: outside the plan).
+        old: Option<PlanAnswer>,
+        /// What the new version says then.
+        new: Option<PlanAnswer>,
+        /// Which aspects differ: `category`, `territory`, `length`, `rules`, `range`.
+        aspects: Vec<&'static str>,
+    },
+}
+
+/// An operator, as the register names it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Operator {
+    /// Code (Mnémo).
+    pub code: String,
+    /// Name, when known.
+    pub name: Option<String>,
+    /// Allocation date of the block.
+    pub allocated: Option<Date>,
+}
+
+/// The plan's answer for numbers in a period.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanAnswer {
+    /// Category slug.
+    pub category: String,
+    /// Territory slug.
+    pub territory: String,
+    /// Allowed lengths.
+    pub lengths: Vec<usize>,
+    /// Rule statements: `rule=value` with their periods, e.g. `cli-automated=forbidden from 2023-01-01`.
+    pub rules: Vec<String>,
+}
+
+/// One entry of a diff: numbers that changed the same way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The numbers in range syntax: a prefix (`0162`) or a run of prefixes (`0159071-0159076`).
+    pub range: String,
+    /// The same numbers as canonical prefixes.
+    pub prefixes: Vec<String>,
+    /// First number (at `length` digits).
+    pub first: String,
+    /// Last number.
+    pub last: String,
+    /// Length of the numbers counted.
+    pub length: usize,
+    /// How many numbers changed.
+    pub numbers: u64,
+    /// Longer prefixes inside this entry's that are not part of it (listed in their own entries
+    /// or unchanged).
+    pub except: Vec<String>,
+    /// What changed.
+    pub items: Vec<Item>,
+}
+
+/// Counts over the whole diff.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Numbers in a block in the new version and in none in the old.
+    pub numbers_allocated: u64,
+    /// Numbers in a block in the old version and in none in the new.
+    pub numbers_withdrawn: u64,
+    /// Numbers whose operator changed.
+    pub numbers_transferred: u64,
+    /// Blocks of the new register holding numbers that no block held before.
+    pub blocks_allocated: u64,
+    /// Blocks of the old register holding numbers that no block holds now.
+    pub blocks_withdrawn: u64,
+    /// Blocks of the new register holding numbers that another operator held before.
+    pub blocks_transferred: u64,
+    /// Numbers whose category changed at some date.
+    pub numbers_category_changed: u64,
+    /// Numbers whose rules (or their dates) changed, category aside.
+    pub numbers_rules_changed: u64,
+    /// Numbers whose territory or allowed lengths changed.
+    pub numbers_other_plan_changes: u64,
+    /// Entries in the diff.
+    pub changes: u64,
+}
+
+/// A diff between two plan versions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    /// Old plan id and version.
+    pub old: (String, String),
+    /// New plan id and version.
+    pub new: (String, String),
+    /// Counts.
+    pub summary: Summary,
+    /// The entries, in number order.
+    pub changes: Vec<Change>,
+}
+
+impl Diff {
+    /// Whether nothing changed for any number.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// One side's answer for a region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Answer {
+    block: Option<(Operator, String)>,
+    timeline: Vec<(Option<Date>, Option<Date>, PlanAnswer)>,
+}
+
+fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
+    let period = |f: Option<Date>, u: Option<Date>| match (f, u) {
+        (None, None) => String::new(),
+        (Some(f), None) => format!(" from {f}"),
+        (None, Some(u)) => format!(" until {u}"),
+        (Some(f), Some(u)) => format!(" from {f} until {u}"),
+    };
+    PlanAnswer {
+        category: info.category.to_string(),
+        territory: info.territory.to_string(),
+        lengths: (0..32).filter(|l| info.lengths & (1 << l) != 0).collect(),
+        rules: info
+            .rules
+            .iter()
+            .map(|(r, v, f, u)| format!("{r}={v}{}", period(*f, *u)))
+            .collect(),
+    }
+}
+
+fn answer(a: &Artifact<'_>, key: &str) -> Answer {
+    let Some((block, segments)) = a.resolve(key) else {
+        return Answer {
+            block: None,
+            timeline: Vec::new(),
+        };
+    };
+    let block = block.map(|b| {
+        let info = a.block_info(b);
+        let op = Operator {
+            code: info.operator.to_string(),
+            name: info.operator_name.map(str::to_string),
+            allocated: info.allocated,
+        };
+        (op, key.get(..info.prefix_len).unwrap_or(key).to_string())
+    });
+    let timeline = segments
+        .iter()
+        .map(|s: &Segment| (s.from, s.until, plan_answer(&a.range_info(s.range))))
+        .collect();
+    Answer { block, timeline }
+}
+
+/// The answer of a timeline on a day (`None` for "since always" means the earliest).
+fn at(timeline: &[(Option<Date>, Option<Date>, PlanAnswer)], from: Option<Date>) -> Option<&PlanAnswer> {
+    timeline
+        .iter()
+        .find(|(f, u, _)| {
+            let starts = match (f, from) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(f), Some(d)) => *f <= d,
+            };
+            let ends = match (u, from) {
+                (None, _) => true,
+                (Some(u), Some(d)) => d < *u,
+                (Some(_), None) => true,
+            };
+            starts && ends
+        })
+        .map(|(_, _, p)| p)
+}
+
+/// The items that differ between two answers.
+fn compare(old: &Answer, new: &Answer) -> Vec<Item> {
+    let mut items = Vec::new();
+    match (&old.block, &new.block) {
+        (None, Some((op, block))) => items.push(Item::Allocated {
+            operator: op.clone(),
+            blocks: vec![block.clone()],
+        }),
+        (Some((op, block)), None) => items.push(Item::Withdrawn {
+            operator: op.clone(),
+            blocks: vec![block.clone()],
+        }),
+        (Some((a, _)), Some((b, block))) if a.code != b.code => items.push(Item::Transferred {
+            from: a.clone(),
+            to: b.clone(),
+            blocks: vec![block.clone()],
+        }),
+        (Some((a, _)), Some((b, _))) if a.allocated != b.allocated => items.push(Item::AllocationDate {
+            operator: b.clone(),
+            old: a.allocated,
+            new: b.allocated,
+        }),
+        _ => {}
+    }
+    // The timelines, cut at every date either one changes.
+    let mut cuts: BTreeSet<Option<Date>> = BTreeSet::new();
+    cuts.insert(None);
+    for (f, u, _) in old.timeline.iter().chain(&new.timeline) {
+        cuts.extend([*f, *u].into_iter().flatten().map(Some));
+    }
+    let cuts: Vec<Option<Date>> = cuts.into_iter().collect();
+    let mut plan: Vec<Item> = Vec::new();
+    for (i, from) in cuts.iter().enumerate() {
+        let until = cuts.get(i + 1).copied().flatten();
+        let (o, n) = (at(&old.timeline, *from), at(&new.timeline, *from));
+        if o == n {
+            continue;
+        }
+        let mut aspects = Vec::new();
+        match (o, n) {
+            (Some(o), Some(n)) => {
+                if o.category != n.category {
+                    aspects.push("category");
+                }
+                if o.territory != n.territory {
+                    aspects.push("territory");
+                }
+                if o.lengths != n.lengths {
+                    aspects.push("length");
+                }
+                if o.rules != n.rules && o.category == n.category {
+                    aspects.push("rules");
+                }
+            }
+            _ => aspects.push("range"),
+        }
+        if aspects.is_empty() {
+            continue;
+        }
+        // Extend the previous period when it changed the same way.
+        if let Some(Item::Plan {
+            until: last_until,
+            old,
+            new,
+            ..
+        }) = plan.last_mut()
+            && *last_until == *from
+            && old.as_ref() == o
+            && new.as_ref() == n
+        {
+            *last_until = until;
+            continue;
+        }
+        plan.push(Item::Plan {
+            from: *from,
+            until,
+            old: o.cloned(),
+            new: n.cloned(),
+            aspects,
+        });
+    }
+    items.extend(plan);
+    items
+}
+
+/// The length of the numbers a region counts: the shortest length allowed that is at least the
+/// prefix's own (a 2-digit emergency number counts one number, `0162` counts 10-digit numbers).
+fn region_length(old: &Answer, new: &Answer, key: &str) -> usize {
+    new.timeline
+        .last()
+        .or(old.timeline.last())
+        .and_then(|(_, _, p)| p.lengths.iter().copied().find(|&l| l >= key.len()))
+        .unwrap_or(key.len())
+}
+
+/// Compares two artifacts over the number space.
+pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
+    let keys: BTreeSet<String> = old
+        .entries()
+        .chain(new.entries())
+        .map(|(k, _, _)| String::from_utf8_lossy(&k).into_owned())
+        .collect();
+    let keys: Vec<String> = keys.into_iter().collect();
+
+    // Each key's nearest ancestor among the keys (sorted order puts ancestors first).
+    let mut parent: Vec<Option<usize>> = vec![None; keys.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        while stack.last().is_some_and(|&p| !k.starts_with(keys[p].as_str())) {
+            stack.pop();
+        }
+        parent[i] = stack.last().copied();
+        stack.push(i);
+    }
+
+    struct Region {
+        key: usize,
+        length: usize,
+        items: Vec<Item>,
+    }
+    let mut regions: Vec<Region> = Vec::new();
+    let mut lengths = vec![0usize; keys.len()];
+    let mut holes: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    for (i, k) in keys.iter().enumerate() {
+        let (o, n) = (answer(old, k), answer(new, k));
+        lengths[i] = region_length(&o, &n, k);
+        if let Some(p) = parent[i] {
+            holes[p].push(i);
+        }
+        let items = compare(&o, &n);
+        if !items.is_empty() {
+            regions.push(Region {
+                key: i,
+                length: lengths[i],
+                items,
+            });
+        }
+    }
+    let count = |i: usize| -> u64 {
+        let l = lengths[i];
+        let size = |k: &str| 10u64.saturating_pow(l.saturating_sub(k.len()) as u32);
+        let all = size(&keys[i]);
+        let minus: u64 = holes[i]
+            .iter()
+            .filter(|&&h| keys[h].len() <= l)
+            .map(|&h| size(&keys[h]))
+            .sum();
+        all.saturating_sub(minus)
+    };
+
+    // A region whose numbers all lie under longer keys holds no number of its own.
+    regions.retain(|r| count(r.key) > 0);
+    let mut summary = Summary::default();
+    let (mut allocated, mut withdrawn, mut transferred) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for r in &regions {
+        let n = count(r.key);
+        for item in &r.items {
+            match item {
+                Item::Allocated { blocks, .. } => {
+                    summary.numbers_allocated += n;
+                    allocated.extend(blocks.iter().cloned());
+                }
+                Item::Withdrawn { blocks, .. } => {
+                    summary.numbers_withdrawn += n;
+                    withdrawn.extend(blocks.iter().cloned());
+                }
+                Item::Transferred { blocks, .. } => {
+                    summary.numbers_transferred += n;
+                    transferred.extend(blocks.iter().cloned());
+                }
+                _ => {}
+            }
+        }
+        let aspects: BTreeSet<&str> = r
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Plan { aspects, .. } => Some(aspects.iter().copied()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if aspects.contains("category") || aspects.contains("range") {
+            summary.numbers_category_changed += n;
+        } else if aspects.contains("rules") {
+            summary.numbers_rules_changed += n;
+        } else if !aspects.is_empty() {
+            summary.numbers_other_plan_changes += n;
+        }
+    }
+    // Blocks, counted by their prefixes: those with at least one number that changed.
+    summary.blocks_allocated = allocated.len() as u64;
+    summary.blocks_withdrawn = withdrawn.len() as u64;
+    summary.blocks_transferred = transferred.len() as u64;
+
+    // Merge neighbours that changed the same way: equal-length keys, consecutive, no holes.
+    let mut changes: Vec<Change> = Vec::new();
+    let mut last: Option<(usize, String)> = None; // (index in changes, last key)
+    for r in regions {
+        let key = &keys[r.key];
+        let n = count(r.key);
+        let except: Vec<String> = holes[r.key].iter().map(|&h| keys[h].clone()).collect();
+        let pad = |c: char| {
+            format!(
+                "{key}{}",
+                c.to_string().repeat(r.length.saturating_sub(key.len()))
+            )
+        };
+        if let Some((ci, prev)) = &last {
+            let c = &mut changes[*ci];
+            if same_change(&c.items, &r.items)
+                && c.except.is_empty()
+                && except.is_empty()
+                && c.length == r.length
+                && prev.len() == key.len()
+                && successor(prev).as_deref() == Some(key.as_str())
+            {
+                c.prefixes.push(key.clone());
+                merge_blocks(&mut c.items, r.items);
+                c.last = pad('9');
+                c.numbers += n;
+                last = Some((*ci, key.clone()));
+                continue;
+            }
+        }
+        changes.push(Change {
+            range: key.clone(),
+            prefixes: vec![key.clone()],
+            first: pad('0'),
+            last: pad('9'),
+            length: r.length,
+            numbers: n,
+            except,
+            items: r.items,
+        });
+        last = Some((changes.len() - 1, key.clone()));
+    }
+    // A merged run is shown by its canonical prefixes (ten siblings make their parent).
+    for c in &mut changes {
+        if c.prefixes.len() > 1 {
+            let (first, last) = (c.prefixes[0].clone(), c.prefixes[c.prefixes.len() - 1].clone());
+            c.prefixes = crate::range::canonical_prefixes(std::mem::take(&mut c.prefixes));
+            c.range = match c.prefixes.as_slice() {
+                [one] => one.clone(),
+                _ => format!("{first}-{last}"),
+            };
+        }
+    }
+    summary.changes = changes.len() as u64;
+    Diff {
+        old: (old.plan_id().to_string(), old.plan_version().to_string()),
+        new: (new.plan_id().to_string(), new.plan_version().to_string()),
+        summary,
+        changes,
+    }
+}
+
+/// Block prefixes of an item, for merging.
+fn blocks_mut(item: &mut Item) -> Option<&mut Vec<String>> {
+    match item {
+        Item::Allocated { blocks, .. }
+        | Item::Withdrawn { blocks, .. }
+        | Item::Transferred { blocks, .. } => Some(blocks),
+        _ => None,
+    }
+}
+
+/// Whether two regions changed the same way (which blocks they are in aside).
+fn same_change(a: &[Item], b: &[Item]) -> bool {
+    let strip = |items: &[Item]| -> Vec<Item> {
+        items
+            .iter()
+            .cloned()
+            .map(|mut i| {
+                if let Some(b) = blocks_mut(&mut i) {
+                    b.clear();
+                }
+                i
+            })
+            .collect()
+    };
+    a.len() == b.len() && strip(a) == strip(b)
+}
+
+/// Adds `from`'s block prefixes to `into`'s (items in the same order, per [`same_change`]).
+fn merge_blocks(into: &mut [Item], from: Vec<Item>) {
+    for (a, mut b) in into.iter_mut().zip(from) {
+        if let (Some(a), Some(b)) = (blocks_mut(a), blocks_mut(&mut b)) {
+            for block in b.drain(..) {
+                if !a.contains(&block) {
+                    a.push(block);
+                }
+            }
+        }
+    }
+}
+
+/// The next digit string of the same length (`0162` → `0163`), if any.
+fn successor(key: &str) -> Option<String> {
+    let mut b = key.as_bytes().to_vec();
+    for i in (0..b.len()).rev() {
+        if b[i] < b'9' {
+            b[i] += 1;
+            return String::from_utf8(b).ok();
+        }
+        b[i] = b'0';
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn successors() {
+        assert_eq!(successor("0162").as_deref(), Some("0163"));
+        assert_eq!(successor("0199").as_deref(), Some("0200"));
+        assert_eq!(successor("99"), None);
+    }
+
+    #[test]
+    fn an_artifact_does_not_differ_from_itself() {
+        let a = Artifact::open(crate::embedded::FR).unwrap();
+        let d = diff(&a, &a);
+        assert!(d.is_empty(), "{:?}", d.changes.first());
+        assert_eq!(d.summary, Summary::default());
+    }
+}
