@@ -619,35 +619,38 @@ impl<'a> Artifact<'a> {
                 .iter()
                 .fold(0usize, |i, &b| i * 10 + usize::from(b - b'0'));
             let head = self.head.get_or_init(|| self.build_head())[index];
-            let mut best = head.best.map(|(l, v)| (usize::from(l), v));
-            let Some(addr) = head.node else { return best };
-            let mut node = fst.node(addr);
-            let mut out = fst::raw::Output::new(head.out);
-            for (i, &b) in digits.iter().enumerate().skip(HEAD_DIGITS) {
-                let Some(t) = node.find_input(b) else { break };
-                let t = node.transition(t);
-                out = out.cat(t.out);
-                node = fst.node(t.addr);
-                if node.is_final() {
-                    best = Some((i + 1, out.cat(node.final_output()).value()));
-                }
-            }
-            return best;
+            let best = head.best.map(|(l, v)| (usize::from(l), v));
+            return match head.node {
+                Some(addr) => self.walk_from(fst.node(addr), head.out, best, digits, HEAD_DIGITS),
+                None => best,
+            };
         }
         self.walk_from_root(digits)
     }
 
     /// The longest prefix of `digits` in the number index, walking from the root.
     fn walk_from_root(&self, digits: &[u8]) -> Option<(usize, u64)> {
-        let fst = &self.fst;
-        let mut node = fst.root();
-        let mut out = fst::raw::Output::zero();
-        let mut best = node.is_final().then(|| (0, node.final_output().value()));
-        for (i, &b) in digits.iter().enumerate() {
+        let root = self.fst.root();
+        let best = root.is_final().then(|| (0, root.final_output().value()));
+        self.walk_from(root, 0, best, digits, 0)
+    }
+
+    /// Continues the longest-prefix walk at `node` (reached by the first `start` digits with
+    /// output `out`), keeping the longest final state seen.
+    fn walk_from<'f>(
+        &'f self,
+        mut node: fst::raw::Node<'f>,
+        out: u64,
+        mut best: Option<(usize, u64)>,
+        digits: &[u8],
+        start: usize,
+    ) -> Option<(usize, u64)> {
+        let mut out = fst::raw::Output::new(out);
+        for (i, &b) in digits.iter().enumerate().skip(start) {
             let Some(t) = node.find_input(b) else { break };
             let t = node.transition(t);
             out = out.cat(t.out);
-            node = fst.node(t.addr);
+            node = self.fst.node(t.addr);
             if node.is_final() {
                 best = Some((i + 1, out.cat(node.final_output()).value()));
             }

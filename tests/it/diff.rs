@@ -167,6 +167,18 @@ fn diff_json(old: &std::path::Path, new: &std::path::Path) -> (i32, serde_json::
     (code(&out), v)
 }
 
+/// The text rendering of a diff, without colour.
+fn diff_text(old: &std::path::Path, new: &std::path::Path) -> String {
+    let out = numplan(&[
+        "diff",
+        "--color",
+        "never",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+    ]);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn items(d: &serde_json::Value) -> Vec<serde_json::Value> {
     d["changes"]
         .as_array()
@@ -221,17 +233,7 @@ fn each_kind_of_change_is_reported() {
         .iter()
         .find(|i| i["kind"] == "plan" && i["aspects"][0] == "rules")
         .unwrap_or_else(|| panic!("{d}"));
-    let text = String::from_utf8_lossy(
-        &numplan(&[
-            "diff",
-            "--color",
-            "never",
-            base.to_str().unwrap(),
-            rule.to_str().unwrap(),
-        ])
-        .stdout,
-    )
-    .into_owned();
+    let text = diff_text(&base, &rule);
     assert!(text.contains("rules: cli-automated=allowed until 2023-01-01, cli-automated=forbidden from 2023-01-01 → cli-automated=allowed until 2030-01-01, cli-automated=forbidden from 2030-01-01"), "{text}");
     assert!(r["from"].is_null());
 
@@ -246,17 +248,7 @@ fn each_kind_of_change_is_reported() {
         .find(|i| i["kind"] == "plan")
         .unwrap_or_else(|| panic!("{d}"));
     assert_eq!(f["from"], "2030-01-01", "the change takes effect later: {d}");
-    let text = String::from_utf8_lossy(
-        &numplan(&[
-            "diff",
-            "--color",
-            "never",
-            base.to_str().unwrap(),
-            future.to_str().unwrap(),
-        ])
-        .stdout,
-    )
-    .into_owned();
+    let text = diff_text(&base, &future);
     assert!(
         text.contains("from 2030-01-01: category polyvalent → polyvalent-verifie"),
         "{text}"

@@ -332,28 +332,22 @@ fn a_signed_artifact_is_verified_before_use() {
         dir.join("k.key").to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 0);
-    let p = dir.join("k.pub");
-    let args = [
-        "query",
-        "--plan",
-        a.to_str().unwrap(),
-        "--pub",
-        p.to_str().unwrap(),
-        "0162123456",
-    ];
-    assert_eq!(code(&numplan(&args)), 0);
+    let query_with = |public: &str| {
+        let public = dir.join(public);
+        numplan(&[
+            "query",
+            "--plan",
+            a.to_str().unwrap(),
+            "--pub",
+            public.to_str().unwrap(),
+            "0162123456",
+        ])
+    };
+    assert_eq!(code(&query_with("k.pub")), 0);
     // Another key: refused before any answer.
     let other = dir.join("other");
     assert_eq!(code(&numplan(&["keygen", "-o", other.to_str().unwrap()])), 0);
-    let p2 = dir.join("other.pub");
-    let out = numplan(&[
-        "query",
-        "--plan",
-        a.to_str().unwrap(),
-        "--pub",
-        p2.to_str().unwrap(),
-        "0162123456",
-    ]);
+    let out = query_with("other.pub");
     assert_eq!(code(&out), 2);
     assert!(out.stdout.is_empty());
 }
