@@ -1,0 +1,286 @@
+//! The artifact reader on arbitrary bytes: `open`, `verify`, the accessors, and (on files whose
+//! digest is right) `lookup` and `entries`. Nothing may panic.
+//!
+//! The first input byte chooses the mode:
+//!
+//! - even: the rest of the input is the file itself;
+//! - odd: the rest of the input is a list of patches applied to the embedded French artifact
+//!   (`numplan::embedded::FR`), which reaches the section tables, the tables and the fst far more
+//!   often than random bytes do. A patched file is opened and read, not verified: its digest no
+//!   longer matches, and hashing 400 KB would cost a hundred times the rest of a run.
+//!
+//! Lookups and `entries` run only on files that verify: "verify before trusting lookups" is the
+//! reader's contract, and random or patched bytes essentially never carry a right digest.
+//!
+//! With `--features forged-digest`, a file refused only for its digest is checked again with
+//! the digest `verify` computed (it reports it in `ArtifactError::Corrupt`). The digest is no
+//! signature: anyone can forge it, so this mode asks whether lookups survive any content. They
+//! do not yet (the `fst` crate panics on a corrupt index), hence not in the default build.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use numplan::artifact::{Answer, Artifact, ArtifactError, VerifyOptions};
+use numplan::date::Date;
+use std::sync::Once;
+
+/// Offset of the section table in the header, and the size of one entry (docs/artifact-format.md).
+const SECTION_TABLE: usize = 96;
+const SECTION_ENTRY: usize = 24;
+const DIGEST_LEN: usize = 32;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode & 1 == 0 {
+        check(rest);
+    } else {
+        let mut file = numplan::embedded::FR.to_vec();
+        patch(&mut file, rest);
+        if cfg!(feature = "forged-digest") {
+            check(&file);
+        } else if file == numplan::embedded::FR {
+            // The intact file verifies, and every lookup and the whole index are read: a second
+            // of work that gives the same answer every time, so once per process.
+            static INTACT: Once = Once::new();
+            INTACT.call_once(|| check(&file));
+        } else {
+            // A changed file fails its digest check (short of a SHA-256 collision): skip
+            // hashing 400 KB each run, a hundred times the cost of the rest.
+            let _ = exercise(&file, false);
+        }
+    }
+});
+
+/// Applies patches to `file`. Each patch is a 4-byte head `[op, a, b, c]` and its operand:
+///
+/// - op 0: XOR the byte at `abc % len` with the next input byte;
+/// - op 1: write the next 4 input bytes as the aligned word `bc` of section `a` (the tables are
+///   rows of `u32` words, so this hits one field exactly);
+/// - op 2: overwrite the bytes at `abc % len` with the next `a % 32 + 1` input bytes;
+/// - op 3: write the next 4 input bytes as the aligned word `abc` of the header and section
+///   table and the first sections (offset below 4096).
+fn patch(file: &mut [u8], mut input: &[u8]) {
+    let len = file.len();
+    if len == 0 {
+        return;
+    }
+    // Section extents of the unpatched file (FR is valid, so its table is).
+    let sections: Vec<(usize, usize)> = {
+        let count = u32_at(file, 28).unwrap_or(0) as usize;
+        (0..count.min(64))
+            .filter_map(|i| {
+                let at = SECTION_TABLE + i * SECTION_ENTRY;
+                let off = u64_at(file, at + 8)? as usize;
+                let l = u64_at(file, at + 16)? as usize;
+                (off.checked_add(l)? <= len).then_some((off, l))
+            })
+            .collect()
+    };
+    while let [op, a, b, c, tail @ ..] = input {
+        let abc = usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c);
+        input = tail;
+        match op & 3 {
+            0 => {
+                let Some((&x, tail)) = input.split_first() else {
+                    return;
+                };
+                file[abc % len] ^= x;
+                input = tail;
+            }
+            1 => {
+                let Some((word, tail)) = input.split_first_chunk::<4>() else {
+                    return;
+                };
+                input = tail;
+                if sections.is_empty() {
+                    continue;
+                }
+                let (off, l) = sections[usize::from(*a) % sections.len()];
+                if l < 4 {
+                    continue;
+                }
+                let at = off + (usize::from(*b) << 8 | usize::from(*c)) % (l / 4) * 4;
+                file[at..at + 4].copy_from_slice(word);
+            }
+            2 => {
+                let n = usize::from(*a) % 32 + 1;
+                let n = n.min(input.len());
+                let (bytes, tail) = input.split_at(n);
+                input = tail;
+                let at = abc % len;
+                let end = (at + n).min(len);
+                file[at..end].copy_from_slice(&bytes[..end - at]);
+            }
+            _ => {
+                let Some((word, tail)) = input.split_first_chunk::<4>() else {
+                    return;
+                };
+                input = tail;
+                let at = (abc % 4096).min(len.saturating_sub(4)) / 4 * 4;
+                if at + 4 <= len {
+                    file[at..at + 4].copy_from_slice(word);
+                }
+            }
+        }
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Opens and verifies `bytes`; then, with `forged-digest` and if only the digest was wrong, the
+/// same bytes with the digest `verify` computed.
+fn check(bytes: &[u8]) {
+    match exercise(bytes, true) {
+        Some(ArtifactError::Corrupt { computed, .. }) if cfg!(feature = "forged-digest") => {
+            let Some(digest) = unhex(&computed) else {
+                panic!("verify reported a digest that is not 32 bytes of hex: {computed:?}");
+            };
+            let mut fixed = bytes.to_vec();
+            let n = fixed.len() - DIGEST_LEN;
+            fixed[n..].copy_from_slice(&digest);
+            if let Some(e) = exercise(&fixed, true) {
+                panic!("verify refused a file whose digest was just fixed: {e}");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Everything a consumer may do with an artifact, `verify` included if `verify`; the `verify`
+/// error, if any.
+fn exercise(bytes: &[u8], verify: bool) -> Option<ArtifactError> {
+    let artifact = match Artifact::open(bytes) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.to_string();
+            return None;
+        }
+    };
+    let _ = format!("{artifact:?}");
+    let _ = artifact.trusted_comment();
+    let _ = (
+        artifact.plan_id(),
+        artifact.plan_version(),
+        artifact.plan_name(),
+        artifact.sequence(),
+        artifact.expires(),
+        artifact.sources_sha256(),
+        artifact.stored_sha256(),
+        artifact.national_prefix(),
+        artifact.international_prefix(),
+        artifact.time_zone(),
+        artifact.authority(),
+    );
+    let territories = artifact.territories().count();
+    for t in 0..territories.min(64) as u32 + 1 {
+        let _ = artifact.register_names(t);
+    }
+    let _ = artifact.rules().count();
+    let _ = artifact.documents().count();
+    if !verify {
+        return None;
+    }
+
+    // Options that exercise the expiry and rollback checks too.
+    let today = Date::new(2026, 4, 17);
+    let options = VerifyOptions {
+        signature: None,
+        today,
+        last_seen_sequence: Some(0),
+    };
+    let default = artifact.verify(&VerifyOptions::default());
+    if default.is_ok() {
+        // The expiry and rollback checks come after the digest's.
+        let _ = artifact.verify(&options);
+    }
+    match default {
+        Err(e) => {
+            let _ = e.to_string();
+            Some(e)
+        }
+        Ok(_) => {
+            // Only a verified file is trusted for lookups.
+            let dates = [
+                Date::new(1, 1, 1),
+                Date::new(1999, 12, 31),
+                today,
+                Date::new(9999, 12, 31),
+            ];
+            for date in dates.iter().flatten() {
+                // National digits, straight to the index.
+                for number in [
+                    "",
+                    "0",
+                    "15",
+                    "112",
+                    "0162000000",
+                    "0162100500",
+                    "0163499999",
+                    "0262123456",
+                    "0612345678",
+                    "0999999999",
+                    "99999999999999999999999",
+                ] {
+                    if let Some(answer) = artifact.lookup_national(number, *date) {
+                        answer_details(&answer);
+                    }
+                }
+                // Written forms, read with the file's own dialling data.
+                for number in [
+                    "01 62 10 05 00",
+                    "+33 1 62 12 34 56",
+                    "+33 (0)1 63 00 00 00",
+                    "0033162123456",
+                    "+262 262 12 34 56",
+                    "262262123456",
+                    "15",
+                    "+",
+                ] {
+                    match artifact.lookup(number, *date) {
+                        Ok(found) => {
+                            let _ = (found.national.as_str(), found.significant(), found.e164());
+                            answer_details(&found.answer);
+                        }
+                        Err(e) => {
+                            let _ = (e.to_string(), e.national());
+                        }
+                    }
+                }
+            }
+            let _ = artifact.entries().count();
+            None
+        }
+    }
+}
+
+/// Every accessor of an answer.
+fn answer_details(answer: &Answer<'_>) {
+    let _ = (answer.prefix(), answer.date());
+    let category = answer.category();
+    let _ = (category.allows_length(10), category.lengths());
+    let _ = (answer.territory(), answer.range(), answer.category_basis());
+    let _ = answer.rules();
+    let _ = (answer.rule("cli"), answer.rule_value("cli-automated"));
+    let _ = answer.allocation();
+}
+
+fn unhex(s: &str) -> Option<[u8; 32]> {
+    let b = s.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks(2).enumerate() {
+        let d = |c: u8| (c as char).to_digit(16);
+        out[i] = (d(pair[0])? * 16 + d(pair[1])?) as u8;
+    }
+    Some(out)
+}
