@@ -373,6 +373,7 @@ impl<'a> Artifact<'a> {
                 computed: hex(&computed),
             });
         }
+        self.check_index()?;
         let mut trust = Trust {
             sha256: hex(&computed),
             trusted_comment: None,
@@ -407,6 +408,38 @@ impl<'a> Artifact<'a> {
             });
         }
         Ok(trust)
+    }
+
+    /// Checks that the number index can be walked: its own checksum, then a walk over every key
+    /// and every node a lookup can reach. A digest is no signature (anyone can recompute it), and
+    /// the `fst` crate does not defend against crafted bytes: this walk, done once, is what makes
+    /// later lookups on the file safe. A crafted index that makes it panic is refused.
+    fn check_index(&self) -> Result<(), ArtifactError> {
+        self.fst
+            .verify()
+            .map_err(|e| malformed(format!("number index: {e}")))?;
+        let walk = || {
+            use fst::Streamer;
+            let mut stream = self.fst.stream();
+            let mut keys = 0usize;
+            while let Some((key, _)) = stream.next() {
+                keys += 1;
+                // The nodes along every key, as a lookup decodes them (transitions by input).
+                let mut node = self.fst.root();
+                for &b in key {
+                    match node.find_input(b) {
+                        Some(t) => node = self.fst.node(node.transition(t).addr),
+                        None => return Err(malformed("a key of the number index cannot be walked")),
+                    }
+                }
+            }
+            Ok(keys)
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(walk)) {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(malformed("the number index is inconsistent")),
+        }
     }
 
     /// The trusted comment a signature of this artifact carries: plan id, version, sequence and
