@@ -1195,24 +1195,29 @@ impl<'a> Answer<'a> {
         )
     }
 
-    /// Every rule of the category in force on the date, in source order.
-    pub fn rules(&self) -> Vec<RuleValue<'a>> {
+    /// The rows of the category's rule statements in force on the date, in source order.
+    fn statements_in_force(&self) -> impl Iterator<Item = u32> + use<'a> {
         let a = self.a();
         let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
         let first = a.word(Kind::Categories, c, col::CAT_STMT_FIRST);
         let count = a.word(Kind::Categories, c, col::CAT_STMT_COUNT);
         let day = self.date.to_days();
+        (first..first.saturating_add(count.min(1 << 16))).filter(move |&s| {
+            let from = a.word(Kind::Statements, s, col::STMT_FROM) as i32;
+            let until = a.word(Kind::Statements, s, col::STMT_UNTIL) as i32;
+            from <= day && (day < until || until == DAY_MAX)
+        })
+    }
+
+    /// Every rule of the category in force on the date, in source order.
+    pub fn rules(&self) -> Vec<RuleValue<'a>> {
+        let a = self.a();
         let k = Kind::Statements;
         let date = |w: u32| match w as i32 {
             DAY_MIN | DAY_MAX => None,
             d => Date::from_days(d),
         };
-        (first..first.saturating_add(count.min(1 << 16)))
-            .filter(|&s| {
-                let from = a.word(k, s, col::STMT_FROM) as i32;
-                let until = a.word(k, s, col::STMT_UNTIL) as i32;
-                from <= day && (day < until || until == DAY_MAX)
-            })
+        self.statements_in_force()
             .map(|s| RuleValue {
                 rule: a.string(Kind::Rules, a.word(k, s, col::STMT_RULE), col::RULE_ID),
                 value: a.string(Kind::RuleValues, a.word(k, s, col::STMT_VALUE), col::VALUE),
@@ -1238,18 +1243,10 @@ impl<'a> Answer<'a> {
     /// the fastest form, for streaming.
     pub fn rule_value_at(&self, rule: u32) -> Option<&'a str> {
         let a = self.a();
-        let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
-        let first = a.word(Kind::Categories, c, col::CAT_STMT_FIRST);
-        let count = a.word(Kind::Categories, c, col::CAT_STMT_COUNT);
-        let day = self.date.to_days();
         let k = Kind::Statements;
-        (first..first.saturating_add(count.min(1 << 16))).find_map(|s| {
-            let from = a.word(k, s, col::STMT_FROM) as i32;
-            let until = a.word(k, s, col::STMT_UNTIL) as i32;
-            let in_force = from <= day && (day < until || until == DAY_MAX);
-            (in_force && a.word(k, s, col::STMT_RULE) == rule)
-                .then(|| a.string(Kind::RuleValues, a.word(k, s, col::STMT_VALUE), col::VALUE))
-        })
+        self.statements_in_force()
+            .find(|&s| a.word(k, s, col::STMT_RULE) == rule)
+            .map(|s| a.string(Kind::RuleValues, a.word(k, s, col::STMT_VALUE), col::VALUE))
     }
 
     /// The category's legal basis, if written.
