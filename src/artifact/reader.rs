@@ -573,6 +573,11 @@ impl<'a> Artifact<'a> {
         })
     }
 
+    /// How many range rows the artifact has (for caches indexed by [`Answer::range_row`]).
+    pub fn range_count(&self) -> u32 {
+        self.table(Kind::Ranges).rows
+    }
+
     /// The row of a rule in the vocabulary, for [`Answer::rule_value_at`].
     pub fn rule_row(&self, id: &str) -> Option<u32> {
         (0..self.table(Kind::Rules).rows).find(|&r| self.string(Kind::Rules, r, col::RULE_ID) == id)
@@ -922,6 +927,16 @@ impl Lookup<'_> {
         })
     }
 
+    /// [`Lookup::significant`] as bytes, without the UTF-8 check (for streaming).
+    pub fn significant_bytes(&self) -> Option<&[u8]> {
+        self.has_e164.then(|| {
+            self.national
+                .as_bytes()
+                .get(self.national_prefix_len..)
+                .unwrap_or(b"")
+        })
+    }
+
     /// E.164 form (`+33162123456`, `+262262123456`), for numbers dialled with the trunk prefix.
     pub fn e164(&self) -> Option<String> {
         self.significant().map(|s| format!("+{}{s}", self.country_code))
@@ -1179,6 +1194,18 @@ impl<'a> Answer<'a> {
     pub fn territory(&self) -> (&'a str, &'a str, u32, &'a str) {
         let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
         self.a().territory(t)
+    }
+
+    /// Just the territory's slug.
+    pub fn territory_id(&self) -> &'a str {
+        let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
+        self.a().string(Kind::Territories, t, col::TER_ID)
+    }
+
+    /// The row of the range that answers, in the artifact's range table: answers with the same
+    /// row and date have the same category, territory and rules (for caching them).
+    pub fn range_row(&self) -> u32 {
+        self.range
     }
 
     /// The range entry's text (canonical numbers), its basis and `file:line`.

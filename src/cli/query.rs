@@ -94,6 +94,7 @@ pub fn run(args: Args) -> ExitCode {
         rule: args.rule.clone(),
         rule_ids: artifact.rules().map(|r| r.0).collect(),
         tsv_rules: ["cli", "cli-automated", "cli-sms"].map(|r| artifact.rule_row(r)),
+        tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
         all_ok: true,
     };
     let stdout = std::io::stdout();
@@ -203,6 +204,9 @@ struct Querier<'a> {
     rule_ids: Vec<&'a str>,
     /// Rows of the rules the TSV columns show.
     tsv_rules: [Option<u32>; 3],
+    /// Per range row: the date and the TSV columns category, territory and the three rules
+    /// (streams repeat the same few ranges on the same date).
+    tsv_cache: Vec<Option<(Date, [&'a str; 5])>>,
     all_ok: bool,
 }
 
@@ -260,9 +264,29 @@ impl<'a> Querier<'a> {
         self.all_ok &= result.is_ok();
         match self.format {
             Format::Json => self.write_json(out, input, at, &result, None),
-            Format::Tsv => write_tsv(out, input, &result, self.tsv_rules),
+            Format::Tsv => {
+                let columns = result.as_ref().ok().map(|found| self.tsv_columns(&found.answer));
+                write_tsv(out, input, &result, columns)
+            }
             Format::Text => write_text(out, input, at, &result, self.artifact.plan_id()),
         }
+    }
+
+    /// Category, territory and the three rule values of an answer, cached per range and date.
+    fn tsv_columns(&mut self, a: &Answer<'a>) -> [&'a str; 5] {
+        let row = a.range_row() as usize;
+        if let Some(Some((date, cols))) = self.tsv_cache.get(row)
+            && *date == a.date()
+        {
+            return *cols;
+        }
+        let rule = |r: Option<u32>| r.and_then(|r| a.rule_value_at(r)).unwrap_or("");
+        let [r0, r1, r2] = self.tsv_rules;
+        let cols = [a.category().id, a.territory_id(), rule(r0), rule(r1), rule(r2)];
+        if let Some(slot) = self.tsv_cache.get_mut(row) {
+            *slot = Some((a.date(), cols));
+        }
+        cols
     }
 
     fn write_json(
@@ -457,42 +481,59 @@ fn tsv(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// One TSV line, written field by field (this is the streaming hot path: no formatting machinery).
+/// One TSV line, written field by field (this is the streaming hot path: no formatting machinery).
 fn write_tsv(
     out: &mut impl Write,
     input: &str,
     result: &Result<Lookup<'_>, LookupError>,
-    rules: [Option<u32>; 3],
+    columns: Option<[&str; 5]>,
 ) -> std::io::Result<()> {
     out.write_all(tsv(input).as_bytes())?;
-    match result {
-        Ok(found) => {
-            let a = &found.answer;
+    match (result, columns) {
+        (Ok(found), Some([category, territory, cli, automated, sms])) => {
             out.write_all(b"\ttrue\t")?;
-            if let Some(significant) = found.significant() {
-                write!(out, "+{}", found.country_code)?;
-                out.write_all(significant.as_bytes())?;
+            if let Some(significant) = found.significant_bytes() {
+                out.write_all(b"+")?;
+                write_number(out, found.country_code)?;
+                out.write_all(significant)?;
             }
-            out.write_all(b"\t")?;
-            out.write_all(found.national.as_bytes())?;
-            out.write_all(b"\t")?;
-            out.write_all(a.category().id.as_bytes())?;
-            out.write_all(b"\t")?;
-            out.write_all(a.territory().0.as_bytes())?;
-            for rule in rules {
+            for field in [
+                found.national.as_bytes(),
+                category.as_bytes(),
+                territory.as_bytes(),
+            ] {
                 out.write_all(b"\t")?;
-                out.write_all(rule.and_then(|r| a.rule_value_at(r)).unwrap_or("").as_bytes())?;
+                out.write_all(field)?;
             }
-            out.write_all(b"\t")?;
-            out.write_all(a.allocation_code().unwrap_or("").as_bytes())?;
+            for field in [cli, automated, sms, found.answer.allocation_code().unwrap_or("")] {
+                out.write_all(b"\t")?;
+                out.write_all(field.as_bytes())?;
+            }
             out.write_all(b"\t\n")
         }
-        Err(e) => {
+        (Ok(_), None) => out.write_all(b"\n"),
+        (Err(e), _) => {
             out.write_all(b"\tfalse\t\t")?;
             out.write_all(e.national().unwrap_or("").as_bytes())?;
             // Error messages hold no tab or line break (characters are quoted with {:?}).
             writeln!(out, "\t\t\t\t\t\t\t{e}")
         }
     }
+}
+
+/// Writes a number in decimal without the formatting machinery.
+fn write_number(out: &mut impl Write, mut n: u32) -> std::io::Result<()> {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.write_all(&buf[i..])
 }
 
 fn write_text(
