@@ -774,9 +774,11 @@ impl<'a> Artifact<'a> {
                 }
             });
         };
-        let category = answer.category();
-        let (territory, _, cc, _) = answer.territory();
-        if !category.allows_length(national.len()) {
+        // The checks read only the words they need; names are looked up on the error paths.
+        let lengths = answer.lengths_mask();
+        let cc = answer.country_code();
+        if national.len() >= 32 || lengths & (1 << national.len()) == 0 {
+            let category = answer.category();
             return Err(LookupError::Length {
                 digits: national.len(),
                 allowed: category.lengths(),
@@ -790,7 +792,7 @@ impl<'a> Artifact<'a> {
         {
             return Err(LookupError::CountryCode {
                 written,
-                territory: territory.to_string(),
+                territory: answer.territory_id().to_string(),
                 expected: cc,
                 national: national.to_string(),
             });
@@ -1177,16 +1179,10 @@ impl<'a> Answer<'a> {
     pub fn category(&self) -> CategoryRef<'a> {
         let c = self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
         let k = Kind::Categories;
-        // A range may narrow its category's lengths for its own numbers.
-        let own = self.a().word(Kind::Ranges, self.range, col::RANGE_LENGTHS);
         CategoryRef {
             id: self.a().string(k, c, col::CAT_ID),
             name: self.a().string(k, c, col::CAT_NAME),
-            lengths: if own != 0 && own != NONE {
-                own
-            } else {
-                self.a().word(k, c, col::CAT_LENGTHS)
-            },
+            lengths: self.lengths_mask(),
         }
     }
 
@@ -1194,6 +1190,24 @@ impl<'a> Answer<'a> {
     pub fn territory(&self) -> (&'a str, &'a str, u32, &'a str) {
         let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
         self.a().territory(t)
+    }
+
+    /// The lengths its numbers may have, as a bitmask (bit n: length n): the range's own, or its
+    /// category's.
+    pub fn lengths_mask(&self) -> u32 {
+        let a = self.a();
+        let own = a.word(Kind::Ranges, self.range, col::RANGE_LENGTHS);
+        if own != 0 && own != NONE {
+            return own;
+        }
+        let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
+        a.word(Kind::Categories, c, col::CAT_LENGTHS)
+    }
+
+    /// Just the territory's country code.
+    pub fn country_code(&self) -> u32 {
+        let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
+        self.a().word(Kind::Territories, t, col::TER_COUNTRY_CODE)
     }
 
     /// Just the territory's slug.
