@@ -4,11 +4,25 @@
 //!
 //! ```text
 //! plan-sources/ ──load──▶ raw sources ──validate──▶ Plan + diagnostics ──compile──▶ artifact
-//! artifact ──open──▶ verify (digest, signature, expiry, rollback) ──▶ lookup
+//! artifact ──open──▶ verify (digest, signature, expiry, rollback) ──▶ lookup / diff
 //! ```
 //!
+//! ```
+//! use numplan::artifact::Artifact;
+//! let plan = Artifact::open(numplan::embedded::FR)?;
+//! plan.verify(&Default::default())?;
+//! let found = plan.lookup("0162123456", numplan::date::Date::new(2022, 12, 31).unwrap())?;
+//! assert_eq!(found.answer.category().id, "polyvalent"); // 0162 became NPV on 2023-01-01
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! - [`load`], [`validate`], [`plan`]: reading a plan directory, checking it, the validated model.
 //! - [`artifact`]: the compiled, memory-mappable artifact: [`artifact::compile`] and
 //!   [`artifact::Artifact`] (open, verify, lookup).
+//! - [`number`]: numbers as people write them, normalised with the plan's dialling data.
+//! - [`diff`]: what changed between two artifacts, over the number space.
+//! - [`generate`], [`embedded`]: `generated/` and the French artifact built in.
+//! - [`fsutil`]: atomic writes.
 //! - [`minisign`]: Ed25519 signatures in minisign's format.
 //! - [`range`]: the small range syntax of plan sources (`09 475`, `0270-0271`, lists) and its exact
 //!   decomposition into prefixes.
