@@ -315,8 +315,12 @@ fn decimal_len(n: u32) -> usize {
 /// Whether `digits` starts with the decimal digits of `n` (no allocation: this is per number).
 fn starts_with_number(digits: &[u8], n: u32) -> bool {
     let mut buf = [0u8; 10];
+    digits.starts_with(decimal(n, &mut buf))
+}
+
+/// The decimal digits of `n`, written into `buf` without allocating.
+pub fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
     let mut i = buf.len();
-    let mut n = n;
     loop {
         i -= 1;
         buf[i] = b'0' + (n % 10) as u8;
@@ -325,7 +329,7 @@ fn starts_with_number(digits: &[u8], n: u32) -> bool {
             break;
         }
     }
-    digits.starts_with(&buf[i..])
+    &buf[i..]
 }
 
 #[cfg(test)]

@@ -494,7 +494,7 @@ fn write_tsv(
             out.write_all(b"\ttrue\t")?;
             if let Some(significant) = found.significant_bytes() {
                 out.write_all(b"+")?;
-                write_number(out, found.country_code)?;
+                out.write_all(numplan::number::decimal(found.country_code, &mut [0; 10]))?;
                 out.write_all(significant)?;
             }
             for field in [
@@ -519,21 +519,6 @@ fn write_tsv(
             writeln!(out, "\t\t\t\t\t\t\t{e}")
         }
     }
-}
-
-/// Writes a number in decimal without the formatting machinery.
-fn write_number(out: &mut impl Write, mut n: u32) -> std::io::Result<()> {
-    let mut buf = [0u8; 10];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.write_all(&buf[i..])
 }
 
 fn write_text(
