@@ -30,7 +30,7 @@ fn artifact_with_register(register: &Path) -> Vec<u8> {
 
 fn diffs(c: &mut Criterion) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let old_csv = root.join("tests/data/registers/MAJNUM-2025-07-03.csv");
+    let old_csv = root.join("plan-sources/fr/MAJNUM-2025-07-03.csv");
     let new_csv = root.join("plan-sources/fr/MAJNUM.csv");
     let old_bytes = artifact_with_register(&old_csv);
     let old = Artifact::open(&old_bytes).unwrap();

@@ -5,7 +5,7 @@
 //! lookup and their ratio.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use numplan::artifact::Artifact;
+use numplan::artifact::{Artifact, Context};
 use numplan::date::Date;
 use std::hint::black_box;
 use std::io::Write;
@@ -63,13 +63,15 @@ fn lookups(c: &mut Criterion) {
         .filter(|n| phonenumber::parse(fr, n).is_ok_and(|p| p.number_type(db) != phonenumber::Type::Unknown))
         .count();
 
-    // A client resolves the rule it asks about once, then asks per number.
-    let automated = plan.rule_row("cli-automated").unwrap();
+    // A client resolves the use it asks about once, then asks per number: the verdict (with the
+    // plan's requirements, the register on the day, the category's statement and conditions).
+    let automated = plan.use_row("automated-voice").unwrap();
+    let ctx = Context::default();
     let ours = median_ns(&numbers, |n| {
         black_box(
             plan.lookup(black_box(n), day)
                 .ok()
-                .map(|f| f.answer.rule_value_at(automated)),
+                .map(|f| f.answer.verdict(automated, &ctx)),
         );
     });
     let national = median_ns(&numbers, |n| {
@@ -87,7 +89,7 @@ fn lookups(c: &mut Criterion) {
         numbers.len()
     );
     eprintln!(
-        "  numplan lookup (normalise + find + validate + rule)   {ours:8.1} ns   understood {understood}"
+        "  numplan lookup (normalise + find + validate + verdict) {ours:8.1} ns   understood {understood}"
     );
     eprintln!("  numplan lookup_national (find only)                  {national:8.1} ns");
     eprintln!(
@@ -103,7 +105,7 @@ fn lookups(c: &mut Criterion) {
             black_box(
                 plan.lookup(black_box(&numbers[i]), day)
                     .ok()
-                    .map(|f| f.answer.rule_value_at(automated)),
+                    .map(|f| f.answer.verdict(automated, &ctx)),
             )
         })
     });

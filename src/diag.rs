@@ -77,7 +77,10 @@ codes! {
     UnknownRule = "E0303", "unknown-rule", "A category states a rule that plan.yaml does not declare.";
     UnknownRuleValue = "E0304", "unknown-rule-value", "A rule is given a value its declaration does not allow.";
     UnknownDocument = "E0305", "unknown-document", "A `basis:` cites a document that plan.yaml does not declare.";
-    RuleOverlap = "E0306", "rule-overlap", "Two statements of the same rule of a category overlap in time.";
+    RuleOverlap = "E0306", "rule-overlap", "Two statements of the same rule (or verdicts for the same use) of a category overlap in time.";
+    UnknownUse = "E0307", "unknown-use", "A verdict or requirement names a use that plan.yaml does not declare.";
+    UnknownCondition = "E0308", "unknown-condition", "A verdict or requirement names a condition that plan.yaml does not declare.";
+    UnknownContext = "E0309", "unknown-context", "A condition's `when` names a context key or value that plan.yaml does not declare.";
     RangeConflict = "E0401", "range-conflict", "Two ranges cover the same numbers on the same date with different categories or territories.";
     LengthNotAllowed = "E0402", "length-not-allowed", "Numbers have a length that their category does not allow.";
     RedundantRange = "E0403", "redundant-range", "A range repeats another one exactly (same numbers, dates, category and territory).";
@@ -89,6 +92,7 @@ codes! {
     DuplicateBlock = "E0506", "duplicate-block", "A register block is listed twice, or overlaps another block.";
     RegisterTerritory = "E0507", "register-territory", "A register block's Territoire is not a known territory name, or not its range's territory.";
     DuplicateOperator = "E0508", "duplicate-operator", "An operator code is defined twice.";
+    SnapshotOrder = "E0509", "snapshot-order", "Register snapshots are not dated in order before the register's own date, or have no register date to follow.";
 }
 
 /// A labelled location.

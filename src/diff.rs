@@ -83,7 +83,9 @@ pub struct PlanAnswer {
     pub territory: String,
     /// Allowed lengths.
     pub lengths: Vec<usize>,
-    /// Rule statements: `rule=value` with their periods, e.g. `cli-automated=forbidden from 2023-01-01`.
+    /// Rule and verdict statements: `rule=value` or `use=verdict` with their periods and the
+    /// conditions of a verdict, e.g. `automated-voice=forbidden from 2023-01-01`,
+    /// `voice=allowed from 2023-01-01 if own-mobile-access`.
     pub rules: Vec<String>,
 }
 
@@ -176,6 +178,19 @@ fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
             .rules
             .iter()
             .map(|(r, v, f, u)| format!("{r}={v}{}", period(*f, *u)))
+            .chain(info.verdicts.iter().map(|v| {
+                let conditions = if v.conditions.is_empty() {
+                    String::new()
+                } else {
+                    format!(" if {}", v.conditions.join(", "))
+                };
+                format!(
+                    "{}={}{}{conditions}",
+                    v.use_id,
+                    v.verdict,
+                    period(v.from, v.until)
+                )
+            }))
             .collect(),
     }
 }

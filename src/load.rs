@@ -46,7 +46,16 @@ pub struct RawManifest {
     pub time_zone: S<String>,
     pub dialling: RawDialling,
     pub territories: Vec<RawTerritory>,
+    #[serde(default)]
     pub rules: Vec<RawRuleDef>,
+    #[serde(default)]
+    pub uses: Vec<RawUse>,
+    #[serde(default)]
+    pub context: Vec<RawContextKey>,
+    #[serde(default)]
+    pub conditions: Vec<RawCondition>,
+    #[serde(default)]
+    pub requirements: Vec<RawRequirement>,
     #[serde(default)]
     pub documents: Vec<RawDocument>,
     pub files: RawFiles,
@@ -70,10 +79,16 @@ pub struct RawDialling {
 pub struct RawTerritory {
     pub id: S<String>,
     pub name: S<String>,
-    pub country_code: S<u32>,
-    pub time_zone: S<String>,
+    /// Absent when the sources do not give it (the territory must then carry a `doubt`).
+    #[serde(default)]
+    pub country_code: Option<S<u32>>,
+    /// Absent: the plan's time zone.
+    #[serde(default)]
+    pub time_zone: Option<S<String>>,
     #[serde(default)]
     pub register_names: Vec<S<String>>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -90,6 +105,81 @@ pub struct RawRuleDef {
     pub note: Option<String>,
 }
 
+/// A use of numbers the plan rules on (a person's call, an automated message…).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawUse {
+    pub id: S<String>,
+    pub name: S<String>,
+    #[serde(default)]
+    pub description: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A context key: something an enforcer may know about a call that the plan cannot.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawContextKey {
+    pub id: S<String>,
+    pub description: S<String>,
+    pub values: Vec<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A condition a verdict may carry, settled by the context.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawCondition {
+    pub id: S<String>,
+    pub text: S<String>,
+    #[serde(default)]
+    pub basis: Option<S<String>>,
+    /// `key=value, key=value`: the context in which the condition decides.
+    pub when: S<String>,
+    /// What it decides then: `allowed` or `forbidden`.
+    pub then: S<String>,
+    /// Without that context: `unchanged` (the default) or `conditional`.
+    #[serde(default)]
+    pub unsettled: Option<S<String>>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A requirement every category meets (or the listed ones): a built-in check or a condition.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawRequirement {
+    /// `valid` or `allocated`.
+    #[serde(default)]
+    pub check: Option<S<String>>,
+    /// A declared condition.
+    #[serde(default)]
+    pub condition: Option<S<String>>,
+    /// The uses it applies to (default: every use).
+    #[serde(default)]
+    pub uses: Option<S<Vec<S<String>>>>,
+    /// The categories it applies to (default: every category).
+    #[serde(default)]
+    pub categories: Option<S<Vec<S<String>>>>,
+    #[serde(default)]
+    pub from: Option<S<String>>,
+    #[serde(default)]
+    pub until: Option<S<String>>,
+    pub basis: S<String>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// A legal document that `basis:` strings cite.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,6 +190,8 @@ pub struct RawDocument {
     pub date: S<String>,
     #[serde(default)]
     pub url: Option<S<String>>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -120,11 +212,28 @@ pub struct RawFiles {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct RawRegisterFiles {
+    /// The day the register files were published (the snapshot's date).
+    #[serde(default)]
+    pub date: Option<S<String>>,
     pub blocks: Vec<S<String>>,
     #[serde(default)]
     pub operators: Option<S<String>>,
     #[serde(default)]
     pub extra_operators: Option<S<String>>,
+    /// Earlier snapshots of the register, oldest first.
+    #[serde(default)]
+    pub history: Vec<RawSnapshot>,
+}
+
+/// An earlier snapshot of the register: its date and its block files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawSnapshot {
+    pub date: S<String>,
+    pub blocks: Vec<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// A categories file.
@@ -148,6 +257,33 @@ pub struct RawCategory {
     #[serde(default)]
     pub rules: Vec<RawRule>,
     #[serde(default)]
+    pub verdicts: Vec<RawVerdict>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A verdict statement of a category: what it says of some uses during a period.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct RawVerdict {
+    pub uses: S<Vec<S<String>>>,
+    /// `allowed`, `forbidden` or `unknown`.
+    pub value: S<String>,
+    #[serde(default)]
+    pub from: Option<S<String>>,
+    #[serde(default)]
+    pub until: Option<S<String>>,
+    #[serde(default)]
+    pub conditions: Vec<S<String>>,
+    pub basis: S<String>,
+    #[serde(default)]
+    pub reason: Option<S<String>>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
+    #[serde(default)]
     pub note: Option<String>,
 }
 
@@ -163,6 +299,8 @@ pub struct RawRule {
     #[serde(default)]
     pub until: Option<S<String>>,
     pub basis: S<String>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -191,6 +329,8 @@ pub struct RawRange {
     pub until: Option<S<String>>,
     #[serde(default)]
     pub basis: Option<S<String>>,
+    #[serde(default)]
+    pub doubt: Option<S<String>>,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -226,8 +366,13 @@ pub struct Loaded {
     pub categories: Vec<(FileId, RawCategories)>,
     /// The ranges files that parsed.
     pub ranges: Vec<(FileId, RawRanges)>,
-    /// The register block files, row by row.
+    /// The register block files, row by row: each file once, however many snapshots name it.
     pub blocks: Vec<(FileId, Vec<BlockRow>)>,
+    /// The files of `blocks` (indices) that make up the current register.
+    pub current: Vec<usize>,
+    /// For each earlier snapshot of `files.register.history`, in order, the files of `blocks`
+    /// (indices) it is made of (those that could be read).
+    pub history: Vec<Vec<usize>>,
     /// The operator list, row by row.
     pub operators: Option<(FileId, Vec<OperatorRow>)>,
     /// The extra operators file.
@@ -358,13 +503,33 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
         }
     }
     if let Some(reg) = &files.register {
-        for name in &reg.blocks {
-            if let Some((path, bytes)) = named(&mut out, name, MAX_REGISTER_BYTES) {
-                let file = out.sources.add_named(path.0, path.1, register::decode(&bytes));
-                let (rows, errors) = register::parse_majnum(out.sources.file(file).text());
-                push_register_errors(&mut out.diagnostics, file, errors);
-                out.blocks.push((file, rows));
+        // Each block file is read once, even when several snapshots share it.
+        let mut by_name: std::collections::HashMap<String, Option<usize>> = std::collections::HashMap::new();
+        let mut block_files = |out: &mut Loaded, names: &[S<String>]| -> Vec<usize> {
+            let mut found = Vec::new();
+            for name in names {
+                let index = match by_name.get(&name.value) {
+                    Some(known) => *known,
+                    None => {
+                        let index = named(out, name, MAX_REGISTER_BYTES).map(|(path, bytes)| {
+                            let file = out.sources.add_named(path.0, path.1, register::decode(&bytes));
+                            let (rows, errors) = register::parse_majnum(out.sources.file(file).text());
+                            push_register_errors(&mut out.diagnostics, file, errors);
+                            out.blocks.push((file, rows));
+                            out.blocks.len() - 1
+                        });
+                        by_name.insert(name.value.clone(), index);
+                        index
+                    }
+                };
+                found.extend(index.filter(|i| !found.contains(i)));
             }
+            found
+        };
+        out.current = block_files(&mut out, &reg.blocks);
+        for snapshot in &reg.history {
+            let files = block_files(&mut out, &snapshot.blocks);
+            out.history.push(files);
         }
         if let Some(name) = &reg.operators {
             match named(&mut out, name, MAX_REGISTER_BYTES) {

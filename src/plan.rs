@@ -80,12 +80,165 @@ pub struct Territory {
     pub id: String,
     /// Name for people.
     pub name: String,
-    /// E.164 country code.
-    pub country_code: u16,
-    /// IANA time zone.
+    /// E.164 country code; `None` when the sources do not give it (see `doubt`).
+    pub country_code: Option<u16>,
+    /// IANA time zone (the plan's when the territory names none).
     pub time_zone: String,
     /// The register's `Territoire` values for it.
     pub register_names: Vec<String>,
+    /// What the sources leave unsure about it, if anything.
+    pub doubt: Option<String>,
+    /// Where it is written.
+    pub source: SourceRef,
+}
+
+/// A use of numbers that the plan rules on: a person's call, an automated message…
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Use {
+    /// Stable slug, e.g. `automated-voice`.
+    pub id: String,
+    /// Name for people.
+    pub name: String,
+    /// What it covers.
+    pub description: Option<String>,
+}
+
+/// A context key: something about a call that an enforcer may know and the plan cannot (whether
+/// it comes from abroad, whether it was authenticated).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextKey {
+    /// Stable slug.
+    pub id: String,
+    /// What it means.
+    pub description: String,
+    /// The values it may take.
+    pub values: Vec<String>,
+}
+
+/// A verdict: may a number be presented for a use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// It may.
+    Allowed,
+    /// It may not.
+    Forbidden,
+    /// It may if a condition holds, which the context did not settle.
+    Conditional,
+    /// The plan says nothing.
+    Unknown,
+}
+
+impl Verdict {
+    /// The word used in sources and outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::Forbidden => "forbidden",
+            Verdict::Conditional => "conditional",
+            Verdict::Unknown => "unknown",
+        }
+    }
+
+    /// The verdict a word names.
+    pub fn parse(s: &str) -> Option<Verdict> {
+        [
+            Verdict::Allowed,
+            Verdict::Forbidden,
+            Verdict::Conditional,
+            Verdict::Unknown,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A condition that a verdict may carry: in a given context it decides the verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    /// Stable slug.
+    pub id: String,
+    /// The condition in the plan's words.
+    pub text: String,
+    /// Where the law states it.
+    pub basis: Option<Basis>,
+    /// The context that decides: every `(key, value)` pair (indices into [`Plan::context`] and
+    /// its values) must be given.
+    pub when: Vec<(usize, usize)>,
+    /// The verdict in that context: [`Verdict::Allowed`] (an exception) or [`Verdict::Forbidden`].
+    pub then: Verdict,
+    /// Whether, when the context does not say, the verdict becomes [`Verdict::Conditional`]
+    /// (a condition the number is allowed only under) rather than staying as it is.
+    pub unsettled_conditional: bool,
+    /// What the sources leave unsure.
+    pub doubt: Option<String>,
+    /// Where it is written.
+    pub source: SourceRef,
+}
+
+/// A verdict statement of a category: the verdict for some uses during a period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseStatement {
+    /// Indices into [`Plan::uses`].
+    pub uses: Vec<usize>,
+    /// [`Verdict::Allowed`], [`Verdict::Forbidden`] or [`Verdict::Unknown`].
+    pub value: Verdict,
+    /// When it holds.
+    pub period: Period,
+    /// The conditions attached (indices into [`Plan::conditions`]).
+    pub conditions: Vec<usize>,
+    /// Why.
+    pub basis: Basis,
+    /// The reason in the plan's words, if written.
+    pub reason: Option<String>,
+    /// What the sources leave unsure.
+    pub doubt: Option<String>,
+    /// Where it is written.
+    pub source: SourceRef,
+}
+
+/// What a requirement checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// The number is a valid number of the plan on the day.
+    Valid,
+    /// A register block holds the number on the day.
+    Allocated,
+    /// A condition (index into [`Plan::conditions`]).
+    Condition(usize),
+}
+
+/// A requirement that applies to every category (or to the listed ones) for some uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    /// What it checks.
+    pub check: Check,
+    /// The uses it applies to (indices into [`Plan::uses`]).
+    pub uses: Vec<usize>,
+    /// The categories it applies to, or `None` for all.
+    pub categories: Option<Vec<usize>>,
+    /// When it applies.
+    pub period: Period,
+    /// Why.
+    pub basis: Basis,
+    /// What the sources leave unsure.
+    pub doubt: Option<String>,
+    /// Where it is written.
+    pub source: SourceRef,
+}
+
+/// An earlier snapshot of the register.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The day it was published.
+    pub date: Date,
+    /// Its blocks, sorted by prefix.
+    pub blocks: Vec<Block>,
 }
 
 /// A rule of the vocabulary, with the values it may take.
@@ -110,6 +263,10 @@ pub struct Document {
     pub date: Date,
     /// Where to read it.
     pub url: Option<String>,
+    /// What the sources leave unsure about it (e.g. its exact date).
+    pub doubt: Option<String>,
+    /// Where it is written.
+    pub source: SourceRef,
 }
 
 /// One statement of a category: `rule` = `value` during `period`.
@@ -123,6 +280,8 @@ pub struct RuleStatement {
     pub period: Period,
     /// Why.
     pub basis: Basis,
+    /// What the sources leave unsure.
+    pub doubt: Option<String>,
     /// Where it is written.
     pub source: SourceRef,
 }
@@ -140,6 +299,10 @@ pub struct Category {
     pub basis: Option<Basis>,
     /// Its rules over time, in source order.
     pub rules: Vec<RuleStatement>,
+    /// Its verdicts over time, in source order.
+    pub verdicts: Vec<UseStatement>,
+    /// What the sources leave unsure.
+    pub doubt: Option<String>,
     /// Where it is written.
     pub source: SourceRef,
 }
@@ -161,6 +324,8 @@ pub struct Range {
     pub period: Period,
     /// Why.
     pub basis: Option<Basis>,
+    /// What the sources leave unsure.
+    pub doubt: Option<String>,
     /// Where it is written.
     pub source: SourceRef,
 }
@@ -224,6 +389,14 @@ pub struct Plan {
     pub territories: Vec<Territory>,
     /// The rule vocabulary.
     pub rules: Vec<RuleDef>,
+    /// The uses the plan gives verdicts for.
+    pub uses: Vec<Use>,
+    /// The context keys that settle conditions.
+    pub context: Vec<ContextKey>,
+    /// The conditions verdicts may carry.
+    pub conditions: Vec<Condition>,
+    /// Requirements that apply across categories, in source order.
+    pub requirements: Vec<Requirement>,
     /// Cited documents.
     pub documents: Vec<Document>,
     /// Categories.
@@ -234,6 +407,10 @@ pub struct Plan {
     pub operators: Vec<Operator>,
     /// Register blocks, sorted by prefix.
     pub blocks: Vec<Block>,
+    /// The day the register was published, if the plan says.
+    pub register_date: Option<Date>,
+    /// Earlier snapshots of the register, oldest first (all before `register_date`).
+    pub history: Vec<Snapshot>,
 }
 
 impl Range {

@@ -11,8 +11,8 @@ use crate::date::Date;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::load::{self, Loaded, S, span_of};
 use crate::plan::{
-    self, Basis, Block, Category, Document, Operator, Period, Plan, Range, RuleDef, RuleStatement, SourceRef,
-    Territory,
+    self, Basis, Block, Category, Check, Condition, ContextKey, Document, Operator, Period, Plan, Range,
+    Requirement, RuleDef, RuleStatement, Snapshot, SourceRef, Territory, Use, UseStatement, Verdict,
 };
 use crate::range;
 use crate::span::{FileId, SourceMap, Span};
@@ -55,6 +55,8 @@ pub fn validate(loaded: Loaded) -> Checked {
         categories,
         ranges,
         blocks,
+        current,
+        history,
         operators,
         extra_operators,
         diagnostics,
@@ -89,12 +91,27 @@ pub fn validate(loaded: Loaded) -> Checked {
         if let Some((file, ops)) = &extra_operators {
             v.extra_operators(&mut b, *file, ops);
         }
-        v.blocks(&mut b, &blocks, missing);
+        v.requirements(&mut b, mfile, &m);
+        let files = |which: &[usize]| -> Vec<&(FileId, Vec<crate::register::BlockRow>)> {
+            which.iter().filter_map(|&i| blocks.get(i)).collect()
+        };
+        b.blocks = v.blocks(&b, &files(&current), missing);
+        if let Some(reg) = &m.files.register {
+            let dates = v.register_dates(&mut b, mfile, reg);
+            for (date, which) in dates.into_iter().zip(&history) {
+                let blocks = v.blocks(&b, &files(which), missing);
+                if let Some(date) = date {
+                    b.history.push(Snapshot { date, blocks });
+                }
+            }
+        }
         let expires = m.expires.as_ref().and_then(|e| v.date(mfile, e));
         b.finish(&m, expires, sources_sha256(&sources))
     });
     let mut diagnostics = v.diags;
     crate::diag::sort(&mut diagnostics);
+    // A block file shared by several snapshots is checked with each: report its problems once.
+    diagnostics.dedup();
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
     Checked {
         plan: if has_errors { None } else { plan },
@@ -112,6 +129,13 @@ struct Builder {
     register_names: HashMap<String, (usize, Span)>,
     rules: Vec<RuleDef>,
     rule_spans: Vec<Span>,
+    uses: Vec<Use>,
+    use_spans: Vec<Span>,
+    context: Vec<ContextKey>,
+    context_spans: Vec<Span>,
+    conditions: Vec<Condition>,
+    condition_spans: Vec<Span>,
+    requirements: Vec<Requirement>,
     documents: Vec<Document>,
     document_spans: Vec<Span>,
     categories: Vec<Category>,
@@ -123,6 +147,8 @@ struct Builder {
     operators: Vec<Operator>,
     operator_index: HashMap<String, (usize, Span)>,
     blocks: Vec<Block>,
+    register_date: Option<Date>,
+    history: Vec<Snapshot>,
     national_prefix: String,
     international_prefix: String,
     /// Some range entry was rejected: blocks are not placed (they would echo that error).
@@ -145,8 +171,6 @@ impl Builder {
 
 impl Builder {
     fn finish(self, m: &load::RawManifest, expires: Option<Date>, sources_sha256: [u8; 32]) -> Option<Plan> {
-        let mut blocks = self.blocks;
-        blocks.sort_by(|a, b| a.prefix.cmp(&b.prefix));
         Some(Plan {
             id: m.id.value.clone(),
             name: m.name.value.clone(),
@@ -160,13 +184,29 @@ impl Builder {
             international_prefix: self.international_prefix,
             territories: self.territories,
             rules: self.rules,
+            uses: self.uses,
+            context: self.context,
+            conditions: self.conditions,
+            requirements: self.requirements,
             documents: self.documents,
             categories: self.categories,
             ranges: self.ranges,
             operators: self.operators,
-            blocks,
+            blocks: self.blocks,
+            register_date: self.register_date,
+            history: self.history,
         })
     }
+}
+
+/// The most uses a plan may declare (answers and the artifact keep them in 32-bit sets).
+pub const MAX_USES: usize = 32;
+
+/// A `doubt:` text, trimmed; an empty one is none.
+fn doubt(s: &Option<S<String>>) -> Option<String> {
+    s.as_ref()
+        .map(|d| d.value.trim().to_string())
+        .filter(|d| !d.is_empty())
 }
 
 struct Validator<'a> {
@@ -431,18 +471,38 @@ impl Validator<'_> {
                 );
                 continue;
             }
-            let cc = t.country_code.value;
-            if !(1..=999).contains(&cc) {
-                let d = Diagnostic::error(
-                    Code::BadValue,
-                    self.span(file, &t.country_code),
-                    format!("{cc} is not an E.164 country code"),
-                )
-                .with_label("expected 1 to 999")
-                .with_help("country codes have 1 to 3 digits, e.g. 33 or 262");
-                self.error(d);
+            let cc = match &t.country_code {
+                Some(c) if (1..=999).contains(&c.value) => u16::try_from(c.value).ok(),
+                Some(c) => {
+                    let d = Diagnostic::error(
+                        Code::BadValue,
+                        self.span(file, c),
+                        format!("{} is not an E.164 country code", c.value),
+                    )
+                    .with_label("expected 1 to 999")
+                    .with_help("country codes have 1 to 3 digits, e.g. 33 or 262");
+                    self.error(d);
+                    None
+                }
+                None => {
+                    if t.doubt.is_none() {
+                        let d = Diagnostic::error(
+                            Code::BadValue,
+                            span,
+                            format!("territory `{}` has no country code and no `doubt`", t.id.value),
+                        )
+                        .with_label("no country code")
+                        .with_help(
+                            "give its `country_code`, or say in `doubt:` why the sources do not give it",
+                        );
+                        self.error(d);
+                    }
+                    None
+                }
+            };
+            if let Some(tz) = &t.time_zone {
+                self.time_zone(file, tz);
             }
-            self.time_zone(file, &t.time_zone);
             let idx = b.territories.len();
             for n in &t.register_names {
                 let nspan = self.span(file, n);
@@ -456,9 +516,14 @@ impl Validator<'_> {
             b.territories.push(Territory {
                 id: t.id.value.clone(),
                 name: t.name.value.clone(),
-                country_code: u16::try_from(cc).unwrap_or(0),
-                time_zone: t.time_zone.value.clone(),
+                country_code: cc,
+                time_zone: t
+                    .time_zone
+                    .as_ref()
+                    .map_or_else(|| m.time_zone.value.clone(), |z| z.value.clone()),
                 register_names: t.register_names.iter().map(|n| n.value.clone()).collect(),
+                doubt: doubt(&t.doubt),
+                source: self.source_ref(file, &t.id),
             });
             b.territory_spans.push(span);
         }
@@ -538,9 +603,270 @@ impl Validator<'_> {
                 title: doc.title.value.clone(),
                 date,
                 url: doc.url.as_ref().map(|u| u.value.clone()),
+                doubt: doubt(&doc.doubt),
+                source: self.source_ref(file, &doc.id),
             });
             b.document_spans.push(span);
         }
+        self.uses(b, file, m);
+        self.context(b, file, m);
+        for c in &m.conditions {
+            self.condition(b, file, c);
+        }
+    }
+
+    /// The uses: slugs, unique among uses and rules (outputs put both side by side), at most
+    /// [`MAX_USES`].
+    fn uses(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
+        for u in &m.uses {
+            let span = self.span(file, &u.id);
+            if !self.slug(file, &u.id, "use") {
+                b.mark_broken("use", &u.id.value);
+                continue;
+            }
+            if let Some(i) = b.uses.iter().position(|x| x.id == u.id.value) {
+                self.duplicate(Code::DuplicateId, span, b.use_spans[i], "use", &u.id.value);
+                continue;
+            }
+            if let Some(i) = b.rules.iter().position(|x| x.id == u.id.value) {
+                let d = Diagnostic::error(
+                    Code::DuplicateId,
+                    span,
+                    format!("`{}` is both a rule and a use", u.id.value),
+                )
+                .with_label("declared as a use here")
+                .with_secondary(b.rule_spans[i], "and as a rule here")
+                .with_help("rules and uses share one namespace in answers; rename one of them");
+                self.error(d);
+                b.mark_broken("use", &u.id.value);
+                continue;
+            }
+            if b.uses.len() == MAX_USES {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    span,
+                    format!("a plan may declare at most {MAX_USES} uses"),
+                )
+                .with_label("one use too many")
+                .with_help("merge uses that are always judged alike");
+                self.error(d);
+                b.mark_broken("use", &u.id.value);
+                continue;
+            }
+            b.uses.push(Use {
+                id: u.id.value.clone(),
+                name: u.name.value.clone(),
+                description: u.description.as_ref().map(|d| d.value.clone()),
+            });
+            b.use_spans.push(span);
+        }
+    }
+
+    /// The context keys and their values.
+    fn context(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
+        for k in &m.context {
+            let span = self.span(file, &k.id);
+            if !self.slug(file, &k.id, "context key") {
+                b.mark_broken("context", &k.id.value);
+                continue;
+            }
+            if let Some(i) = b.context.iter().position(|x| x.id == k.id.value) {
+                self.duplicate(
+                    Code::DuplicateId,
+                    span,
+                    b.context_spans[i],
+                    "context key",
+                    &k.id.value,
+                );
+                continue;
+            }
+            let mut values: Vec<String> = Vec::new();
+            for v in &k.values {
+                if !self.slug(file, v, "context value") {
+                    continue;
+                }
+                if values.contains(&v.value) {
+                    let d = Diagnostic::error(
+                        Code::DuplicateId,
+                        self.span(file, v),
+                        format!("value `{}` is listed twice", v.value),
+                    )
+                    .with_label("again here");
+                    self.error(d);
+                } else {
+                    values.push(v.value.clone());
+                }
+            }
+            if k.values.is_empty() {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    span,
+                    format!("context key `{}` has no values", k.id.value),
+                )
+                .with_help("list the values it may take, e.g. `values: [\"yes\", \"no\"]`");
+                self.error(d);
+            }
+            b.context.push(ContextKey {
+                id: k.id.value.clone(),
+                description: k.description.value.clone(),
+                values,
+            });
+            b.context_spans.push(span);
+        }
+    }
+
+    /// A condition: its `when` context, what it decides, and what it leaves when unsettled.
+    fn condition(&mut self, b: &mut Builder, file: FileId, c: &load::RawCondition) {
+        let span = self.span(file, &c.id);
+        if !self.slug(file, &c.id, "condition") {
+            b.mark_broken("condition", &c.id.value);
+            return;
+        }
+        if let Some(i) = b.conditions.iter().position(|x| x.id == c.id.value) {
+            self.duplicate(
+                Code::DuplicateId,
+                span,
+                b.condition_spans[i],
+                "condition",
+                &c.id.value,
+            );
+            return;
+        }
+        let basis = match &c.basis {
+            Some(s) => match self.basis(b, file, s) {
+                Some(basis) => Some(basis),
+                None => {
+                    b.mark_broken("condition", &c.id.value);
+                    return;
+                }
+            },
+            None => None,
+        };
+        let when = self.when(b, file, &c.when);
+        let then = match Verdict::parse(&c.then.value) {
+            Some(v @ (Verdict::Allowed | Verdict::Forbidden)) => Some(v),
+            _ => {
+                self.bad_word(file, &c.then, "`then`", &["allowed", "forbidden"]);
+                None
+            }
+        };
+        let unsettled = match c.unsettled.as_ref().map(|u| u.value.as_str()) {
+            None | Some("unchanged") => Some(false),
+            Some("conditional") => Some(true),
+            Some(_) => {
+                let u = c.unsettled.as_ref().expect("matched Some above");
+                self.bad_word(file, u, "`unsettled`", &["unchanged", "conditional"]);
+                None
+            }
+        };
+        let (Some(when), Some(then), Some(unsettled_conditional)) = (when, then, unsettled) else {
+            b.mark_broken("condition", &c.id.value);
+            return;
+        };
+        b.conditions.push(Condition {
+            id: c.id.value.clone(),
+            text: c.text.value.clone(),
+            basis,
+            when,
+            then,
+            unsettled_conditional,
+            doubt: doubt(&c.doubt),
+            source: self.source_ref(file, &c.id),
+        });
+        b.condition_spans.push(span);
+    }
+
+    /// A condition's `when`: `key=value` pairs separated by commas, each a declared context key
+    /// and one of its values.
+    fn when(&mut self, b: &Builder, file: FileId, s: &S<String>) -> Option<Vec<(usize, usize)>> {
+        let mut pairs = Vec::new();
+        let mut offset = 0;
+        let mut ok = true;
+        for part in s.value.split(',') {
+            let lead = part.len() - part.trim_start().len();
+            let item = part.trim();
+            let at = offset + lead;
+            offset += part.len() + 1;
+            let Some((key, value)) = item.split_once('=') else {
+                let d = Diagnostic::error(
+                    Code::UnknownContext,
+                    self.value_sub_span(file, s, at, item.len()),
+                    format!("`{item}` is not `key=value`"),
+                )
+                .with_label("expected `key=value`")
+                .with_help("write the context that decides, e.g. `when: from-abroad=yes, authenticated=no`");
+                self.error(d);
+                ok = false;
+                continue;
+            };
+            let (key, value) = (key.trim(), value.trim());
+            let Some(k) = b.context.iter().position(|c| c.id == key) else {
+                if !b.broken("context", key) {
+                    let help = help_for(
+                        key,
+                        ("context key", "context keys"),
+                        b.context.iter().map(|c| c.id.as_str()),
+                    );
+                    let d = Diagnostic::error(
+                        Code::UnknownContext,
+                        self.value_sub_span(file, s, at, key.len()),
+                        format!("context key `{key}` is not declared in plan.yaml"),
+                    )
+                    .with_label("unknown context key")
+                    .with_help(help);
+                    self.error(d);
+                }
+                ok = false;
+                continue;
+            };
+            let Some(v) = b.context[k].values.iter().position(|x| x == value) else {
+                let help = help_for(
+                    value,
+                    ("value", "values"),
+                    b.context[k].values.iter().map(String::as_str),
+                );
+                let after_eq = item.find('=').map_or(0, |i| i + 1);
+                let voff = at + after_eq + (item[after_eq..].len() - item[after_eq..].trim_start().len());
+                let d = Diagnostic::error(
+                    Code::UnknownContext,
+                    self.value_sub_span(file, s, voff, value.len()),
+                    format!("`{value}` is not a value of context key `{key}`"),
+                )
+                .with_label("unknown value")
+                .with_secondary(b.context_spans[k], "the key is declared here")
+                .with_help(help);
+                self.error(d);
+                ok = false;
+                continue;
+            };
+            if pairs.iter().any(|&(pk, _)| pk == k) {
+                let d = Diagnostic::error(
+                    Code::UnknownContext,
+                    self.value_sub_span(file, s, at, item.len()),
+                    format!("context key `{key}` is given twice"),
+                )
+                .with_label("again here")
+                .with_help("a condition gives each key one value");
+                self.error(d);
+                ok = false;
+                continue;
+            }
+            pairs.push((k, v));
+        }
+        ok.then_some(pairs)
+    }
+
+    /// Reports a word that is not one of `allowed`.
+    fn bad_word(&mut self, file: FileId, s: &S<String>, what: &str, allowed: &[&str]) {
+        let help = help_for(&s.value, ("value", "values"), allowed.iter().copied());
+        let d = Diagnostic::error(
+            Code::BadValue,
+            self.span(file, s),
+            format!("`{}` is not a value {what} takes", s.value),
+        )
+        .with_label("unknown value")
+        .with_help(help);
+        self.error(d);
     }
 
     fn time_zone(&mut self, file: FileId, s: &S<String>) {
@@ -656,6 +982,7 @@ impl Validator<'_> {
                 value: r.value.value.clone(),
                 period,
                 basis,
+                doubt: doubt(&r.doubt),
                 source: self.source_ref(file, &r.rule),
             };
             if let Some((other, ospan)) = rules
@@ -680,12 +1007,15 @@ impl Validator<'_> {
             }
             rules.push((statement, rspan));
         }
+        let verdicts = self.verdicts(b, file, c);
         b.categories.push(Category {
             id: c.id.value.clone(),
             name: c.name.value.clone(),
             lengths,
             basis,
             rules: rules.into_iter().map(|(r, _)| r).collect(),
+            verdicts,
+            doubt: doubt(&c.doubt),
             source: self.source_ref(file, &c.id),
         });
         if !lengths_ok {
@@ -693,6 +1023,233 @@ impl Validator<'_> {
         }
         b.category_spans.push(span);
         b.category_length_spans.push(self.list_span(file, &c.lengths));
+    }
+
+    /// The indices of the uses a list names; unknown ones are reported. `None` if any is unknown.
+    fn use_list(&mut self, b: &Builder, file: FileId, list: &S<Vec<S<String>>>) -> Option<Vec<usize>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for u in &list.value {
+            match b.uses.iter().position(|x| x.id == u.value) {
+                Some(i) if out.contains(&i) => {
+                    let d = Diagnostic::error(
+                        Code::DuplicateId,
+                        self.span(file, u),
+                        format!("use `{}` is listed twice", u.value),
+                    )
+                    .with_label("again here");
+                    self.error(d);
+                    ok = false;
+                }
+                Some(i) => out.push(i),
+                None => {
+                    ok = false;
+                    if b.broken("use", &u.value) {
+                        continue;
+                    }
+                    let help = help_for(&u.value, ("use", "uses"), b.uses.iter().map(|x| x.id.as_str()));
+                    let d = Diagnostic::error(
+                        Code::UnknownUse,
+                        self.span(file, u),
+                        format!("use `{}` is not declared in plan.yaml", u.value),
+                    )
+                    .with_label("unknown use")
+                    .with_help(help);
+                    self.error(d);
+                }
+            }
+        }
+        if list.value.is_empty() {
+            let d = Diagnostic::error(Code::BadValue, self.span(file, list), "the list of uses is empty")
+                .with_help("name at least one use declared in plan.yaml");
+            self.error(d);
+            ok = false;
+        }
+        ok.then_some(out)
+    }
+
+    /// The condition a name refers to; an unknown one is reported.
+    fn condition_ref(&mut self, b: &Builder, file: FileId, name: &S<String>) -> Option<usize> {
+        if let Some(i) = b.conditions.iter().position(|c| c.id == name.value) {
+            return Some(i);
+        }
+        if !b.broken("condition", &name.value) {
+            let help = help_for(
+                &name.value,
+                ("condition", "conditions"),
+                b.conditions.iter().map(|c| c.id.as_str()),
+            );
+            let d = Diagnostic::error(
+                Code::UnknownCondition,
+                self.span(file, name),
+                format!("condition `{}` is not declared in plan.yaml", name.value),
+            )
+            .with_label("unknown condition")
+            .with_help(help);
+            self.error(d);
+        }
+        None
+    }
+
+    /// A category's verdict statements: uses, value, period, conditions, basis; two statements
+    /// for the same use may not overlap in time.
+    fn verdicts(&mut self, b: &Builder, file: FileId, c: &load::RawCategory) -> Vec<UseStatement> {
+        let mut out: Vec<(UseStatement, Span)> = Vec::new();
+        for v in &c.verdicts {
+            let uses = self.use_list(b, file, &v.uses);
+            let value = match Verdict::parse(&v.value.value) {
+                Some(x @ (Verdict::Allowed | Verdict::Forbidden | Verdict::Unknown)) => Some(x),
+                _ => {
+                    self.bad_word(file, &v.value, "a verdict", &["allowed", "forbidden", "unknown"]);
+                    None
+                }
+            };
+            let period = self.period(file, &v.from, &v.until);
+            let mut conditions = Some(Vec::new());
+            for name in &v.conditions {
+                match (self.condition_ref(b, file, name), conditions.as_mut()) {
+                    (Some(i), Some(list)) => list.push(i),
+                    _ => conditions = None,
+                }
+            }
+            let basis = self.basis(b, file, &v.basis);
+            let (Some(uses), Some(value), Some(period), Some(conditions), Some(basis)) =
+                (uses, value, period, conditions, basis)
+            else {
+                continue;
+            };
+            let span = self.list_span(file, &v.uses);
+            if let Some((other, ospan)) = out
+                .iter()
+                .find(|(o, _)| o.period.overlaps(&period) && o.uses.iter().any(|u| uses.contains(u)))
+            {
+                let both = uses.iter().find(|u| other.uses.contains(u)).copied().unwrap_or(0);
+                let d = Diagnostic::error(
+                    Code::RuleOverlap,
+                    span,
+                    format!(
+                        "use `{}` of `{}` is given two verdicts for the same days ({} and {})",
+                        b.uses[both].id, c.id.value, other.period, period
+                    ),
+                )
+                .with_label("this statement")
+                .with_secondary(*ospan, "overlaps this one")
+                .with_help(
+                    "give the statements periods that do not overlap (`until` of one = `from` of the next)",
+                );
+                self.error(d);
+                continue;
+            }
+            out.push((
+                UseStatement {
+                    uses,
+                    value,
+                    period,
+                    conditions,
+                    basis,
+                    reason: v.reason.as_ref().map(|r| r.value.trim().to_string()),
+                    doubt: doubt(&v.doubt),
+                    source: self.source_ref(file, &v.uses),
+                },
+                span,
+            ));
+        }
+        out.into_iter().map(|(s, _)| s).collect()
+    }
+
+    /// The plan-wide requirements (after the categories, which they may name).
+    fn requirements(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
+        for r in &m.requirements {
+            let check = match (&r.check, &r.condition) {
+                (Some(c), None) => match c.value.as_str() {
+                    "valid" => Some(Check::Valid),
+                    "allocated" if m.files.register.is_none() => {
+                        let d = Diagnostic::error(
+                            Code::BadValue,
+                            self.span(file, c),
+                            "`check: allocated` needs a register, and the plan has none",
+                        )
+                        .with_label("no register to check against")
+                        .with_help("name the register files in `files.register`, or drop this requirement");
+                        self.error(d);
+                        None
+                    }
+                    "allocated" => Some(Check::Allocated),
+                    _ => {
+                        self.bad_word(file, c, "`check`", &["valid", "allocated"]);
+                        None
+                    }
+                },
+                (None, Some(name)) => self.condition_ref(b, file, name).map(Check::Condition),
+                _ => {
+                    let at = r.condition.as_ref().or(r.check.as_ref()).unwrap_or(&r.basis);
+                    let d = Diagnostic::error(
+                        Code::BadValue,
+                        self.span(file, at),
+                        "a requirement has either `check` or `condition`, not both or neither",
+                    )
+                    .with_label("here")
+                    .with_help("write `check: valid`, `check: allocated`, or `condition: <id>`");
+                    self.error(d);
+                    None
+                }
+            };
+            let uses = match &r.uses {
+                Some(list) => self.use_list(b, file, list),
+                None => Some((0..b.uses.len()).collect()),
+            };
+            let categories = match &r.categories {
+                None => Some(None),
+                Some(list) => {
+                    let mut out = Some(Vec::new());
+                    for c in &list.value {
+                        match b.categories.iter().position(|x| x.id == c.value) {
+                            Some(i) => {
+                                if let Some(o) = out.as_mut() {
+                                    o.push(i);
+                                }
+                            }
+                            None => {
+                                out = None;
+                                if !b.broken("category", &c.value) {
+                                    let help = help_for(
+                                        &c.value,
+                                        ("category", "categories"),
+                                        b.categories.iter().map(|x| x.id.as_str()),
+                                    );
+                                    let d = Diagnostic::error(
+                                        Code::UnknownCategory,
+                                        self.span(file, c),
+                                        format!("category `{}` is not defined", c.value),
+                                    )
+                                    .with_label("unknown category")
+                                    .with_help(help);
+                                    self.error(d);
+                                }
+                            }
+                        }
+                    }
+                    out.map(Some)
+                }
+            };
+            let period = self.period(file, &r.from, &r.until);
+            let basis = self.basis(b, file, &r.basis);
+            let (Some(check), Some(uses), Some(categories), Some(period), Some(basis)) =
+                (check, uses, categories, period, basis)
+            else {
+                continue;
+            };
+            let at = r.check.as_ref().or(r.condition.as_ref()).unwrap_or(&r.basis);
+            b.requirements.push(Requirement {
+                check,
+                uses,
+                categories,
+                period,
+                basis,
+                doubt: doubt(&r.doubt),
+                source: self.source_ref(file, at),
+            });
+        }
     }
 
     /// The span of a whole YAML list: serde-saphyr gives only its first token, so extend it over
@@ -862,6 +1419,7 @@ impl Validator<'_> {
             lengths,
             period,
             basis,
+            doubt: doubt(&r.doubt),
             source: self.source_ref(file, &r.numbers),
         });
         b.range_spans.push(nspan);
@@ -1026,16 +1584,70 @@ impl Validator<'_> {
         }
     }
 
-    fn blocks(
+    /// The register's dates: its own (`date`) and its earlier snapshots', which must come in
+    /// order before it. Returns each snapshot's date (`None` where it is not a date).
+    fn register_dates(
         &mut self,
         b: &mut Builder,
-        files: &[(FileId, Vec<crate::register::BlockRow>)],
+        file: FileId,
+        reg: &load::RawRegisterFiles,
+    ) -> Vec<Option<Date>> {
+        b.register_date = reg.date.as_ref().and_then(|d| self.date(file, d));
+        let dates: Vec<Option<Date>> = reg.history.iter().map(|s| self.date(file, &s.date)).collect();
+        if reg.date.is_none()
+            && let Some(first) = reg.history.first()
+        {
+            let d = Diagnostic::error(
+                Code::SnapshotOrder,
+                self.span(file, &first.date),
+                "earlier register snapshots are listed, but the register has no `date`",
+            )
+            .with_label("a snapshot")
+            .with_help("give `files.register.date`, the day the current register files were published");
+            self.error(d);
+            return dates;
+        }
+        let mut previous: Option<(Date, Span)> = None;
+        for (s, date) in reg.history.iter().zip(&dates) {
+            let Some(date) = *date else { continue };
+            let span = self.span(file, &s.date);
+            let later = match previous {
+                Some((p, pspan)) if date <= p => Some((p, pspan, "the snapshot before it")),
+                _ => None,
+            }
+            .or_else(|| {
+                let register = b.register_date?;
+                let rspan = self.span(file, reg.date.as_ref()?);
+                (date >= register).then_some((register, rspan, "the register's own date"))
+            });
+            if let Some((other, ospan, what)) = later {
+                let d = Diagnostic::error(
+                    Code::SnapshotOrder,
+                    span,
+                    format!("snapshot of {date} is not before {what} ({other})"),
+                )
+                .with_label("out of order")
+                .with_secondary(ospan, what)
+                .with_help("list earlier snapshots oldest first, each before the next and before `date`");
+                self.error(d);
+            }
+            previous = Some((date, span));
+        }
+        dates
+    }
+
+    /// Checks the block files of one register snapshot and returns its blocks, sorted by prefix.
+    fn blocks(
+        &mut self,
+        b: &Builder,
+        files: &[&(FileId, Vec<crate::register::BlockRow>)],
         missing: load::Missing,
-    ) {
+    ) -> Vec<Block> {
+        let mut out: Vec<Block> = Vec::new();
         let index = prefix_index(&b.ranges);
         let place_blocks = !missing.categories && !missing.ranges && !b.broken_ranges;
         let mut seen: Vec<(String, Span)> = Vec::new();
-        for (file, rows) in files {
+        for &(file, rows) in files {
             let file = *file;
             for row in rows {
                 let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
@@ -1193,7 +1805,7 @@ impl Validator<'_> {
                     self.error(d);
                     continue;
                 }
-                b.blocks.push(Block {
+                out.push(Block {
                     prefix: prefix.to_string(),
                     length: len as u8,
                     operator,
@@ -1234,6 +1846,8 @@ impl Validator<'_> {
             }
             open.push(w);
         }
+        out.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        out
     }
 }
 

@@ -4,9 +4,12 @@
 //! order for definitions, lexicographic order for prefixes), strings are interned in first-use
 //! order, and nothing from the build machine (time, paths) enters the file.
 
-use super::{DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, NONE, SECTION_ENTRY_LEN};
+use super::{
+    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, NONE, SECTION_ENTRY_LEN, code,
+    verdict_code,
+};
 use crate::date::Date;
-use crate::plan::{self, Basis, Plan, SourceRef};
+use crate::plan::{self, Basis, Block, Check, Plan, SourceRef};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -157,23 +160,79 @@ impl Writer {
                 &self.s(&t.id)[..],
                 &self.s(&t.name),
                 &self.s(&t.time_zone),
-                &[u32::from(t.country_code), first, t.register_names.len() as u32, 0],
+                &[
+                    t.country_code.map_or(NONE, u32::from),
+                    first,
+                    t.register_names.len() as u32,
+                ],
+                &self.opt_s(t.doubt.as_deref()),
+                &self.source(&t.source),
             ]
             .concat();
             self.row(Kind::Territories, &row);
         }
+        for k in &plan.context {
+            let first = (values.len() / 2) as u32;
+            for v in &k.values {
+                let w = self.s(v);
+                values.extend(w);
+            }
+            let row = [
+                self.s(&k.id),
+                self.s(&k.description),
+                [first, k.values.len() as u32],
+            ]
+            .concat();
+            self.row(Kind::ContextKeys, &row);
+        }
         self.tables.insert(Kind::RuleValues, values);
+        for u in &plan.uses {
+            let row = [
+                self.s(&u.id),
+                self.s(&u.name),
+                self.opt_s(u.description.as_deref()),
+            ]
+            .concat();
+            self.row(Kind::Uses, &row);
+        }
+        let mut terms: Vec<u32> = Vec::new();
+        for c in &plan.conditions {
+            let first = (terms.len() / 2) as u32;
+            for &(k, v) in &c.when {
+                terms.extend([k as u32, v as u32]);
+            }
+            let row = [
+                &self.s(&c.id)[..],
+                &self.s(&c.text),
+                &self.basis(c.basis.as_ref()),
+                &[
+                    first,
+                    c.when.len() as u32,
+                    verdict_code(c.then),
+                    u32::from(c.unsettled_conditional),
+                ],
+                &self.opt_s(c.doubt.as_deref()),
+                &self.source(&c.source),
+            ]
+            .concat();
+            self.row(Kind::Conditions, &row);
+        }
+        self.tables.insert(Kind::Terms, terms);
         for d in &plan.documents {
             let row = [
                 &self.s(&d.id)[..],
                 &self.s(&d.title),
                 &[d.date.to_days() as u32],
                 &self.opt_s(d.url.as_deref()),
+                &self.opt_s(d.doubt.as_deref()),
+                &self.source(&d.source),
             ]
             .concat();
             self.row(Kind::Documents, &row);
         }
         let mut statements = 0u32;
+        let mut verdict_rows = 0u32;
+        let mut indices: Vec<u32> = Vec::new();
         for c in &plan.categories {
             let lengths = length_mask(&c.lengths);
             let first = statements;
@@ -193,10 +252,32 @@ impl Writer {
                     ][..],
                     &self.basis(Some(&st.basis)),
                     &self.source(&st.source),
+                    &self.opt_s(st.doubt.as_deref()),
                 ]
                 .concat();
                 self.row(Kind::Statements, &row);
                 statements += 1;
+            }
+            let verdict_first = verdict_rows;
+            for v in &c.verdicts {
+                let cond_first = indices.len() as u32;
+                indices.extend(v.conditions.iter().map(|&i| i as u32));
+                let row = [
+                    &[
+                        use_mask(&v.uses),
+                        verdict_code(v.value),
+                        day(v.period.from, DAY_MIN),
+                        day(v.period.until, DAY_MAX),
+                    ][..],
+                    &self.basis(Some(&v.basis)),
+                    &self.opt_s(v.reason.as_deref()),
+                    &self.opt_s(v.doubt.as_deref()),
+                    &[cond_first, v.conditions.len() as u32],
+                    &self.source(&v.source),
+                ]
+                .concat();
+                self.row(Kind::Verdicts, &row);
+                verdict_rows += 1;
             }
             let row = [
                 &self.s(&c.id)[..],
@@ -205,10 +286,44 @@ impl Writer {
                 &self.basis(c.basis.as_ref()),
                 &[first, c.rules.len() as u32],
                 &self.source(&c.source),
+                &self.opt_s(c.doubt.as_deref()),
+                &[verdict_first, c.verdicts.len() as u32],
             ]
             .concat();
             self.row(Kind::Categories, &row);
         }
+        for r in &plan.requirements {
+            let (check, condition) = match r.check {
+                Check::Valid => (code::CHECK_VALID, NONE),
+                Check::Allocated => (code::CHECK_ALLOCATED, NONE),
+                Check::Condition(c) => (code::CHECK_CONDITION, c as u32),
+            };
+            let (cats_first, cats_count) = match &r.categories {
+                Some(cats) => {
+                    let first = indices.len() as u32;
+                    indices.extend(cats.iter().map(|&c| c as u32));
+                    (first, cats.len() as u32)
+                }
+                None => (0, NONE),
+            };
+            let row = [
+                &[
+                    check,
+                    condition,
+                    use_mask(&r.uses),
+                    cats_first,
+                    cats_count,
+                    day(r.period.from, DAY_MIN),
+                    day(r.period.until, DAY_MAX),
+                ][..],
+                &self.basis(Some(&r.basis)),
+                &self.opt_s(r.doubt.as_deref()),
+                &self.source(&r.source),
+            ]
+            .concat();
+            self.row(Kind::Requirements, &row);
+        }
+        self.tables.insert(Kind::Indices, std::mem::take(&mut indices));
         for r in &plan.ranges {
             let row = [
                 &[
@@ -221,6 +336,7 @@ impl Writer {
                 &self.s(&r.numbers.to_string()),
                 &self.source(&r.source),
                 &[r.lengths.as_deref().map_or(0, length_mask)],
+                &self.opt_s(r.doubt.as_deref()),
             ]
             .concat();
             self.row(Kind::Ranges, &row);
@@ -235,31 +351,43 @@ impl Writer {
             self.row(Kind::Operators, &row);
         }
         for b in &plan.blocks {
-            let [file, line] = self.source(&b.source);
-            if b.operator >= 1 << 24 || line >= 1 << 24 || file >= 1 << 8 || b.prefix.len() >= 1 << 8 {
-                return Err(CompileError::TooLarge {
-                    what: "register (more than 16 million operators or rows, or 255 files)",
-                });
-            }
-            let row = [
-                b.operator as u32 | (b.prefix.len() as u32) << 24,
-                b.allocated.to_days() as u32,
-                line | file << 24,
-            ];
-            self.row(Kind::Blocks, &row);
+            self.block_row(b)?;
         }
+        let fst = self.number_space(plan)?;
         // Files were numbered in first-use order; their rows are written in that order too.
         let files = std::mem::take(&mut self.file_rows);
         self.tables.insert(Kind::Files, files);
-
-        let fst = self.number_space(plan);
         let sequence = options.sequence.unwrap_or(plan.sequence);
         let expires = options.expires.or(plan.expires);
         Ok(self.layout(plan, fst, sequence, expires, [id, version, name]))
     }
 
-    /// The fst: every range prefix and block prefix, mapped to (block + 1) << 32 | timeline.
-    fn number_space(&mut self, plan: &Plan) -> Vec<u8> {
+    /// Appends a Blocks row; returns its index.
+    fn block_row(&mut self, b: &Block) -> Result<u32, CompileError> {
+        let [file, line] = self.source(&b.source);
+        let rows = self.tables.get(&Kind::Blocks).map_or(0, |t| t.len() / 3);
+        if b.operator >= 1 << 24
+            || line >= 1 << 24
+            || file >= 1 << 8
+            || b.prefix.len() >= 1 << 8
+            || rows >= 1 << 24
+        {
+            return Err(CompileError::TooLarge {
+                what: "register (more than 16 million operators, rows or blocks, or 255 files)",
+            });
+        }
+        let row = [
+            b.operator as u32 | (b.prefix.len() as u32) << 24,
+            b.allocated.to_days() as u32,
+            line | file << 24,
+        ];
+        self.row(Kind::Blocks, &row);
+        Ok(rows as u32)
+    }
+
+    /// The fst: every range prefix and every block prefix of every register snapshot, mapped to
+    /// (holdings word) << 32 | timeline.
+    fn number_space(&mut self, plan: &Plan) -> Result<Vec<u8>, CompileError> {
         let measures: Vec<u128> = plan.ranges.iter().map(|r| plan::measure(&r.prefixes)).collect();
         let mut range_index: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in plan.ranges.iter().enumerate() {
@@ -267,33 +395,62 @@ impl Writer {
                 range_index.entry(p.as_str()).or_default().push(i);
             }
         }
-        let block_index: HashMap<&str, usize> = plan
-            .blocks
+        // The register snapshots, oldest first; the current register last.
+        let snapshots: Vec<(Option<Date>, &[Block])> = plan
+            .history
             .iter()
-            .enumerate()
-            .map(|(i, b)| (b.prefix.as_str(), i))
+            .map(|s| (Some(s.date), &s.blocks[..]))
+            .chain([(plan.register_date, &plan.blocks[..])])
+            .collect();
+        if snapshots.len() > 127 {
+            return Err(CompileError::TooLarge {
+                what: "register history (more than 127 snapshots)",
+            });
+        }
+        let registers: Vec<u32> = snapshots
+            .iter()
+            .filter_map(|(d, _)| d.map(|d| d.to_days() as u32))
+            .collect();
+        self.tables.insert(Kind::Registers, registers);
+        let block_indexes: Vec<HashMap<&str, usize>> = snapshots
+            .iter()
+            .map(|(_, blocks)| {
+                blocks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (b.prefix.as_str(), i))
+                    .collect()
+            })
             .collect();
         let keys: BTreeSet<&str> = plan
             .ranges
             .iter()
             .flat_map(|r| r.prefixes.iter().map(String::as_str))
-            .chain(plan.blocks.iter().map(|b| b.prefix.as_str()))
+            .chain(
+                snapshots
+                    .iter()
+                    .flat_map(|(_, blocks)| blocks.iter().map(|b| b.prefix.as_str())),
+            )
             .collect();
 
         let mut timelines: HashMap<Vec<[u32; 3]>, u32> = HashMap::new();
         let mut segments_table: Vec<u32> = Vec::new();
         let mut timelines_table: Vec<u32> = Vec::new();
+        let mut holdings = Holdings::default();
         let mut builder = fst::MapBuilder::memory();
         let mut candidates: Vec<usize> = Vec::new();
+        let mut covering: Vec<Option<usize>> = vec![None; snapshots.len()];
         for key in keys {
             candidates.clear();
-            let mut block = None;
+            covering.fill(None);
             for n in 0..=key.len() {
                 if let Some(rs) = range_index.get(&key[..n]) {
                     candidates.extend(rs);
                 }
-                if let Some(&b) = block_index.get(&key[..n]) {
-                    block = Some(b);
+                for (s, index) in block_indexes.iter().enumerate() {
+                    if let Some(&b) = index.get(&key[..n]) {
+                        covering[s] = Some(b);
+                    }
                 }
             }
             let segs = timeline(plan, &measures, &candidates);
@@ -305,18 +462,74 @@ impl Writer {
                 }
                 next
             });
-            let block_word = block.map_or(0, |b| b as u64 + 1);
+            let block_word = self.holding_word(&snapshots, &covering, &mut holdings)?;
             // Keys are inserted in lexicographic order (BTreeSet) and are unique, so insertion
             // cannot fail; the builder writes to memory, which cannot fail either.
             builder
-                .insert(key, (block_word << 32) | u64::from(tl))
+                .insert(key, (u64::from(block_word) << 32) | u64::from(tl))
                 .expect("keys are sorted and unique");
         }
         self.tables.insert(Kind::Timelines, timelines_table);
         self.tables.insert(Kind::Segments, segments_table);
-        builder
+        self.tables.insert(Kind::Holdings, holdings.timelines);
+        self.tables.insert(Kind::HoldSegments, holdings.segments);
+        Ok(builder
             .into_inner()
-            .expect("an in-memory fst builder does not fail")
+            .expect("an in-memory fst builder does not fail"))
+    }
+
+    /// The holdings word of a key (see `docs/artifact-format.md`) from the block covering it in
+    /// each snapshot: 0 when none ever does; the current block's row + 1 when the current register
+    /// alone answers (held from its allocation date on); else a Holdings row, with the bit.
+    fn holding_word(
+        &mut self,
+        snapshots: &[(Option<Date>, &[Block])],
+        covering: &[Option<usize>],
+        holdings: &mut Holdings,
+    ) -> Result<u32, CompileError> {
+        let current = snapshots.len() - 1;
+        let segments = holder_segments(snapshots, covering);
+        match segments.as_slice() {
+            [] => return Ok(0),
+            [(from, DAY_MAX, snap, false)] if *snap == current => {
+                let b = covering[current].expect("a segment holds a covering block");
+                if *from == snapshots[current].1[b].allocated.to_days() {
+                    return Ok(b as u32 + 1);
+                }
+            }
+            _ => {}
+        }
+        let mut rows = Vec::with_capacity(segments.len());
+        for &(from, until, snap, uncertain) in &segments {
+            let b = covering[snap].expect("a segment holds a covering block");
+            let row = if snap == current {
+                b as u32
+            } else if let Some(&row) = holdings.old_rows.get(&(snap, b)) {
+                row
+            } else {
+                let row = self.block_row(&snapshots[snap].1[b])?;
+                holdings.old_rows.insert((snap, b), row);
+                row
+            };
+            let flag = if uncertain { code::END_UNCERTAIN } else { 0 };
+            rows.push([from as u32, until as u32, row | (snap as u32) << 24 | flag]);
+        }
+        let next = holdings.interned.len() as u32;
+        let index = *holdings.interned.entry(rows.clone()).or_insert_with(|| {
+            holdings
+                .timelines
+                .extend([(holdings.segments.len() / 3) as u32, rows.len() as u32]);
+            for r in &rows {
+                holdings.segments.extend(r);
+            }
+            next
+        });
+        if index >= code::HOLDINGS_BIT {
+            return Err(CompileError::TooLarge {
+                what: "register history (more than 2^31 holdings)",
+            });
+        }
+        Ok(index | code::HOLDINGS_BIT)
     }
 
     /// Lays out header, section table, sections and digest.
@@ -387,9 +600,87 @@ impl Writer {
     }
 }
 
+/// Bit `n` set for each use row `n` (a plan has at most 32 uses).
+fn use_mask(uses: &[usize]) -> u32 {
+    uses.iter().fold(0u32, |m, &u| m | (1u32 << u.min(31)))
+}
+
 /// Bit `n` set for each length `n` (lengths are at most 20).
 fn length_mask(lengths: &[u8]) -> u32 {
     lengths.iter().fold(0u32, |m, &l| m | (1u32 << l.min(31)))
+}
+
+/// The Holdings and HoldSegments tables under construction.
+#[derive(Default)]
+struct Holdings {
+    timelines: Vec<u32>,
+    segments: Vec<u32>,
+    interned: HashMap<Vec<[u32; 3]>, u32>,
+    /// Blocks rows written for blocks of earlier snapshots: (snapshot, block) → row.
+    old_rows: HashMap<(usize, usize), u32>,
+}
+
+/// Who holds the numbers of a key over time, from the block covering it in each register
+/// snapshot (oldest first, the current register last): `(from, until, snapshot, end uncertain)`,
+/// in day numbers, the snapshot naming the block that holds them.
+///
+/// On a day, the snapshot in force is the latest one published on or before it (before the
+/// first, the first). A block it lists holds the numbers from its allocation date. The next
+/// snapshot is evidence too: a block it lists with an allocation date on or before the day held
+/// the numbers then, whatever the snapshot in force says (a transfer dated between the two).
+/// Neighbouring segments of the same operator and allocation date are one holding, named by the
+/// newer snapshot. A segment whose end is a snapshot's date without a transfer dated that day
+/// ends at a withdrawal (or re-allocation) whose own day is only known to lie before it.
+pub(crate) fn holder_segments(
+    snapshots: &[(Option<Date>, &[Block])],
+    covering: &[Option<usize>],
+) -> Vec<(i32, i32, usize, bool)> {
+    let n = snapshots.len();
+    // An undated register is in force from the end of time: only allocation dates count.
+    let published = |i: usize| snapshots[i].0.map_or(DAY_MAX, Date::to_days);
+    let block = |i: usize| covering[i].map(|b| &snapshots[i].1[b]);
+    let held = |i: usize, day: i32| block(i).is_some_and(|b| b.allocated.to_days() <= day);
+    let holder = |day: i32| -> Option<usize> {
+        let in_force = (0..n).rev().find(|&i| published(i) <= day);
+        let next = in_force.map_or(0, |k| k + 1);
+        if next < n && held(next, day) {
+            return Some(next);
+        }
+        in_force.filter(|&k| held(k, day))
+    };
+    let mut bounds: BTreeSet<i32> = BTreeSet::new();
+    bounds.insert(DAY_MIN);
+    for (i, (published, _)) in snapshots.iter().enumerate() {
+        bounds.extend(published.map(Date::to_days));
+        bounds.extend(block(i).map(|b| b.allocated.to_days()));
+    }
+    let bounds: Vec<i32> = bounds.into_iter().collect();
+    let same = |a: usize, b: usize| {
+        let (x, y) = (block(a).expect("held"), block(b).expect("held"));
+        x.operator == y.operator && x.allocated == y.allocated
+    };
+    let mut out: Vec<(i32, i32, usize, bool)> = Vec::new();
+    let mut last: Option<(i32, usize)> = None; // (from, snapshot) of the open segment
+    let snapshot_day = |day: i32| (0..n).any(|i| snapshots[i].0.is_some_and(|d| d.to_days() == day));
+    for &from in &bounds {
+        let now = holder(from);
+        match (last, now) {
+            (Some((_, s)), Some(t)) if same(s, t) => last = last.map(|(f, _)| (f, t)),
+            (None, None) => {}
+            _ => {
+                if let Some((f, s)) = last {
+                    let started_here =
+                        now.is_some_and(|t| block(t).is_some_and(|b| b.allocated.to_days() == from));
+                    out.push((f, from, s, snapshot_day(from) && !started_here));
+                }
+                last = now.map(|t| (from, t));
+            }
+        }
+    }
+    if let Some((f, s)) = last {
+        out.push((f, DAY_MAX, s, false));
+    }
+    out
 }
 
 /// The answer over time for numbers under a key: `[from, until) → range`, merged, in date order.

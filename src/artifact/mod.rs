@@ -16,16 +16,19 @@
 mod compile;
 mod reader;
 
+mod verdict;
+
 pub use compile::{CompileError, CompileOptions, compile};
 pub use reader::{
-    Allocation, Answer, Artifact, ArtifactError, BlockInfo, CategoryRef, Lookup, LookupError, RangeInfo,
-    RuleValue, Segment, Trust, VerifyOptions,
+    Answer, Artifact, ArtifactError, BlockInfo, CategoryRef, Holding, Lookup, LookupError, RangeInfo,
+    RuleValue, Segment, TerritoryInfo, Trust, VerifyOptions,
 };
+pub use verdict::{Context, ContextError, Doubt, Outcome, Reason, Ruling, UseInfo};
 
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"NUMPLAN\0";
 /// The format version this library writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// The size of the fixed header.
 pub const HEADER_LEN: usize = 96;
 /// The size of one section-table entry.
@@ -61,10 +64,23 @@ pub(crate) enum Kind {
     Segments = 13,
     Operators = 14,
     Blocks = 15,
+    Uses = 16,
+    ContextKeys = 17,
+    Conditions = 18,
+    Terms = 19,
+    Verdicts = 20,
+    Requirements = 21,
+    Indices = 22,
+    Registers = 23,
+    Holdings = 24,
+    HoldSegments = 25,
 }
 
+/// How many section kinds there are, plus one (kinds start at 1).
+pub(crate) const KINDS: usize = 26;
+
 impl Kind {
-    pub(crate) const ALL: [Kind; 15] = [
+    pub(crate) const ALL: [Kind; 25] = [
         Kind::Strings,
         Kind::Fst,
         Kind::Meta,
@@ -80,6 +96,16 @@ impl Kind {
         Kind::Segments,
         Kind::Operators,
         Kind::Blocks,
+        Kind::Uses,
+        Kind::ContextKeys,
+        Kind::Conditions,
+        Kind::Terms,
+        Kind::Verdicts,
+        Kind::Requirements,
+        Kind::Indices,
+        Kind::Registers,
+        Kind::Holdings,
+        Kind::HoldSegments,
     ];
 
     /// Words per row, for the table sections.
@@ -88,16 +114,25 @@ impl Kind {
             Kind::Strings | Kind::Fst => 0,
             Kind::Meta => 10,
             Kind::Files | Kind::RuleValues => 2,
-            Kind::Territories => 10,
+            Kind::Territories => 13,
             Kind::Rules => 6,
-            Kind::Documents => 7,
-            Kind::Categories => 12,
-            Kind::Statements => 9,
-            Kind::Ranges => 12,
+            Kind::Documents => 11,
+            Kind::Categories => 16,
+            Kind::Statements => 11,
+            Kind::Ranges => 14,
             Kind::Timelines => 2,
             Kind::Segments => 3,
             Kind::Operators => 6,
             Kind::Blocks => 3,
+            Kind::Uses => 6,
+            Kind::ContextKeys => 6,
+            Kind::Conditions => 15,
+            Kind::Terms => 2,
+            Kind::Verdicts => 15,
+            Kind::Requirements => 14,
+            Kind::Indices | Kind::Registers => 1,
+            Kind::Holdings => 2,
+            Kind::HoldSegments => 3,
         }
     }
 }
@@ -118,10 +153,12 @@ pub(crate) mod col {
     pub const TER_ID: usize = 0;
     pub const TER_NAME: usize = 2;
     pub const TER_TIME_ZONE: usize = 4;
-    pub const TER_COUNTRY_CODE: usize = 6;
+    pub const TER_COUNTRY_CODE: usize = 6; // NONE: not given by the sources
     pub const TER_NAMES_FIRST: usize = 7; // into the rule-values string list
     pub const TER_NAMES_COUNT: usize = 8;
-    // word 9 reserved
+    pub const TER_DOUBT: usize = 9;
+    pub const TER_FILE: usize = 11;
+    pub const TER_LINE: usize = 12;
     // Rules.
     pub const RULE_ID: usize = 0;
     pub const RULE_DESCRIPTION: usize = 2;
@@ -134,6 +171,9 @@ pub(crate) mod col {
     pub const DOC_TITLE: usize = 2;
     pub const DOC_DATE: usize = 4;
     pub const DOC_URL: usize = 5;
+    pub const DOC_DOUBT: usize = 7;
+    pub const DOC_FILE: usize = 9;
+    pub const DOC_LINE: usize = 10;
     // Categories.
     pub const CAT_ID: usize = 0;
     pub const CAT_NAME: usize = 2;
@@ -144,6 +184,9 @@ pub(crate) mod col {
     pub const CAT_STMT_COUNT: usize = 9;
     pub const CAT_FILE: usize = 10;
     pub const CAT_LINE: usize = 11;
+    pub const CAT_DOUBT: usize = 12;
+    pub const CAT_VERDICT_FIRST: usize = 14;
+    pub const CAT_VERDICT_COUNT: usize = 15;
     // Statements.
     pub const STMT_RULE: usize = 0;
     pub const STMT_VALUE: usize = 1; // index into RuleValues
@@ -153,6 +196,7 @@ pub(crate) mod col {
     pub const STMT_BASIS: usize = 5;
     pub const STMT_FILE: usize = 7;
     pub const STMT_LINE: usize = 8;
+    pub const STMT_DOUBT: usize = 9;
     // Ranges.
     pub const RANGE_CATEGORY: usize = 0;
     pub const RANGE_TERRITORY: usize = 1;
@@ -164,6 +208,7 @@ pub(crate) mod col {
     pub const RANGE_FILE: usize = 9;
     pub const RANGE_LINE: usize = 10;
     pub const RANGE_LENGTHS: usize = 11; // bitmask; 0: the category's
+    pub const RANGE_DOUBT: usize = 12;
     // Timelines: a run of segments.
     pub const TL_FIRST: usize = 0;
     pub const TL_COUNT: usize = 1;
@@ -182,4 +227,108 @@ pub(crate) mod col {
     pub const BLOCK_OPERATOR_PREFIX: usize = 0;
     pub const BLOCK_ALLOCATED: usize = 1;
     pub const BLOCK_LINE_FILE: usize = 2;
+    // Uses.
+    pub const USE_ID: usize = 0;
+    pub const USE_NAME: usize = 2;
+    pub const USE_DESCRIPTION: usize = 4;
+    // Context keys: values are a run of the rule-values string list.
+    pub const CTX_ID: usize = 0;
+    pub const CTX_DESCRIPTION: usize = 2;
+    pub const CTX_VALUES_FIRST: usize = 4;
+    pub const CTX_VALUES_COUNT: usize = 5;
+    // Conditions: `when` is a run of Terms; then: a verdict code; unsettled: 1 = conditional.
+    pub const COND_ID: usize = 0;
+    pub const COND_TEXT: usize = 2;
+    pub const COND_BASIS_DOC: usize = 4;
+    pub const COND_BASIS: usize = 5;
+    pub const COND_WHEN_FIRST: usize = 7;
+    pub const COND_WHEN_COUNT: usize = 8;
+    pub const COND_THEN: usize = 9;
+    pub const COND_UNSETTLED: usize = 10;
+    pub const COND_DOUBT: usize = 11;
+    pub const COND_FILE: usize = 13;
+    pub const COND_LINE: usize = 14;
+    // Terms: a context key row and the index of one of its values.
+    pub const TERM_KEY: usize = 0;
+    pub const TERM_VALUE: usize = 1;
+    // Verdict statements of categories: uses as a bitmask (bit n: use row n), a verdict code,
+    // conditions as a run of Indices.
+    pub const VS_USES: usize = 0;
+    pub const VS_VALUE: usize = 1;
+    pub const VS_FROM: usize = 2;
+    pub const VS_UNTIL: usize = 3;
+    pub const VS_BASIS_DOC: usize = 4;
+    pub const VS_BASIS: usize = 5;
+    pub const VS_REASON: usize = 7;
+    pub const VS_DOUBT: usize = 9;
+    pub const VS_COND_FIRST: usize = 11;
+    pub const VS_COND_COUNT: usize = 12;
+    pub const VS_FILE: usize = 13;
+    pub const VS_LINE: usize = 14;
+    // Requirements: check (0 valid, 1 allocated, 2 condition), the condition row, uses bitmask,
+    // categories as a run of Indices (count NONE: every category).
+    pub const REQ_CHECK: usize = 0;
+    pub const REQ_CONDITION: usize = 1;
+    pub const REQ_USES: usize = 2;
+    pub const REQ_CATS_FIRST: usize = 3;
+    pub const REQ_CATS_COUNT: usize = 4;
+    pub const REQ_FROM: usize = 5;
+    pub const REQ_UNTIL: usize = 6;
+    pub const REQ_BASIS_DOC: usize = 7;
+    pub const REQ_BASIS: usize = 8;
+    pub const REQ_DOUBT: usize = 10;
+    pub const REQ_FILE: usize = 12;
+    pub const REQ_LINE: usize = 13;
+    // Indices: one u32 a row (lists of condition and category rows).
+    pub const INDEX: usize = 0;
+    // Registers: the dates of the register snapshots, oldest first; the last is the current one.
+    pub const REG_DATE: usize = 0;
+    // Holdings: a run of HoldSegments.
+    pub const HOLD_FIRST: usize = 0;
+    pub const HOLD_COUNT: usize = 1;
+    // HoldSegments: [from, until) → block row (24 bits) | snapshot (7 bits) << 24 | bit 31 set
+    // when the segment ends at a snapshot that no longer lists the block (the day it went is
+    // not known).
+    pub const HS_FROM: usize = 0;
+    pub const HS_UNTIL: usize = 1;
+    pub const HS_BLOCK: usize = 2;
+}
+
+/// Verdict codes in Verdicts, Conditions (`then`) rows.
+pub(crate) mod code {
+    pub const ALLOWED: u32 = 0;
+    pub const FORBIDDEN: u32 = 1;
+    pub const CONDITIONAL: u32 = 2;
+    pub const UNKNOWN: u32 = 3;
+    /// Requirement checks.
+    pub const CHECK_VALID: u32 = 0;
+    pub const CHECK_ALLOCATED: u32 = 1;
+    pub const CHECK_CONDITION: u32 = 2;
+    /// The fst value's block word: with this bit set, the low 31 bits are a Holdings row; clear,
+    /// the word is a block row + 1 held from its allocation date on (0: no block).
+    pub const HOLDINGS_BIT: u32 = 1 << 31;
+    /// HoldSegments: the segment's end is only known to lie before that snapshot's date.
+    pub const END_UNCERTAIN: u32 = 1 << 31;
+}
+
+/// The verdict code of a verdict.
+pub(crate) fn verdict_code(v: crate::plan::Verdict) -> u32 {
+    use crate::plan::Verdict as V;
+    match v {
+        V::Allowed => code::ALLOWED,
+        V::Forbidden => code::FORBIDDEN,
+        V::Conditional => code::CONDITIONAL,
+        V::Unknown => code::UNKNOWN,
+    }
+}
+
+/// The verdict of a verdict code (an unknown code reads as unknown).
+pub(crate) fn verdict_of(c: u32) -> crate::plan::Verdict {
+    use crate::plan::Verdict as V;
+    match c {
+        code::ALLOWED => V::Allowed,
+        code::FORBIDDEN => V::Forbidden,
+        code::CONDITIONAL => V::Conditional,
+        _ => V::Unknown,
+    }
 }

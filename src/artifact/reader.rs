@@ -7,8 +7,10 @@
 //! before relying on one. No byte sequence makes `open` or `verify` panic; every table access is
 //! bounds-checked.
 
+use super::verdict::Doubt;
 use super::{
-    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, NONE, SECTION_ENTRY_LEN, col,
+    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC, NONE, SECTION_ENTRY_LEN,
+    code, col,
 };
 use crate::date::Date;
 use sha2::{Digest, Sha256};
@@ -182,7 +184,7 @@ pub struct Artifact<'a> {
     name: &'a str,
     strings: &'a str,
     fst: fst::raw::Fst<&'a [u8]>,
-    tables: [Table<'a>; 16],
+    tables: [Table<'a>; KINDS],
     /// The territories' distinct country codes, for reading international numbers.
     country_codes: Vec<u32>,
     /// The walk's state after every 4-digit prefix, built on the first lookup (see
@@ -294,7 +296,7 @@ impl<'a> Artifact<'a> {
             .ok_or(ArtifactError::Truncated {
                 what: "section table",
             })?;
-        let mut sections: [Option<&'a [u8]>; 16] = [None; 16];
+        let mut sections: [Option<&'a [u8]>; KINDS] = [None; KINDS];
         for i in 0..count {
             let at = HEADER_LEN + i * SECTION_ENTRY_LEN;
             let kind = read_u32(payload, at).unwrap_or(0) as usize;
@@ -319,7 +321,7 @@ impl<'a> Artifact<'a> {
             std::str::from_utf8(section(Kind::Strings)?).map_err(|_| malformed("strings are not UTF-8"))?;
         let fst =
             fst::raw::Fst::new(section(Kind::Fst)?).map_err(|e| malformed(format!("number index: {e}")))?;
-        let mut tables = [Table::default(); 16];
+        let mut tables = [Table::default(); KINDS];
         for k in Kind::ALL {
             if k.stride() > 0 {
                 tables[k as usize] = Table::parse(k, section(k)?)?;
@@ -353,7 +355,7 @@ impl<'a> Artifact<'a> {
             tables,
         })
         .map(|mut a| {
-            let mut codes: Vec<u32> = a.territories().map(|t| t.2).collect();
+            let mut codes: Vec<u32> = a.territories().filter_map(|t| t.country_code).collect();
             codes.sort_unstable();
             codes.dedup();
             a.country_codes = codes;
@@ -498,16 +500,21 @@ impl<'a> Artifact<'a> {
         &self.tables[k as usize]
     }
 
-    fn word(&self, k: Kind, row: u32, col: usize) -> u32 {
+    pub(crate) fn word(&self, k: Kind, row: u32, col: usize) -> u32 {
         self.table(k).get(row, col)
     }
 
+    /// How many rows a table has.
+    pub(crate) fn rows(&self, k: Kind) -> u32 {
+        self.table(k).rows
+    }
+
     /// The string at `col` of a row; `""` for an absent or out-of-bounds one.
-    fn string(&self, k: Kind, row: u32, col: usize) -> &'a str {
+    pub(crate) fn string(&self, k: Kind, row: u32, col: usize) -> &'a str {
         self.opt_string(k, row, col).unwrap_or("")
     }
 
-    fn opt_string(&self, k: Kind, row: u32, col: usize) -> Option<&'a str> {
+    pub(crate) fn opt_string(&self, k: Kind, row: u32, col: usize) -> Option<&'a str> {
         let (o, l) = (self.word(k, row, col), self.word(k, row, col + 1));
         if o == NONE {
             return None;
@@ -541,19 +548,129 @@ impl<'a> Artifact<'a> {
         self.meta(col::META_AUTHORITY)
     }
 
-    /// The territories: `(id, name, country code, time zone)`.
-    pub fn territories(&self) -> impl Iterator<Item = (&'a str, &'a str, u32, &'a str)> + '_ {
+    /// The territories, in the plan's order.
+    pub fn territories(&self) -> impl Iterator<Item = TerritoryInfo<'a>> + '_ {
         (0..self.table(Kind::Territories).rows).map(move |t| self.territory(t))
     }
 
-    fn territory(&self, t: u32) -> (&'a str, &'a str, u32, &'a str) {
+    pub(crate) fn territory(&self, t: u32) -> TerritoryInfo<'a> {
         let k = Kind::Territories;
-        (
-            self.string(k, t, col::TER_ID),
-            self.string(k, t, col::TER_NAME),
-            self.word(k, t, col::TER_COUNTRY_CODE),
-            self.string(k, t, col::TER_TIME_ZONE),
-        )
+        let cc = self.word(k, t, col::TER_COUNTRY_CODE);
+        TerritoryInfo {
+            id: self.string(k, t, col::TER_ID),
+            name: self.string(k, t, col::TER_NAME),
+            country_code: (cc != NONE).then_some(cc),
+            time_zone: self.string(k, t, col::TER_TIME_ZONE),
+            doubt: self.opt_string(k, t, col::TER_DOUBT),
+        }
+    }
+
+    /// The dates of the register snapshots, oldest first; the last is the current register's.
+    /// Empty when the plan gives its register no date.
+    pub fn register_dates(&self) -> impl Iterator<Item = Date> + '_ {
+        let k = Kind::Registers;
+        (0..self.table(k).rows).filter_map(move |r| Date::from_days(self.word(k, r, col::REG_DATE) as i32))
+    }
+
+    /// Whether the plan has a register of allocated blocks (else allocation is unknown).
+    pub fn has_register(&self) -> bool {
+        self.rows(Kind::Blocks) > 0 || self.rows(Kind::Registers) > 0
+    }
+
+    /// The current register's publication date, if the plan gives it.
+    pub fn register_date(&self) -> Option<Date> {
+        let rows = self.table(Kind::Registers).rows;
+        rows.checked_sub(1)
+            .and_then(|r| Date::from_days(self.word(Kind::Registers, r, col::REG_DATE) as i32))
+    }
+
+    /// The date of snapshot `s` (a row of the Registers table).
+    fn snapshot_date(&self, s: u32) -> Option<Date> {
+        (s < self.table(Kind::Registers).rows)
+            .then(|| Date::from_days(self.word(Kind::Registers, s, col::REG_DATE) as i32))
+            .flatten()
+    }
+
+    /// Who holds the numbers of an index key over time, from its holdings word: `(from, until,
+    /// block row, snapshot, end uncertain)`, in day numbers.
+    pub(crate) fn hold_segments(&self, word: u32) -> impl Iterator<Item = (i32, i32, u32, u32, bool)> + '_ {
+        let current = self.table(Kind::Registers).rows.saturating_sub(1);
+        let (single, run) = if word == 0 {
+            (None, 0..0)
+        } else if word & code::HOLDINGS_BIT == 0 {
+            let row = word - 1;
+            let from = self.word(Kind::Blocks, row, col::BLOCK_ALLOCATED) as i32;
+            (Some((from, DAY_MAX, row, current, false)), 0..0)
+        } else {
+            let t = word & !code::HOLDINGS_BIT;
+            let first = self.word(Kind::Holdings, t, col::HOLD_FIRST);
+            let count = self.word(Kind::Holdings, t, col::HOLD_COUNT).min(1 << 16);
+            (None, first..first.saturating_add(count))
+        };
+        single.into_iter().chain(run.map(move |s| {
+            let k = Kind::HoldSegments;
+            let packed = self.word(k, s, col::HS_BLOCK);
+            (
+                self.word(k, s, col::HS_FROM) as i32,
+                self.word(k, s, col::HS_UNTIL) as i32,
+                packed & 0xFF_FFFF,
+                (packed >> 24) & 0x7F,
+                packed & code::END_UNCERTAIN != 0,
+            )
+        }))
+    }
+
+    /// The block row holding the numbers of a key on `day`, if any.
+    #[inline]
+    pub(crate) fn held_row(&self, word: u32, day: i32) -> Option<u32> {
+        if word == 0 {
+            return None;
+        }
+        if word & code::HOLDINGS_BIT == 0 {
+            let row = word - 1;
+            let from = self.word(Kind::Blocks, row, col::BLOCK_ALLOCATED) as i32;
+            return (from <= day).then_some(row);
+        }
+        self.hold_segments(word)
+            .find(|&(from, until, ..)| from <= day && (day < until || until == DAY_MAX))
+            .map(|(_, _, row, ..)| row)
+    }
+
+    /// The block row that holds the numbers of a key in the current register (what diffs compare).
+    fn current_row(&self, word: u32) -> Option<u32> {
+        self.hold_segments(word)
+            .last()
+            .filter(|&(_, until, ..)| until == DAY_MAX)
+            .map(|(_, _, row, ..)| row)
+    }
+
+    /// A holding as the answers show it.
+    pub(crate) fn holding(&self, key: &str, seg: (i32, i32, u32, u32, bool)) -> Holding<'a> {
+        let (from, until, row, snapshot, end_uncertain) = seg;
+        let k = Kind::Blocks;
+        let op_prefix = self.word(k, row, col::BLOCK_OPERATOR_PREFIX);
+        let (op, prefix_len) = (op_prefix & 0xFF_FFFF, (op_prefix >> 24) as usize);
+        let line_file = self.word(k, row, col::BLOCK_LINE_FILE);
+        let day = |d: i32| match d {
+            DAY_MIN | DAY_MAX => None,
+            d => Date::from_days(d),
+        };
+        Holding {
+            code: self.string(Kind::Operators, op, col::OP_CODE),
+            name: self.opt_string(Kind::Operators, op, col::OP_NAME),
+            allocated: Date::from_days(self.word(k, row, col::BLOCK_ALLOCATED) as i32),
+            block: key.get(..prefix_len).unwrap_or(key).to_string(),
+            source: self.source_of(line_file >> 24, line_file & 0xFF_FFFF),
+            from: day(from),
+            until: day(until),
+            end_uncertain,
+            register: self.snapshot_date(snapshot),
+        }
+    }
+
+    /// `file:line` of a source reference.
+    pub(crate) fn source_of(&self, file: u32, line: u32) -> String {
+        format!("{}:{line}", self.string(Kind::Files, file, col::FILE_NAME))
     }
 
     /// The rules of the vocabulary: `(id, description, values)`.
@@ -702,7 +819,7 @@ impl<'a> Artifact<'a> {
     #[inline]
     pub fn lookup_national(&'a self, digits: &str, date: Date) -> Option<Answer<'a>> {
         let (prefix_len, value) = self.longest_prefix(digits.as_bytes())?;
-        let block = (value >> 32) as u32;
+        let holdings = (value >> 32) as u32;
         let timeline = value as u32;
         let day = date.to_days();
         let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
@@ -723,9 +840,7 @@ impl<'a> Artifact<'a> {
             artifact: self,
             key,
             key_len: key_len as u8,
-            block: block
-                .checked_sub(1)
-                .filter(|&b| b < self.table(Kind::Blocks).rows),
+            holdings,
             range,
             date,
         })
@@ -756,7 +871,13 @@ impl<'a> Artifact<'a> {
     /// let found = plan.lookup("+33 1 62 12 34 56", day)?;
     /// assert_eq!(found.e164().as_deref(), Some("+33162123456"));
     /// assert_eq!(found.answer.category().id, "polyvalent-verifie");
-    /// assert_eq!(found.answer.rule_value("cli-automated"), Some("allowed"));
+    /// // The register names the block's holder (a number may have been ported since).
+    /// assert_eq!(found.answer.holder().map(|h| h.code), Some("FREE"));
+    /// // May an automated calling system present it? With every reason and its basis.
+    /// let automated = plan.use_row("automated-voice").expect("a use of the French plan");
+    /// let ruling = found.answer.ruling(automated, &Default::default());
+    /// assert_eq!(ruling.verdict, numplan::plan::Verdict::Allowed);
+    /// assert_eq!(ruling.reason().basis, Some("2022-1583 annexe 1, §2.3.7"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn lookup(&'a self, number: &str, date: Date) -> Result<Lookup<'a>, LookupError> {
@@ -787,7 +908,7 @@ impl<'a> Artifact<'a> {
                 national: national.to_string(),
             });
         }
-        if let Some(written) = parsed.country_code
+        if let (Some(written), Some(cc)) = (parsed.country_code, cc)
             && written != cc
         {
             return Err(LookupError::CountryCode {
@@ -799,7 +920,9 @@ impl<'a> Artifact<'a> {
         }
         let np = self.national_prefix().as_bytes();
         let national_prefix_len = np.len();
-        let has_e164 = national_prefix_len > 0
+        // Without a country code (a territory the sources do not give), there is no E.164 form.
+        let has_e164 = cc.is_some()
+            && national_prefix_len > 0
             && national.as_bytes().starts_with(np)
             && national.len() > national_prefix_len;
         Ok(Lookup {
@@ -812,7 +935,8 @@ impl<'a> Artifact<'a> {
     }
 
     /// The timeline of numbers under `prefix` exactly as the index stores it (for diffs and
-    /// exports): every key of the index in order, with its block (if any) and segments.
+    /// exports): every key of the index in order, with its block in the current register (if
+    /// any) and segments.
     pub fn entries(&'a self) -> impl Iterator<Item = (Vec<u8>, Option<u32>, Vec<Segment>)> + 'a {
         use fst::Streamer;
         let mut stream = self.fst.stream();
@@ -821,16 +945,20 @@ impl<'a> Artifact<'a> {
             out.push((k.to_vec(), v.value()));
         }
         out.into_iter().map(move |(k, v)| {
-            let block = ((v >> 32) as u32).checked_sub(1);
+            let block = self.current_row((v >> 32) as u32);
             (k, block, self.segments(v as u32))
         })
     }
 
-    /// The block and timeline that answer for every number under `prefix` (digits): those of the
-    /// longest key of the index that is a prefix of it (or equal). `None` when no key is.
+    /// The block (in the current register) and timeline that answer for every number under
+    /// `prefix` (digits): those of the longest key of the index that is a prefix of it (or
+    /// equal). `None` when no key is.
     pub fn resolve(&self, prefix: &str) -> Option<(Option<u32>, Vec<Segment>)> {
         let (_, value) = self.longest_prefix(prefix.as_bytes())?;
-        Some((((value >> 32) as u32).checked_sub(1), self.segments(value as u32)))
+        Some((
+            self.current_row((value >> 32) as u32),
+            self.segments(value as u32),
+        ))
     }
 
     /// What a register block says: operator code and name, allocation date, prefix length.
@@ -876,12 +1004,40 @@ impl<'a> Artifact<'a> {
             })
             .collect();
         rules.sort();
+        let vk = Kind::Verdicts;
+        let first = self.word(Kind::Categories, c, col::CAT_VERDICT_FIRST);
+        let count = self
+            .word(Kind::Categories, c, col::CAT_VERDICT_COUNT)
+            .min(1 << 16);
+        let mut verdicts = Vec::new();
+        for v in first..first.saturating_add(count) {
+            let uses = self.word(vk, v, col::VS_USES);
+            let cfirst = self.word(vk, v, col::VS_COND_FIRST);
+            let ccount = self.word(vk, v, col::VS_COND_COUNT).min(1 << 16);
+            let conditions: Vec<&'a str> = (cfirst..cfirst.saturating_add(ccount))
+                .map(|i| {
+                    let cond = self.word(Kind::Indices, i, col::INDEX);
+                    self.string(Kind::Conditions, cond, col::COND_ID)
+                })
+                .collect();
+            for u in (0..32).filter(|u| uses & (1 << u) != 0) {
+                verdicts.push(VerdictStatement {
+                    use_id: self.string(Kind::Uses, u, col::USE_ID),
+                    verdict: super::verdict_of(self.word(vk, v, col::VS_VALUE)),
+                    from: date(self.word(vk, v, col::VS_FROM)),
+                    until: date(self.word(vk, v, col::VS_UNTIL)),
+                    conditions: conditions.clone(),
+                });
+            }
+        }
+        verdicts.sort();
         RangeInfo {
             category: self.string(Kind::Categories, c, col::CAT_ID),
             category_name: self.string(Kind::Categories, c, col::CAT_NAME),
             territory: self.string(Kind::Territories, t, col::TER_ID),
             lengths,
             rules,
+            verdicts,
         }
     }
 
@@ -910,7 +1066,7 @@ pub struct Lookup<'a> {
     /// National digits, trunk prefix included (`0162123456`, `15`).
     pub national: crate::number::Digits,
     /// The country code of its territory.
-    pub country_code: u32,
+    pub country_code: Option<u32>,
     has_e164: bool,
     national_prefix_len: usize,
     /// What the plan says of it.
@@ -941,7 +1097,9 @@ impl Lookup<'_> {
 
     /// E.164 form (`+33162123456`, `+262262123456`), for numbers dialled with the trunk prefix.
     pub fn e164(&self) -> Option<String> {
-        self.significant().map(|s| format!("+{}{s}", self.country_code))
+        self.significant()
+            .zip(self.country_code)
+            .map(|(s, cc)| format!("+{cc}{s}"))
     }
 }
 
@@ -1087,6 +1245,23 @@ pub struct RangeInfo<'a> {
     pub lengths: u32,
     /// The category's rule statements: (rule, value, from, until), sorted.
     pub rules: Vec<(&'a str, &'a str, Option<Date>, Option<Date>)>,
+    /// The category's verdict statements, one per use, sorted.
+    pub verdicts: Vec<VerdictStatement<'a>>,
+}
+
+/// A category's verdict for one use during a period (see [`Artifact::range_info`]).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct VerdictStatement<'a> {
+    /// The use.
+    pub use_id: &'a str,
+    /// The verdict stated.
+    pub verdict: crate::plan::Verdict,
+    /// First day, or since always.
+    pub from: Option<Date>,
+    /// First day after, or until further notice.
+    pub until: Option<Date>,
+    /// The conditions it carries.
+    pub conditions: Vec<&'a str>,
 }
 
 /// A category as the artifact stores it.
@@ -1117,7 +1292,8 @@ pub struct Answer<'a> {
     artifact: &'a Artifact<'a>,
     key: [u8; MAX_KEY],
     key_len: u8,
-    block: Option<u32>,
+    /// The holdings word of the key (see `hold_segments`).
+    holdings: u32,
     range: u32,
     date: Date,
 }
@@ -1139,19 +1315,45 @@ pub struct RuleValue<'a> {
     pub source: String,
 }
 
-/// The operator and block of an allocated number.
+/// A territory as the artifact stores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TerritoryInfo<'a> {
+    /// Slug.
+    pub id: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// E.164 country code, when the sources give it.
+    pub country_code: Option<u32>,
+    /// IANA time zone.
+    pub time_zone: &'a str,
+    /// What the sources leave unsure about it.
+    pub doubt: Option<&'a str>,
+}
+
+/// A register block holding numbers during a period: the **block holder** the register names.
+///
+/// The register says which operator a block was allocated to. A number of the block may have
+/// been ported to another operator since: the holder is not the number's current operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Allocation<'a> {
-    /// Operator code (the register's Mnémo).
+pub struct Holding<'a> {
+    /// The holder's operator code (Arcep's Mnémo).
     pub code: &'a str,
-    /// Operator name, when known.
+    /// Its name, when a list gives one.
     pub name: Option<&'a str>,
-    /// Allocation date.
+    /// The block's allocation date (`Date_Attribution`).
     pub allocated: Option<Date>,
     /// The block prefix (EZABPQM).
     pub block: String,
     /// `file:line` of the register row.
     pub source: String,
+    /// First day it holds the numbers (its allocation date, or the day a snapshot shows it).
+    pub from: Option<Date>,
+    /// First day it no longer does (`None`: still in the current register).
+    pub until: Option<Date>,
+    /// The end is only known to lie before `until` (a snapshot no longer lists the block).
+    pub end_uncertain: bool,
+    /// The date of the register snapshot that lists it (`None` for an undated register).
+    pub register: Option<Date>,
 }
 
 impl<'a> Answer<'a> {
@@ -1186,8 +1388,8 @@ impl<'a> Answer<'a> {
         }
     }
 
-    /// The territory of the range: `(id, name, country code, time zone)`.
-    pub fn territory(&self) -> (&'a str, &'a str, u32, &'a str) {
+    /// The territory of the range.
+    pub fn territory(&self) -> TerritoryInfo<'a> {
         let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
         self.a().territory(t)
     }
@@ -1204,10 +1406,11 @@ impl<'a> Answer<'a> {
         a.word(Kind::Categories, c, col::CAT_LENGTHS)
     }
 
-    /// Just the territory's country code.
-    pub fn country_code(&self) -> u32 {
+    /// Just the territory's country code, when the sources give it.
+    pub fn country_code(&self) -> Option<u32> {
         let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
-        self.a().word(Kind::Territories, t, col::TER_COUNTRY_CODE)
+        let cc = self.a().word(Kind::Territories, t, col::TER_COUNTRY_CODE);
+        (cc != NONE).then_some(cc)
     }
 
     /// Just the territory's slug.
@@ -1296,29 +1499,81 @@ impl<'a> Answer<'a> {
         self.a().opt_string(Kind::Categories, c, col::CAT_BASIS)
     }
 
-    /// Just the operator code of the number's block, without allocating.
-    pub fn allocation_code(&self) -> Option<&'a str> {
-        let b = self.block?;
-        let op = self.a().word(Kind::Blocks, b, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF;
-        Some(self.a().string(Kind::Operators, op, col::OP_CODE))
+    /// Every holding of the number's block over time, in date order (one for a block that never
+    /// changed hands; none for numbers no register snapshot allocates).
+    pub fn holdings(&self) -> Vec<Holding<'a>> {
+        let a = self.a();
+        a.hold_segments(self.holdings)
+            .map(|seg| a.holding(self.prefix(), seg))
+            .collect()
     }
 
-    /// The block and operator, when the number lies in an allocated block.
-    pub fn allocation(&self) -> Option<Allocation<'a>> {
+    /// The block holder on the date, if a block holds the number then.
+    pub fn holder(&self) -> Option<Holding<'a>> {
         let a = self.a();
-        let b = self.block?;
-        let k = Kind::Blocks;
-        let op_prefix = a.word(k, b, col::BLOCK_OPERATOR_PREFIX);
-        let (op, prefix_len) = (op_prefix & 0xFF_FFFF, (op_prefix >> 24) as usize);
-        let allocated = a.word(k, b, col::BLOCK_ALLOCATED) as i32;
-        let line_file = a.word(k, b, col::BLOCK_LINE_FILE);
-        Some(Allocation {
-            code: a.string(Kind::Operators, op, col::OP_CODE),
-            name: a.opt_string(Kind::Operators, op, col::OP_NAME),
-            allocated: Date::from_days(allocated),
-            block: self.prefix().get(..prefix_len).unwrap_or("").to_string(),
-            source: self.source(line_file >> 24, line_file & 0xFF_FFFF),
-        })
+        let day = self.date.to_days();
+        a.hold_segments(self.holdings)
+            .find(|&(from, until, ..)| from <= day && (day < until || until == DAY_MAX))
+            .map(|seg| a.holding(self.prefix(), seg))
+    }
+
+    /// Whether a register block holds the number on the date, without allocating.
+    #[inline]
+    pub fn is_allocated(&self) -> bool {
+        self.a().held_row(self.holdings, self.date.to_days()).is_some()
+    }
+
+    /// Just the block holder's operator code on the date, without allocating.
+    #[inline]
+    pub fn holder_code(&self) -> Option<&'a str> {
+        let a = self.a();
+        let row = a.held_row(self.holdings, self.date.to_days())?;
+        let op = a.word(Kind::Blocks, row, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF;
+        Some(a.string(Kind::Operators, op, col::OP_CODE))
+    }
+
+    /// The row of the answer's category.
+    pub(crate) fn category_row(&self) -> u32 {
+        self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY)
+    }
+
+    /// The artifact the answer comes from.
+    pub(crate) fn artifact(&self) -> &'a Artifact<'a> {
+        self.artifact
+    }
+
+    /// What the sources leave unsure about this answer: the range's, its category's and its
+    /// territory's doubts, and that of a holding whose end is not known to the day.
+    pub fn doubts(&self) -> Vec<Doubt<'a>> {
+        let a = self.a();
+        let mut out = Vec::new();
+        let r = self.range;
+        if let Some(text) = a.opt_string(Kind::Ranges, r, col::RANGE_DOUBT) {
+            let source = self.range().2;
+            out.push(Doubt {
+                text: text.into(),
+                source,
+            });
+        }
+        let c = self.category_row();
+        if let Some(text) = a.opt_string(Kind::Categories, c, col::CAT_DOUBT) {
+            let k = Kind::Categories;
+            let source = a.source_of(a.word(k, c, col::CAT_FILE), a.word(k, c, col::CAT_LINE));
+            out.push(Doubt {
+                text: text.into(),
+                source,
+            });
+        }
+        let t = a.word(Kind::Ranges, r, col::RANGE_TERRITORY);
+        if let Some(text) = a.opt_string(Kind::Territories, t, col::TER_DOUBT) {
+            let k = Kind::Territories;
+            let source = a.source_of(a.word(k, t, col::TER_FILE), a.word(k, t, col::TER_LINE));
+            out.push(Doubt {
+                text: text.into(),
+                source,
+            });
+        }
+        out
     }
 }
 

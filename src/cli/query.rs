@@ -1,16 +1,20 @@
 //! `numplan query`: what a number is, whose it is, and whether it may be shown as caller ID.
 
 use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, fail, read_file, signature_path};
-use numplan::artifact::{Answer, Artifact, Lookup, LookupError, VerifyOptions};
+use numplan::artifact::{
+    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, Ruling, VerifyOptions,
+};
 use numplan::date::Date;
 use numplan::minisign::PublicKey;
+use numplan::plan::Verdict;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// What is this number, on this date: category, territory, operator, caller-ID rules.
+/// What is this number, on this date: category, territory, block holder, and the verdict for
+/// each use the plan rules on (may it be presented as caller ID, by whom), with every reason.
 ///
 /// NUMBER is written as people and switches write it: `0162123456`, `01 62 12 34 56`,
 /// `01.62.12.34.56`, `+33 1 62 12 34 56`, `+33 (0)1 62 12 34 56`, `0033162123456`, `33162123456`,
@@ -18,8 +22,9 @@ use std::process::ExitCode;
 /// 56`) is read as one number. `-` reads numbers from standard input, one per line, answered in
 /// order.
 ///
-/// Exit status: 0 every input is a valid number (with --rule: every verdict is `allowed`); 1 some
-/// are not (each is still answered); 2 usage error, or the artifact cannot be read or verified.
+/// Exit status: 0 every input is a valid number (with --use: every verdict is `allowed`); 1 some
+/// are not (each is still answered; with --use, a `conditional`, `forbidden` or `unknown` verdict
+/// counts as not allowed); 2 usage error, or the artifact cannot be read or verified.
 #[derive(clap::Args)]
 pub struct Args {
     /// The numbers, or `-` for standard input.
@@ -40,10 +45,14 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    /// Give a verdict on one rule (e.g. `cli-automated`): allowed or forbidden, with the reason
-    /// and legal basis; exit 0 only when every number is allowed.
-    #[arg(long, value_name = "RULE")]
-    rule: Option<String>,
+    /// Judge one use of the plan (e.g. `automated-voice`): the verdict with every reason and its
+    /// legal basis; exit 0 only when every number is allowed.
+    #[arg(long = "use", visible_alias = "rule", value_name = "USE")]
+    use_id: Option<String>,
+    /// What you know about the call, as a context key of the plan (repeatable), e.g.
+    /// `--context from-abroad=yes`: it settles the conditions that depend on it.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
 }
 
 /// Output formats.
@@ -74,26 +83,32 @@ pub fn run(args: Args) -> ExitCode {
         Ok(a) => a,
         Err(code) => return code,
     };
-    if let Some(rule) = &args.rule
-        && !artifact.rules().any(|(id, _, _)| id == rule)
-    {
-        let known: Vec<&str> = artifact.rules().map(|r| r.0).collect();
-        return fail(
-            &format!(
-                "unknown rule `{rule}`; the plan's rules are: {}",
-                known.join(", ")
-            ),
-            EXIT_ERROR,
-        );
-    }
+    let uses: Vec<(u32, &str)> = artifact
+        .uses()
+        .enumerate()
+        .map(|(i, u)| (i as u32, u.id))
+        .collect();
+    let selected = match &args.use_id {
+        None => None,
+        Some(id) => match artifact.use_row(id) {
+            Some(row) => Some(row),
+            None => return fail(&unknown_use(&artifact, id), EXIT_ERROR),
+        },
+    };
+    let ctx = match parse_context(&artifact, &args.context) {
+        Ok(c) => c,
+        Err(message) => return fail(&message, EXIT_ERROR),
+    };
     let mut q = Querier {
         artifact: &artifact,
         at: args.at,
         today: Vec::new(),
         format: args.format,
-        rule: args.rule.clone(),
+        selected,
+        uses,
+        ctx,
         rule_ids: artifact.rules().map(|r| r.0).collect(),
-        tsv_rules: ["cli", "cli-automated", "cli-sms"].map(|r| artifact.rule_row(r)),
+        has_register: artifact.has_register(),
         tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
         all_ok: true,
     };
@@ -131,6 +146,38 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
         Err(e) => fail(&format!("cannot write the answers: {e}"), EXIT_ERROR),
     }
+}
+
+/// The message for `--use` with a name the plan does not declare as a use.
+fn unknown_use(artifact: &Artifact<'_>, id: &str) -> String {
+    let uses: Vec<&str> = artifact.uses().map(|u| u.id).collect();
+    let list = if uses.is_empty() {
+        "this plan declares no use".to_string()
+    } else {
+        format!("the plan's uses are: {}", uses.join(", "))
+    };
+    if artifact.rules().any(|r| r.0 == id) {
+        format!(
+            "`{id}` is a rule of the plan, not a use: verdicts are given for uses ({list}); \
+             rules are shown in every answer"
+        )
+    } else {
+        format!("unknown use `{id}`; {list}")
+    }
+}
+
+/// Reads `--context KEY=VALUE` arguments against the plan's context keys.
+fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, String> {
+    let mut pairs = Vec::new();
+    for g in given {
+        let Some((key, value)) = g.split_once('=') else {
+            return Err(format!(
+                "--context `{g}`: expected KEY=VALUE, e.g. --context from-abroad=yes"
+            ));
+        };
+        pairs.push((key.trim(), value.trim()));
+    }
+    artifact.context(&pairs).map_err(|e| format!("--context: {e}"))
 }
 
 /// Opens the artifact and checks its digest; with `--pub`, its signature; and its expiry.
@@ -200,29 +247,46 @@ struct Querier<'a> {
     /// Today per time zone, computed once (a handful of zones: a list beats hashing).
     today: Vec<(&'a str, Date)>,
     format: Format,
-    rule: Option<String>,
+    /// The use judged with `--use`.
+    selected: Option<u32>,
+    /// Every use of the plan: row and id.
+    uses: Vec<(u32, &'a str)>,
+    ctx: Context,
     rule_ids: Vec<&'a str>,
-    /// Rows of the rules the TSV columns show.
-    tsv_rules: [Option<u32>; 3],
-    /// Per range row: the date and the TSV columns category, territory and the three rules
-    /// (streams repeat the same few ranges on the same date).
-    tsv_cache: Vec<Option<(Date, [&'a str; 5])>>,
+    /// Whether the plan has a register (else `allocated` is unknown: empty, or null).
+    has_register: bool,
+    /// Per range row: the date, and the TSV columns category and territory and the verdict of
+    /// every use if allocated and if not (streams repeat the same few ranges on the same date).
+    tsv_cache: Vec<Option<TsvColumns<'a>>>,
     all_ok: bool,
+}
+
+/// What the TSV writer caches per range row.
+#[derive(Clone)]
+struct TsvColumns<'a> {
+    date: Date,
+    category: &'a str,
+    territory: &'a str,
+    /// Per use: the verdict when allocated, when not.
+    verdicts: Vec<[Verdict; 2]>,
 }
 
 impl<'a> Querier<'a> {
     fn header(&self, out: &mut impl Write) -> std::io::Result<()> {
-        if self.format == Format::Tsv {
-            if self.rule.is_some() {
-                writeln!(out, "input\tvalid\tnational\trule\tverdict\treason\tbasis")?;
-            } else {
-                writeln!(
-                    out,
-                    "input\tvalid\te164\tnational\tcategory\tterritory\tcli\tcli-automated\tcli-sms\toperator\terror"
-                )?;
-            }
+        if self.format != Format::Tsv {
+            return Ok(());
         }
-        Ok(())
+        if self.selected.is_some() {
+            return writeln!(
+                out,
+                "input\tvalid\tnational\tallocated\tuse\tverdict\treason\tbasis"
+            );
+        }
+        out.write_all(b"input\tvalid\te164\tnational\tcategory\tterritory\tallocated")?;
+        for (_, id) in &self.uses {
+            write!(out, "\t{id}")?;
+        }
+        out.write_all(b"\tholder\terror\n")
     }
 
     /// Today in time zone `tz`.
@@ -245,7 +309,7 @@ impl<'a> Querier<'a> {
         let first = artifact.lookup(input, plan_day);
         // The territory's own calendar day may differ from the plan's (Réunion is UTC+4).
         if let Ok(found) = &first {
-            let tz = found.answer.territory().3;
+            let tz = found.answer.territory().time_zone;
             let day = self.today_in(tz);
             if day != plan_day {
                 return (day, artifact.lookup(input, day));
@@ -254,39 +318,104 @@ impl<'a> Querier<'a> {
         (plan_day, first)
     }
 
-    fn answer(&mut self, out: &mut impl Write, input: &str) -> std::io::Result<()> {
-        let (at, result) = self.lookup(input);
-        if let Some(rule) = self.rule.clone() {
-            let v = verdict(&result, &rule);
-            self.all_ok &= v.value == "allowed";
-            return self.write_verdict(out, input, at, &result, &v);
-        }
-        self.all_ok &= result.is_ok();
-        match self.format {
-            Format::Json => self.write_json(out, input, at, &result, None),
-            Format::Tsv => {
-                let columns = result.as_ref().ok().map(|found| self.tsv_columns(&found.answer));
-                write_tsv(out, input, &result, columns)
-            }
-            Format::Text => write_text(out, input, at, &result, self.artifact.plan_id()),
+    /// The verdict of use `row` for a lookup, without words.
+    fn verdict(&self, at: Date, result: &Result<Lookup<'a>, LookupError>, row: u32) -> Verdict {
+        match result {
+            Ok(found) => found.answer.verdict(row, &self.ctx),
+            Err(_) => self.artifact.verdict_for_invalid(row, at, &self.ctx),
         }
     }
 
-    /// Category, territory and the three rule values of an answer, cached per range and date.
-    fn tsv_columns(&mut self, a: &Answer<'a>) -> [&'a str; 5] {
+    /// The ruling of use `row` for a lookup, with every reason.
+    fn ruling(&self, at: Date, result: &Result<Lookup<'a>, LookupError>, row: u32) -> Ruling<'a> {
+        match result {
+            Ok(found) => found.answer.ruling(row, &self.ctx),
+            Err(e) => self.artifact.ruling_for_invalid(e, row, at, &self.ctx),
+        }
+    }
+
+    fn answer(&mut self, out: &mut impl Write, input: &str) -> std::io::Result<()> {
+        let (at, result) = self.lookup(input);
+        match self.selected {
+            Some(row) => self.all_ok &= self.verdict(at, &result, row) == Verdict::Allowed,
+            None => self.all_ok &= result.is_ok(),
+        }
+        match (self.format, self.selected) {
+            (Format::Json, _) => self.write_json(out, input, at, &result),
+            (Format::Tsv, None) => {
+                let columns = result.as_ref().ok().map(|found| self.tsv_columns(&found.answer));
+                let plan_invalid: Vec<Verdict> = if result.is_err() {
+                    self.uses
+                        .iter()
+                        .map(|&(row, _)| self.verdict(at, &result, row))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                write_tsv(out, input, &result, columns, &plan_invalid, self.has_register)
+            }
+            (Format::Tsv, Some(row)) => {
+                let r = self.ruling(at, &result, row);
+                self.write_verdict_tsv(out, input, &result, &r)
+            }
+            (Format::Text, None) => self.write_text(out, input, at, &result),
+            (Format::Text, Some(row)) => {
+                let r = self.ruling(at, &result, row);
+                write_ruling_text(out, input, at, &r, self.artifact.plan_id())
+            }
+        }
+    }
+
+    /// Category, territory and every use's verdicts (if allocated, if not) of an answer, cached
+    /// per range row and date.
+    fn tsv_columns(&mut self, a: &Answer<'a>) -> (&'a str, &'a str, Vec<Verdict>) {
         let row = a.range_row() as usize;
-        if let Some(Some((date, cols))) = self.tsv_cache.get(row)
-            && *date == a.date()
+        let allocated = usize::from(!a.is_allocated());
+        let pick = |c: &TsvColumns<'a>| {
+            (
+                c.category,
+                c.territory,
+                c.verdicts.iter().map(|v| v[allocated]).collect(),
+            )
+        };
+        if let Some(Some(c)) = self.tsv_cache.get(row)
+            && c.date == a.date()
         {
-            return *cols;
+            return pick(c);
         }
-        let rule = |r: Option<u32>| r.and_then(|r| a.rule_value_at(r)).unwrap_or("");
-        let [r0, r1, r2] = self.tsv_rules;
-        let cols = [a.category().id, a.territory_id(), rule(r0), rule(r1), rule(r2)];
+        let ctx = &self.ctx;
+        let columns = TsvColumns {
+            date: a.date(),
+            category: a.category().id,
+            territory: a.territory_id(),
+            verdicts: self
+                .uses
+                .iter()
+                .map(|&(u, _)| [a.verdict_if(u, ctx, true), a.verdict_if(u, ctx, false)])
+                .collect(),
+        };
+        let picked = pick(&columns);
         if let Some(slot) = self.tsv_cache.get_mut(row) {
-            *slot = Some((a.date(), cols));
+            *slot = Some(columns);
         }
-        cols
+        picked
+    }
+
+    fn verdicts_json(
+        &self,
+        at: Date,
+        result: &Result<Lookup<'a>, LookupError>,
+    ) -> Vec<(&'a str, VerdictJson<'a>)> {
+        let plan = self.artifact.plan_id();
+        self.uses
+            .iter()
+            .map(|&(row, id)| (id, VerdictJson::new(self.ruling(at, result, row), plan)))
+            .collect()
+    }
+
+    fn allocated_json(&self, result: &Result<Lookup<'a>, LookupError>) -> Option<bool> {
+        self.has_register
+            .then(|| result.as_ref().is_ok_and(|f| f.answer.is_allocated()))
     }
 
     fn write_json(
@@ -295,14 +424,15 @@ impl<'a> Querier<'a> {
         input: &str,
         at: Date,
         result: &Result<Lookup<'a>, LookupError>,
-        verdict: Option<&Verdict>,
     ) -> std::io::Result<()> {
         let plan = self.artifact.plan_id();
-        let at = at.to_string();
+        let at_text = at.to_string();
+        let verdicts = Verdicts(self.verdicts_json(at, result));
+        let allocated = self.allocated_json(result);
         match result {
             Ok(found) => {
                 let a = &found.answer;
-                let (territory, territory_name, country_code, _) = a.territory();
+                let territory = a.territory();
                 let category = a.category();
                 let obj = Valid {
                     input,
@@ -310,27 +440,23 @@ impl<'a> Querier<'a> {
                     e164: found.e164(),
                     national: &found.national,
                     plan,
-                    at: &at,
+                    at: &at_text,
                     prefix: a.prefix(),
                     category: category.id,
                     category_name: category.name,
-                    territory,
-                    territory_name,
-                    country_code,
+                    territory: territory.id,
+                    territory_name: territory.name,
+                    country_code: territory.country_code,
+                    allocated,
+                    holder: a.holder().map(|h| HolderJson::new(h, plan)),
+                    verdicts,
                     rules: Rules {
                         answer: a,
                         ids: &self.rule_ids,
                     },
-                    operator: a.allocation().map(|al| Operator {
-                        code: al.code,
-                        name: al.name,
-                        allocated: al.allocated.map(|d| d.to_string()),
-                        block: al.block,
-                        source: format!("plan-sources/{plan}/{}", al.source),
-                    }),
+                    doubts: a.doubts().into_iter().map(|d| DoubtJson::new(d, plan)).collect(),
                     basis: basis(a),
-                    source: format!("plan-sources/{plan}/{}", a.range().2),
-                    verdict,
+                    source: source_path(plan, &a.range().2),
                 };
                 serde_json::to_writer(&mut *out, &obj)?;
             }
@@ -341,8 +467,9 @@ impl<'a> Querier<'a> {
                     error: e.to_string(),
                     national: e.national(),
                     plan,
-                    at: &at,
-                    verdict,
+                    at: &at_text,
+                    allocated,
+                    verdicts,
                 };
                 serde_json::to_writer(&mut *out, &obj)?;
             }
@@ -350,37 +477,190 @@ impl<'a> Querier<'a> {
         out.write_all(b"\n")
     }
 
-    fn write_verdict(
+    fn write_verdict_tsv(
+        &self,
+        out: &mut impl Write,
+        input: &str,
+        result: &Result<Lookup<'a>, LookupError>,
+        r: &Ruling<'a>,
+    ) -> std::io::Result<()> {
+        let allocated = match self.allocated_json(result) {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "",
+        };
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{allocated}\t{}\t{}\t{}\t{}",
+            tsv(input),
+            result.is_ok(),
+            result
+                .as_ref()
+                .map_or_else(|e| e.national().unwrap_or(""), |f| f.national.as_str()),
+            r.use_id,
+            r.verdict,
+            tsv(&r.reason().text),
+            tsv(r.reason().basis.unwrap_or(""))
+        )
+    }
+
+    fn write_text(
         &self,
         out: &mut impl Write,
         input: &str,
         at: Date,
         result: &Result<Lookup<'a>, LookupError>,
-        v: &Verdict,
     ) -> std::io::Result<()> {
-        match self.format {
-            Format::Json => self.write_json(out, input, at, result, Some(v)),
-            Format::Tsv => writeln!(
-                out,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                tsv(input),
-                result.is_ok(),
-                result
-                    .as_ref()
-                    .map_or_else(|e| e.national().unwrap_or(""), |f| f.national.as_str()),
-                v.rule,
-                v.value,
-                tsv(&v.reason),
-                tsv(&v.basis.join("; "))
-            ),
-            Format::Text => {
-                writeln!(out, "{input}: {} {} on {at}: {}", v.rule, v.value, v.reason)?;
-                for b in &v.basis {
-                    writeln!(out, "  basis: {b}")?;
+        let plan = self.artifact.plan_id();
+        let found = match result {
+            Ok(found) => found,
+            Err(e) => {
+                writeln!(out, "{input}: invalid: {e}")?;
+                for &(row, _) in &self.uses {
+                    let r = self.ruling(at, result, row);
+                    write_use_line(out, &r)?;
                 }
-                Ok(())
+                return Ok(());
+            }
+        };
+        let a = &found.answer;
+        let cat = a.category();
+        let t = a.territory();
+        let e164 = found.e164().unwrap_or_else(|| "(no E.164 form)".to_string());
+        writeln!(out, "{input}: {e164}, on {at}")?;
+        writeln!(out, "  category   {} ({})", cat.name, cat.id)?;
+        match t.country_code {
+            Some(cc) => writeln!(out, "  territory  {} ({}, +{cc})", t.name, t.id)?,
+            None => writeln!(out, "  territory  {} ({}, country code unknown)", t.name, t.id)?,
+        }
+        match a.holder() {
+            Some(h) => {
+                let name = h.name.unwrap_or("(name not published)");
+                let date = h.allocated.map_or(String::new(), |d| format!(", allocated {d}"));
+                let register = match (h.register, self.artifact.register_date()) {
+                    (_, Some(current)) if at > current => format!(", as of the register of {current}"),
+                    (Some(d), _) => format!(", register of {d}"),
+                    _ => String::new(),
+                };
+                writeln!(
+                    out,
+                    "  holder     {} {name}, holder of block {} ({}{register})",
+                    h.code,
+                    h.block,
+                    date.trim_start_matches(", ")
+                )?;
+            }
+            None if self.has_register => writeln!(
+                out,
+                "  holder     none: no block of the register holds it on {at}"
+            )?,
+            None => {}
+        }
+        let rulings: Vec<Ruling<'a>> = self
+            .uses
+            .iter()
+            .map(|&(row, _)| a.ruling(row, &self.ctx))
+            .collect();
+        for r in &rulings {
+            write_use_line(out, r)?;
+        }
+        for r in a.rules() {
+            writeln!(
+                out,
+                "  {:<16} {:<11} {} [{}]",
+                r.rule,
+                r.value,
+                period(r.from, r.until),
+                r.basis
+            )?;
+        }
+        for d in a.doubts() {
+            writeln!(out, "  doubt      {} ({})", d.text, source_path(plan, &d.source))?;
+        }
+        // Each doubt of a verdict once, with the uses it bears on.
+        let mut seen: Vec<(&Doubt<'a>, Vec<&str>)> = Vec::new();
+        for r in &rulings {
+            for d in &r.doubts {
+                match seen.iter_mut().find(|(x, _)| x.text == d.text) {
+                    Some((_, uses)) => uses.push(r.use_id),
+                    None => seen.push((d, vec![r.use_id])),
+                }
             }
         }
+        for (d, uses) in seen {
+            writeln!(
+                out,
+                "  doubt      {}: {} ({})",
+                uses.join(", "),
+                d.text,
+                source_path(plan, &d.source)
+            )?;
+        }
+        writeln!(out, "  source     {}", source_path(plan, &a.range().2))
+    }
+}
+
+/// One line per use in the default text output: verdict, headline and its basis.
+fn write_use_line(out: &mut impl Write, r: &Ruling<'_>) -> std::io::Result<()> {
+    let head = r.reason();
+    let basis = head.basis.map_or(String::new(), |b| format!(" [{b}]"));
+    let doubt = if r.doubts.is_empty() { "" } else { " (doubt below)" };
+    writeln!(
+        out,
+        "  {:<16} {:<11} {}{basis}{doubt}",
+        r.use_id,
+        r.verdict.as_str(),
+        head.text
+    )
+}
+
+/// `--use` in text: the verdict and headline, then every reason and doubt.
+fn write_ruling_text(
+    out: &mut impl Write,
+    input: &str,
+    at: Date,
+    r: &Ruling<'_>,
+    plan: &str,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{input}: {} {} on {at}: {}",
+        r.use_id,
+        r.verdict,
+        r.reason().text
+    )?;
+    for reason in &r.reasons {
+        let basis = reason.basis.map_or(String::new(), |b| format!(" [{b}]"));
+        let source = if reason.source.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", source_path(plan, &reason.source))
+        };
+        writeln!(
+            out,
+            "  {:<14} {}{basis}{source}",
+            reason.outcome.as_str(),
+            reason.text
+        )?;
+    }
+    for d in &r.doubts {
+        writeln!(
+            out,
+            "  {:<14} {} ({})",
+            "doubt",
+            d.text,
+            source_path(plan, &d.source)
+        )?;
+    }
+    Ok(())
+}
+
+/// A plan source reference as the outputs show it: under `plan-sources/<plan>/`.
+fn source_path(plan: &str, source: &str) -> String {
+    if source.is_empty() {
+        String::new()
+    } else {
+        format!("plan-sources/{plan}/{source}")
     }
 }
 
@@ -411,57 +691,6 @@ fn basis<'a>(a: &Answer<'a>) -> Vec<&'a str> {
     out
 }
 
-/// A verdict on one rule for one input.
-#[derive(Serialize)]
-struct Verdict {
-    rule: String,
-    /// `allowed`, `forbidden`, or `unknown` (the plan states nothing for that date).
-    value: String,
-    reason: String,
-    basis: Vec<String>,
-    source: Option<String>,
-}
-
-fn verdict(result: &Result<Lookup<'_>, LookupError>, rule: &str) -> Verdict {
-    match result {
-        Ok(found) => {
-            let a = &found.answer;
-            let cat = a.category();
-            match a.rule(rule) {
-                Some(r) => Verdict {
-                    rule: rule.to_string(),
-                    value: r.value.to_string(),
-                    reason: format!(
-                        "{} ({}) numbers: {rule} {}",
-                        cat.name,
-                        cat.id,
-                        period(r.from, r.until)
-                    ),
-                    basis: vec![r.basis.to_string()],
-                    source: Some(r.source.clone()),
-                },
-                None => Verdict {
-                    rule: rule.to_string(),
-                    value: "unknown".to_string(),
-                    reason: format!(
-                        "the plan states no `{rule}` rule for {} ({}) on this date",
-                        cat.name, cat.id
-                    ),
-                    basis: Vec::new(),
-                    source: None,
-                },
-            }
-        }
-        Err(e) => Verdict {
-            rule: rule.to_string(),
-            value: "forbidden".to_string(),
-            reason: format!("not a valid number of the plan ({e}); a caller ID must conform to the plan"),
-            basis: vec!["2018-0881 annexe 1, §2.2.2".to_string()],
-            source: None,
-        },
-    }
-}
-
 fn period(from: Option<Date>, until: Option<Date>) -> String {
     match (from, until) {
         (None, None) => "always".to_string(),
@@ -481,20 +710,21 @@ fn tsv(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// One TSV line, written field by field (this is the streaming hot path: no formatting machinery).
-/// One TSV line, written field by field (this is the streaming hot path: no formatting machinery).
 fn write_tsv(
     out: &mut impl Write,
     input: &str,
     result: &Result<Lookup<'_>, LookupError>,
-    columns: Option<[&str; 5]>,
+    columns: Option<(&str, &str, Vec<Verdict>)>,
+    invalid_verdicts: &[Verdict],
+    has_register: bool,
 ) -> std::io::Result<()> {
     out.write_all(tsv(input).as_bytes())?;
     match (result, columns) {
-        (Ok(found), Some([category, territory, cli, automated, sms])) => {
+        (Ok(found), Some((category, territory, verdicts))) => {
             out.write_all(b"\ttrue\t")?;
-            if let Some(significant) = found.significant_bytes() {
+            if let (Some(significant), Some(cc)) = (found.significant_bytes(), found.country_code) {
                 out.write_all(b"+")?;
-                out.write_all(numplan::number::decimal(found.country_code, &mut [0; 10]))?;
+                out.write_all(numplan::number::decimal(cc, &mut [0; 10]))?;
                 out.write_all(significant)?;
             }
             for field in [
@@ -505,59 +735,32 @@ fn write_tsv(
                 out.write_all(b"\t")?;
                 out.write_all(field)?;
             }
-            for field in [cli, automated, sms, found.answer.allocation_code().unwrap_or("")] {
+            let holder = found.answer.holder_code();
+            out.write_all(match (has_register, holder.is_some()) {
+                (false, _) => b"\t",
+                (true, true) => b"\ttrue",
+                (true, false) => b"\tfalse",
+            })?;
+            for v in verdicts {
                 out.write_all(b"\t")?;
-                out.write_all(field.as_bytes())?;
+                out.write_all(v.as_str().as_bytes())?;
             }
+            out.write_all(b"\t")?;
+            out.write_all(holder.unwrap_or("").as_bytes())?;
             out.write_all(b"\t\n")
         }
         (Ok(_), None) => out.write_all(b"\n"),
         (Err(e), _) => {
             out.write_all(b"\tfalse\t\t")?;
             out.write_all(e.national().unwrap_or("").as_bytes())?;
+            out.write_all(if has_register { b"\t\t\tfalse" } else { b"\t\t\t" })?;
+            for v in invalid_verdicts {
+                out.write_all(b"\t")?;
+                out.write_all(v.as_str().as_bytes())?;
+            }
             // Error messages hold no tab or line break (characters are quoted with {:?}).
-            writeln!(out, "\t\t\t\t\t\t\t{e}")
+            writeln!(out, "\t\t{e}")
         }
-    }
-}
-
-fn write_text(
-    out: &mut impl Write,
-    input: &str,
-    at: Date,
-    result: &Result<Lookup<'_>, LookupError>,
-    plan: &str,
-) -> std::io::Result<()> {
-    match result {
-        Ok(found) => {
-            let a = &found.answer;
-            let cat = a.category();
-            let (tid, tname, cc, _) = a.territory();
-            let e164 = found.e164().unwrap_or_else(|| "(no E.164 form)".to_string());
-            writeln!(out, "{input}: {e164}, on {at}")?;
-            writeln!(out, "  category   {} ({})", cat.name, cat.id)?;
-            writeln!(out, "  territory  {tname} ({tid}, +{cc})")?;
-            match a.allocation() {
-                Some(al) => {
-                    let name = al.name.unwrap_or("(name not published)");
-                    let date = al.allocated.map_or(String::new(), |d| format!(", allocated {d}"));
-                    writeln!(out, "  operator   {} {name} (block {}{date})", al.code, al.block)?;
-                }
-                None => writeln!(out, "  operator   none: no block of the register holds it")?,
-            }
-            for r in a.rules() {
-                writeln!(
-                    out,
-                    "  {:<24} {:<10} {} [{}]",
-                    r.rule,
-                    r.value,
-                    period(r.from, r.until),
-                    r.basis
-                )?;
-            }
-            writeln!(out, "  source     plan-sources/{plan}/{}", a.range().2)
-        }
-        Err(e) => writeln!(out, "{input}: invalid: {e}"),
     }
 }
 
@@ -574,13 +777,14 @@ struct Valid<'x> {
     category_name: &'x str,
     territory: &'x str,
     territory_name: &'x str,
-    country_code: u32,
+    country_code: Option<u32>,
+    allocated: Option<bool>,
+    holder: Option<HolderJson<'x>>,
+    verdicts: Verdicts<'x>,
     rules: Rules<'x, 'x>,
-    operator: Option<Operator<'x>>,
+    doubts: Vec<DoubtJson<'x>>,
     basis: Vec<&'x str>,
     source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verdict: Option<&'x Verdict>,
 }
 
 #[derive(Serialize)]
@@ -591,17 +795,102 @@ struct Invalid<'x> {
     national: Option<&'x str>,
     plan: &'x str,
     at: &'x str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verdict: Option<&'x Verdict>,
+    allocated: Option<bool>,
+    verdicts: Verdicts<'x>,
 }
 
+/// The block holder, as JSON.
 #[derive(Serialize)]
-struct Operator<'x> {
+struct HolderJson<'x> {
     code: &'x str,
     name: Option<&'x str>,
     allocated: Option<String>,
     block: String,
+    register: Option<String>,
+    until: Option<String>,
     source: String,
+}
+
+impl<'x> HolderJson<'x> {
+    fn new(h: Holding<'x>, plan: &str) -> HolderJson<'x> {
+        HolderJson {
+            code: h.code,
+            name: h.name,
+            allocated: h.allocated.map(|d| d.to_string()),
+            block: h.block,
+            register: h.register.map(|d| d.to_string()),
+            until: h.until.map(|d| d.to_string()),
+            source: source_path(plan, &h.source),
+        }
+    }
+}
+
+/// One use's verdict, as JSON.
+#[derive(Serialize)]
+struct VerdictJson<'x> {
+    verdict: &'static str,
+    reason: String,
+    basis: Option<&'x str>,
+    reasons: Vec<ReasonJson<'x>>,
+    doubts: Vec<DoubtJson<'x>>,
+}
+
+impl<'x> VerdictJson<'x> {
+    fn new(r: Ruling<'x>, plan: &str) -> VerdictJson<'x> {
+        let head = r.reason().clone();
+        VerdictJson {
+            verdict: r.verdict.as_str(),
+            reason: head.text,
+            basis: head.basis,
+            reasons: r
+                .reasons
+                .into_iter()
+                .map(|x| ReasonJson {
+                    outcome: x.outcome.as_str(),
+                    text: x.text,
+                    basis: x.basis,
+                    source: source_path(plan, &x.source),
+                })
+                .collect(),
+            doubts: r.doubts.into_iter().map(|d| DoubtJson::new(d, plan)).collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ReasonJson<'x> {
+    text: String,
+    basis: Option<&'x str>,
+    source: String,
+    outcome: &'static str,
+}
+
+#[derive(Serialize)]
+struct DoubtJson<'x> {
+    text: std::borrow::Cow<'x, str>,
+    source: String,
+}
+
+impl<'x> DoubtJson<'x> {
+    fn new(d: Doubt<'x>, plan: &str) -> DoubtJson<'x> {
+        DoubtJson {
+            text: d.text,
+            source: source_path(plan, &d.source),
+        }
+    }
+}
+
+/// The verdicts of every use, as a JSON object in the plan's order.
+struct Verdicts<'x>(Vec<(&'x str, VerdictJson<'x>)>);
+
+impl Serialize for Verdicts<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (id, v) in &self.0 {
+            map.serialize_entry(id, v)?;
+        }
+        map.end()
+    }
 }
 
 /// The rules in force, as a JSON object in the plan's vocabulary order.

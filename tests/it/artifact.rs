@@ -1,8 +1,9 @@
 //! The compiled artifact: lookups on the French plan, determinism, tamper detection.
 
 use crate::util::{repo, scratch};
-use numplan::artifact::{Artifact, ArtifactError, CompileOptions, VerifyOptions, compile};
+use numplan::artifact::{Artifact, ArtifactError, CompileOptions, Context, VerifyOptions, compile};
 use numplan::date::Date;
+use numplan::plan::Verdict;
 use numplan::validate;
 use std::path::Path;
 
@@ -42,12 +43,18 @@ fn french_lookups() {
     assert_eq!(cat("0612345678", "2026-11-28").as_deref(), Some("mobile"));
     assert_eq!(cat("15", "2026-11-28").as_deref(), Some("urgence"));
 
+    // The category's statement, whether or not a block holds the number: mobiles are barred
+    // for automated systems from 2023-01-01; overseas NPV are open to them.
+    let automated = a.use_row("automated-voice").unwrap();
+    let none = Context::default();
     let ans = a.lookup_national("0612345678", d("2023-01-01")).unwrap();
-    assert_eq!(ans.rule("cli-automated").unwrap().value, "forbidden");
+    assert_eq!(ans.verdict_if(automated, &none, true), Verdict::Forbidden);
     let ans = a.lookup_national("0947512345", d("2026-11-28")).unwrap();
-    assert_eq!(ans.territory().0, "guadeloupe");
-    assert_eq!(ans.territory().2, 590);
-    assert_eq!(ans.rule("cli-automated").unwrap().value, "allowed");
+    assert_eq!(ans.territory().id, "guadeloupe");
+    assert_eq!(ans.territory().country_code, Some(590));
+    assert_eq!(ans.verdict_if(automated, &none, true), Verdict::Allowed);
+    // Not allocated is forbidden, whatever the category says.
+    assert_eq!(ans.verdict_if(automated, &none, false), Verdict::Forbidden);
 }
 
 #[test]
@@ -108,12 +115,18 @@ fn truncated_and_foreign_files_are_refused_distinctly() {
         Artifact::open(b"%PDF-1.7 not an artifact").unwrap_err(),
         ArtifactError::Foreign
     );
-    let mut v2 = bytes.clone();
-    v2[8] = 2;
-    assert_eq!(
-        Artifact::open(&v2).unwrap_err(),
-        ArtifactError::UnsupportedVersion { found: 2 }
-    );
+    // The format of the first releases (version 1, without verdicts) is refused by name, as is
+    // a future one.
+    for version in [1u8, 3] {
+        let mut other = bytes.clone();
+        other[8] = version;
+        assert_eq!(
+            Artifact::open(&other).unwrap_err(),
+            ArtifactError::UnsupportedVersion {
+                found: u32::from(version)
+            }
+        );
+    }
 }
 
 #[test]

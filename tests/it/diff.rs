@@ -62,7 +62,7 @@ fn plan_with_register(name: &str, register: &str) -> PathBuf {
 
 #[test]
 fn july_2025_to_april_2026_matches_an_independent_count() {
-    let old = plan_with_register("diff-2025-07", "tests/data/registers/MAJNUM-2025-07-03.csv");
+    let old = plan_with_register("diff-2025-07", "plan-sources/fr/MAJNUM-2025-07-03.csv");
     let out = numplan(&[
         "diff",
         "--format",
@@ -73,7 +73,7 @@ fn july_2025_to_april_2026_matches_an_independent_count() {
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
     let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let (allocated, withdrawn, transferred) = independent_counts(
-        &repo("tests/data/registers/MAJNUM-2025-07-03.csv"),
+        &repo("plan-sources/fr/MAJNUM-2025-07-03.csv"),
         &repo("plan-sources/fr/MAJNUM.csv"),
     );
     assert!(allocated > 0 && withdrawn > 0 && transferred > 0);
@@ -97,7 +97,7 @@ fn july_2025_to_april_2026_matches_an_independent_count() {
             .collect()
     };
     let old_blocks: HashMap<String, String> = {
-        let bytes = std::fs::read(repo("tests/data/registers/MAJNUM-2025-07-03.csv")).unwrap();
+        let bytes = std::fs::read(repo("plan-sources/fr/MAJNUM-2025-07-03.csv")).unwrap();
         let text: String = bytes.iter().map(|&b| b as char).collect();
         text.lines()
             .skip(1)
@@ -304,7 +304,7 @@ fn each_kind_of_change_is_reported() {
 
 #[test]
 fn markdown_release_notes_start_with_the_summary() {
-    let old = plan_with_register("diff-md-2025-07", "tests/data/registers/MAJNUM-2025-07-03.csv");
+    let old = plan_with_register("diff-md-2025-07", "plan-sources/fr/MAJNUM-2025-07-03.csv");
     let out = numplan(&[
         "diff",
         "--format",

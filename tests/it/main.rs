@@ -14,3 +14,4 @@ mod query;
 mod register_data;
 mod signing;
 mod util;
+mod verdicts;

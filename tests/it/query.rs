@@ -12,6 +12,17 @@ fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The reason of a verdict that states the category's own rule for the use.
+fn rule_reason(v: &serde_json::Value, use_id: &str) -> serde_json::Value {
+    v["verdicts"][use_id]["reasons"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no verdict for {use_id}: {v}"))
+        .iter()
+        .find(|r| r["outcome"] == "rule")
+        .cloned()
+        .unwrap_or_else(|| panic!("no rule reason for {use_id}: {v}"))
+}
+
 /// One number on one date, as JSON.
 fn ask(number: &str, at: &str) -> serde_json::Value {
     let out = numplan(&["query", "--format", "json", "--at", at, number]);
@@ -39,7 +50,11 @@ fn npv_ranges_with_their_country_codes() {
         let v = ask(n, "2026-11-28");
         assert_eq!(v["category"], "polyvalent-verifie", "{n}: {v}");
         assert_eq!(v["territory"], "metropole", "{n}");
-        assert_eq!(v["rules"]["cli-automated"], "allowed", "{n}");
+        assert_eq!(
+            rule_reason(&v, "automated-voice")["basis"],
+            "2022-1583 annexe 1, §2.3.7",
+            "{n}"
+        );
         assert_eq!(v["e164"], format!("+33{}", &n[1..]), "{n}");
     }
     // The five overseas NPV ranges ring under their own country codes.
@@ -55,7 +70,11 @@ fn npv_ranges_with_their_country_codes() {
         assert_eq!(v["territory"], territory, "{n}");
         assert_eq!(v["country_code"], cc, "{n}");
         assert_eq!(v["e164"], format!("+{cc}{}", &n[1..]), "{n}");
-        assert_eq!(v["rules"]["cli-automated"], "allowed", "{n}");
+        assert_eq!(
+            rule_reason(&v, "automated-voice")["basis"],
+            "2022-1583 annexe 1, §2.3.7",
+            "{n}"
+        );
         // Written internationally under its own code, it is the same number; under +33 it is not.
         let intl = ask(&format!("+{cc} {}", &n[1..]), "2026-11-28");
         assert_eq!(intl["national"], n);
@@ -82,12 +101,24 @@ fn history_0162_became_npv_on_2023_01_01() {
 fn mobiles_lose_automated_caller_id_on_2023_01_01() {
     let before = ask("0612345678", "2022-12-31");
     assert_eq!(before["category"], "mobile");
-    assert_eq!(before["rules"]["cli-automated"], "allowed");
+    assert_eq!(before["verdicts"]["automated-voice"]["verdict"], "allowed");
+    assert!(
+        rule_reason(&before, "automated-voice")["text"]
+            .as_str()
+            .unwrap()
+            .ends_with("from 2021-04-08 until 2023-01-01"),
+        "{before}"
+    );
     let after = ask("0612345678", "2023-01-01");
-    assert_eq!(after["rules"]["cli-automated"], "forbidden");
-    assert_eq!(after["rules"]["interpersonal-only"], "yes");
+    assert_eq!(after["verdicts"]["automated-voice"]["verdict"], "forbidden");
     assert_eq!(
-        ask("0751234567", "2026-11-28")["rules"]["cli-automated"],
+        rule_reason(&after, "automated-voice")["basis"],
+        "2022-1583 annexe 1, §2.3.2 f et §2.3.4 f"
+    );
+    // A person's call from a mobile number is conditional on its own mobile access.
+    assert_eq!(after["verdicts"]["voice"]["verdict"], "conditional", "{after}");
+    assert_eq!(
+        ask("0751234567", "2026-11-28")["verdicts"]["automated-voice"]["verdict"],
         "forbidden"
     );
     // 071 and 072 are not mobile ranges of the plan (mobiles are 06 and 073–079).
@@ -97,7 +128,7 @@ fn mobiles_lose_automated_caller_id_on_2023_01_01() {
 #[test]
 fn special_numbers() {
     let v = ask("0899123456", "2026-11-28");
-    assert_eq!(v["rules"]["cli"], "forbidden", "{v}");
+    assert_eq!(v["verdicts"]["voice"]["verdict"], "forbidden", "{v}");
     assert_eq!(v["rules"]["tariff"], "majore");
     let v = ask("0800123456", "2026-11-28");
     assert_eq!(v["category"], "special-gratuit");
@@ -128,7 +159,7 @@ fn emergency_and_short_numbers() {
         let v = ask(n, "2026-11-28");
         assert_eq!(v["category"], "urgence", "{n}: {v}");
         assert_eq!(v["e164"], serde_json::Value::Null, "{n}");
-        assert_eq!(v["rules"]["cli"], "forbidden", "{n}");
+        assert_eq!(v["verdicts"]["voice"]["verdict"], "forbidden", "{n}");
     }
     assert_eq!(ask("3000", "2026-11-28")["category"], "court-gratuit");
     assert_eq!(ask("118712", "2026-11-28")["category"], "court-renseignements");
@@ -214,33 +245,35 @@ fn operators_of_200_register_numbers_match_the_register() {
     for ((number, mnemo), v) in expected.iter().zip(&answers) {
         assert_eq!(v["input"], number.as_str());
         assert_eq!(v["valid"], true, "{number}: {v}");
-        assert_eq!(v["operator"]["code"], mnemo.as_str(), "{number}");
+        assert_eq!(v["holder"]["code"], mnemo.as_str(), "{number}");
+        assert_eq!(v["allocated"], true, "{number}");
     }
 }
 
 #[test]
-fn rule_verdicts_and_exit_codes() {
+fn use_verdicts_and_exit_codes() {
+    // 016212 is FREE's block since 2023-01-01, 094806 ADVA's since 2023-01-01 (MAJNUM).
     let out = numplan(&[
         "query",
-        "--rule",
-        "cli-automated",
+        "--use",
+        "automated-voice",
         "--at",
         "2026-11-28",
         "0162123456",
-        "0948123456",
+        "0948061234",
     ]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("0162123456: cli-automated allowed on 2026-11-28"),
+        text.contains("0162123456: automated-voice allowed on 2026-11-28"),
         "{text}"
     );
-    assert!(text.contains("basis: 2022-1583"), "{text}");
+    assert!(text.contains("[2022-1583 annexe 1, §2.3.7]"), "{text}");
 
     let out = numplan(&[
         "query",
         "--rule",
-        "cli-automated",
+        "automated-voice",
         "--at",
         "2026-11-28",
         "--format",
@@ -248,24 +281,34 @@ fn rule_verdicts_and_exit_codes() {
         "0162123456",
         "0612345678",
     ]);
-    assert_eq!(code(&out), 1);
+    assert_eq!(code(&out), 1, "`--rule` is the old name of `--use`");
     let v = json_lines(&out);
-    assert_eq!(v[0]["verdict"]["value"], "allowed");
-    assert_eq!(v[1]["verdict"]["value"], "forbidden");
-    assert!(
-        v[1]["verdict"]["basis"][0]
-            .as_str()
-            .unwrap()
-            .starts_with("2022-1583")
-    );
+    assert_eq!(v[0]["verdicts"]["automated-voice"]["verdict"], "allowed");
+    assert_eq!(v[1]["verdicts"]["automated-voice"]["verdict"], "forbidden");
 
     // An invalid number cannot be a caller ID.
-    let out = numplan(&["query", "--rule", "cli", "--format", "tsv", "0700000000"]);
+    let out = numplan(&["query", "--use", "voice", "--format", "tsv", "0700000000"]);
     assert_eq!(code(&out), 1);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("\tcli\tforbidden\t"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\tvoice\tforbidden\tnot a valid number of the plan"),
+        "{text}"
+    );
 
+    // A rule is not a use: a usage error that says so, not a verdict.
+    let out = numplan(&["query", "--use", "tariff", "0800123456"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`tariff` is a rule of the plan, not a use"));
     assert_eq!(
-        code(&numplan(&["query", "--rule", "no-such-rule", "0162123456"])),
+        code(&numplan(&["query", "--use", "no-such-use", "0162123456"])),
+        2
+    );
+    // An unknown context key or value is a usage error naming the choices.
+    let out = numplan(&["query", "--context", "from-abroad=maybe", "0162123456"]);
+    assert_eq!(code(&out), 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("its values are: yes, no"));
+    assert_eq!(
+        code(&numplan(&["query", "--context", "nonsense", "0162123456"])),
         2
     );
 }
@@ -291,7 +334,10 @@ fn streams_answer_every_line_in_order_even_garbage() {
     let text = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 6, "{text}");
-    assert!(lines[0].starts_with("input\tvalid\te164"));
+    assert_eq!(
+        lines[0],
+        "input\tvalid\te164\tnational\tcategory\tterritory\tallocated\tvoice\tsms\tautomated-voice\tautomated-sms\tholder\terror"
+    );
     assert!(lines[1].starts_with("0162123456\ttrue\t+33162123456\t"));
     assert!(lines[2].starts_with("not a number\tfalse\t"));
     assert!(lines[3].contains("\tfalse\t"));
@@ -302,8 +348,8 @@ fn streams_answer_every_line_in_order_even_garbage() {
         lines[5]
     );
     assert!(
-        lines.iter().all(|l| l.split('\t').count() == 11),
-        "every line has the 11 columns"
+        lines.iter().all(|l| l.split('\t').count() == 13),
+        "every line has the 13 columns: {text}"
     );
 }
 

@@ -143,10 +143,10 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
             .expect("a block");
         plan.territories[b.territory].country_code
     };
-    assert_eq!(cc("0262"), 262);
-    assert_eq!(cc("0590"), 590);
-    assert_eq!(cc("0594"), 594);
-    assert_eq!(cc("0596"), 596);
-    assert_eq!(cc("0508"), 508);
-    assert_eq!(cc("0162"), 33);
+    assert_eq!(cc("0262"), Some(262));
+    assert_eq!(cc("0590"), Some(590));
+    assert_eq!(cc("0594"), Some(594));
+    assert_eq!(cc("0596"), Some(596));
+    assert_eq!(cc("0508"), Some(508));
+    assert_eq!(cc("0162"), Some(33));
 }

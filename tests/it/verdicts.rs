@@ -1,0 +1,294 @@
+//! Verdicts that depend on the register over time, and on a plan that is not French.
+//!
+//! Expectations come from the sources: the two register snapshots are read in the test (July 2025
+//! and April 2026), and the mini plan in other words is written in `tests/data/valid/mini-other`.
+
+use crate::util::{code, numplan, repo, scratch};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// A register file's rows: prefix → (first number, Mnémo, allocation date as YYYY-MM-DD), read
+/// independently of numplan (latin-1 bytes, `;`, quotes trimmed).
+fn register(path: &str) -> BTreeMap<String, (String, String, String)> {
+    let bytes = std::fs::read(repo(path)).unwrap();
+    let text: String = bytes.iter().map(|&b| b as char).collect();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.trim_end_matches('\r').split(';').collect();
+            let d: Vec<&str> = f[5].split('/').collect();
+            let iso = format!("{}-{}-{}", d[2], d[1], d[0]);
+            (f[0].to_string(), (f[1].to_string(), f[3].to_string(), iso))
+        })
+        .collect()
+}
+
+/// Whether any prefix of `set` is a prefix of `p`, or extends it.
+fn overlaps(set: &BTreeMap<String, (String, String, String)>, p: &str) -> bool {
+    (1..=p.len()).any(|n| set.contains_key(&p[..n]))
+        || set
+            .range(p.to_string()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(p))
+}
+
+/// Answers for many numbers on one day, as JSON values, in order.
+fn ask_all(plan: Option<&str>, at: &str, numbers: &[String], extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["query", "--format", "json", "--at", at];
+    if let Some(p) = plan {
+        args.extend(["--plan", p]);
+    }
+    args.extend(extra);
+    args.push("-");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_numplan"))
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input: String = numbers.iter().map(|n| format!("{n}\n")).collect();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answers: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), numbers.len());
+    answers
+}
+
+/// The day before an ISO date.
+fn day_before(iso: &str) -> String {
+    let d = numplan::date::Date::parse(iso).unwrap();
+    numplan::date::Date::from_days(d.to_days() - 1)
+        .unwrap()
+        .to_string()
+}
+
+const JULY: &str = "plan-sources/fr/MAJNUM-2025-07-03.csv";
+const APRIL: &str = "plan-sources/fr/MAJNUM.csv";
+
+#[test]
+fn a_block_withdrawn_between_snapshots_is_allocated_then_and_not_now() {
+    let (july, april) = (register(JULY), register(APRIL));
+    // Blocks of July whose numbers no April block covers at all.
+    let withdrawn: Vec<(&String, &(String, String, String))> =
+        july.iter().filter(|(p, _)| !overlaps(&april, p)).collect();
+    assert!(withdrawn.len() > 50, "the snapshots differ: {}", withdrawn.len());
+    let sample: Vec<_> = withdrawn.iter().step_by(withdrawn.len() / 40).collect();
+    let numbers: Vec<String> = sample.iter().map(|(_, (first, _, _))| first.clone()).collect();
+    let then = ask_all(None, "2025-07-03", &numbers, &[]);
+    let between = ask_all(None, "2025-12-01", &numbers, &[]);
+    let now = ask_all(None, "2026-04-17", &numbers, &[]);
+    for (i, (prefix, (_, mnemo, _))) in sample.iter().enumerate() {
+        assert_eq!(then[i]["allocated"], true, "{prefix} on 2025-07-03: {}", then[i]);
+        assert_eq!(then[i]["holder"]["code"], mnemo.as_str(), "{prefix}");
+        assert_eq!(then[i]["holder"]["block"], prefix.as_str(), "{prefix}");
+        // Between the two snapshots the July one is in force, with the doubt that the block is
+        // gone by April.
+        assert_eq!(between[i]["allocated"], true, "{prefix} on 2025-12-01");
+        let doubts = between[i]["verdicts"]["voice"]["doubts"].to_string();
+        assert!(
+            doubts.contains("no longer in the register of 2026-04-17"),
+            "{prefix}: {doubts}"
+        );
+        assert_eq!(now[i]["allocated"], false, "{prefix} on 2026-04-17: {}", now[i]);
+        for use_id in ["voice", "sms", "automated-voice", "automated-sms"] {
+            let v = &now[i]["verdicts"][use_id];
+            assert_eq!(v["verdict"], "forbidden", "{prefix} {use_id}");
+            let reason = v["reason"].as_str().unwrap();
+            assert!(
+                reason.starts_with("not allocated on 2026-04-17"),
+                "{prefix}: {reason}"
+            );
+            assert!(
+                reason.contains("is not in the register of 2026-04-17"),
+                "{prefix}: {reason}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_transferred_block_names_the_old_holder_then_and_the_new_one_now() {
+    let (july, april) = (register(JULY), register(APRIL));
+    let moved: Vec<(&String, &String, &(String, String, String))> = july
+        .iter()
+        .filter_map(|(p, (_, old, _))| april.get(p).filter(|(_, new, _)| new != old).map(|n| (p, old, n)))
+        .collect();
+    assert!(moved.len() > 50, "{}", moved.len());
+    let numbers: Vec<String> = moved.iter().map(|(_, _, (first, _, _))| first.clone()).collect();
+    let then = ask_all(None, "2025-07-03", &numbers, &[]);
+    let now = ask_all(None, "2026-04-17", &numbers, &[]);
+    for (i, (prefix, old, (_, new, _))) in moved.iter().enumerate() {
+        assert_eq!(then[i]["holder"]["code"], old.as_str(), "{prefix} then");
+        assert_eq!(now[i]["holder"]["code"], new.as_str(), "{prefix} now");
+    }
+    // The transfer takes effect on the new holder's allocation date (all after July 2025): the
+    // old holder the day before, the new one that day.
+    for (prefix, old, (first, new, date)) in moved.iter().take(25) {
+        let before = ask_all(None, &day_before(date), std::slice::from_ref(first), &[]);
+        let on = ask_all(None, date, std::slice::from_ref(first), &[]);
+        assert_eq!(
+            before[0]["holder"]["code"],
+            old.as_str(),
+            "{prefix} before {date}"
+        );
+        assert_eq!(on[0]["holder"]["code"], new.as_str(), "{prefix} on {date}");
+    }
+}
+
+#[test]
+fn a_number_is_not_allocated_before_its_blocks_allocation_date() {
+    let (july, april) = (register(JULY), register(APRIL));
+    // Blocks allocated after the caller-ID conditions (2019-08-01) that no other snapshot
+    // contradicts: the same row in July, or a new block July has nothing of.
+    let blocks: Vec<(&String, &(String, String, String))> = april
+        .iter()
+        .filter(|(p, (_, m, d))| {
+            d.as_str() > "2019-08-01"
+                && match july.get(*p) {
+                    Some((_, jm, jd)) => jm == m && jd == d,
+                    None => !overlaps(&july, p),
+                }
+        })
+        .collect();
+    assert!(blocks.len() > 500, "{}", blocks.len());
+    for (prefix, (first, mnemo, date)) in blocks.iter().step_by(blocks.len() / 30) {
+        let before = ask_all(None, &day_before(date), std::slice::from_ref(first), &[]);
+        let on = ask_all(None, date, std::slice::from_ref(first), &[]);
+        assert_eq!(
+            before[0]["allocated"], false,
+            "{prefix} before {date}: {}",
+            before[0]
+        );
+        let reason = before[0]["verdicts"]["voice"]["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(&format!("block {prefix} was allocated to {mnemo} on {date}")),
+            "{prefix}: {reason}"
+        );
+        assert_eq!(before[0]["verdicts"]["voice"]["verdict"], "forbidden");
+        assert_eq!(on[0]["allocated"], true, "{prefix} on {date}");
+        assert_eq!(on[0]["holder"]["code"], mnemo.as_str(), "{prefix} on {date}");
+        assert_eq!(on[0]["holder"]["allocated"], date.as_str(), "{prefix}");
+    }
+}
+
+/// Compiles the plan in other words into a scratch artifact.
+fn other_plan() -> String {
+    let dir = scratch("mini-other");
+    let out = dir.join("testland.npa");
+    let c = numplan(&[
+        "compile",
+        "tests/data/valid/mini-other",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&c), 0, "{}", String::from_utf8_lossy(&c.stderr));
+    out.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_plan_in_other_words_gets_its_own_verdicts_and_no_french_word() {
+    let plan = other_plan();
+    // Blocks (tests/data/valid/mini-other/blocks.csv): 021 TEL1 since 2015-02-01, 0712 MOB1 since
+    // 2021-02-01, 111 TEL1. 031… is in the plan (landline) but in no block.
+    let numbers: Vec<String> = [
+        "021234567",
+        "071234567",
+        "031234567",
+        "111",
+        "+42 21 234 567",
+        "not a number",
+    ]
+    .map(String::from)
+    .to_vec();
+    let v = ask_all(Some(&plan), "2024-06-01", &numbers, &[]);
+    let verdict = |i: usize, u: &str| v[i]["verdicts"][u]["verdict"].as_str().unwrap().to_string();
+    assert_eq!(verdict(0, "call"), "allowed");
+    assert_eq!(verdict(0, "bulk"), "forbidden");
+    assert_eq!(v[0]["verdicts"]["bulk"]["basis"], "TA-2020 s. 14(2)");
+    assert_eq!(v[0]["holder"]["code"], "TEL1");
+    // A mobile number for a call: conditional on its own line, which the context settles.
+    assert_eq!(verdict(1, "call"), "conditional");
+    assert_eq!(verdict(1, "bulk"), "forbidden");
+    assert_eq!(verdict(2, "call"), "forbidden");
+    assert!(
+        v[2]["verdicts"]["call"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not allocated")
+    );
+    assert_eq!(verdict(3, "call"), "forbidden");
+    assert_eq!(
+        v[3]["verdicts"]["call"]["doubts"][0]["text"],
+        "The Act does not name service numbers; read from its section 15."
+    );
+    assert_eq!(v[4]["e164"], "+4221234567");
+    assert_eq!(verdict(5, "call"), "forbidden");
+    assert_eq!(v[5]["verdicts"]["call"]["basis"], "TA-2020 s. 12(1)");
+    // Before the Act, the plan says nothing.
+    let early = ask_all(Some(&plan), "2019-06-01", &numbers[..1], &[]);
+    assert_eq!(early[0]["verdicts"]["call"]["verdict"], "unknown");
+    let y = ask_all(
+        Some(&plan),
+        "2024-06-01",
+        &numbers[1..2],
+        &["--context", "on-own-line=yes"],
+    );
+    assert_eq!(y[0]["verdicts"]["call"]["verdict"], "allowed");
+    let n = ask_all(
+        Some(&plan),
+        "2024-06-01",
+        &numbers[1..2],
+        &["--context", "on-own-line=no"],
+    );
+    assert_eq!(n[0]["verdicts"]["call"]["verdict"], "forbidden");
+    assert!(
+        n[0]["verdicts"]["call"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("own line")
+    );
+    // Before the landline ban of 2022-06-01, bulk diallers could present landline numbers.
+    let old = ask_all(Some(&plan), "2021-06-01", &numbers[..1], &[]);
+    assert_eq!(old[0]["verdicts"]["bulk"]["verdict"], "allowed");
+
+    // Every output form, and the usage errors, without a word of the French plan.
+    let mut everything = String::new();
+    for format in ["text", "json", "tsv"] {
+        for extra in [
+            &[][..],
+            &["--use", "call"][..],
+            &["--use", "bulk", "--context", "on-own-line=no"][..],
+        ] {
+            let mut args = vec!["query", "--plan", &plan, "--at", "2024-06-01", "--format", format];
+            args.extend(extra);
+            args.extend(["021234567", "071234567", "031234567", "111", "099"]);
+            let out = numplan(&args);
+            everything.push_str(&String::from_utf8_lossy(&out.stdout));
+            everything.push_str(&String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    for wrong in [
+        &["--use", "automated-voice"][..],
+        &["--context", "from-abroad=yes"][..],
+    ] {
+        let mut args = vec!["query", "--plan", &plan];
+        args.extend(wrong);
+        args.push("021234567");
+        let out = numplan(&args);
+        assert_eq!(code(&out), 2);
+        everything.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(everything.contains("bulk"), "the outputs were read: {everything}");
+    let lower = everything.to_lowercase();
+    for french in ["2018-0881", "cli", "arcep", "polyvalent", "métropole"] {
+        assert!(
+            !lower.contains(french),
+            "`{french}` in the output of a plan that never says it:\n{everything}"
+        );
+    }
+}
