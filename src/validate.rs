@@ -321,7 +321,7 @@ impl Validator<'_> {
             format!("`{}` is not a valid {what} id", s.value),
         )
         .with_label("not a slug")
-        .with_help("ids are lower-case ASCII letters, digits and `-`, e.g. `polyvalent-verifie`");
+        .with_help("ids are lower-case ASCII letters, digits and `-`, e.g. `premium-rate`");
         self.error(d);
         false
     }
@@ -401,7 +401,8 @@ impl Validator<'_> {
             None => {
                 let span = self.value_sub_span(file, s, s.value.find(id).unwrap_or(0), id.len());
                 let help = if id.is_empty() {
-                    "a basis starts with the id of a document declared in plan.yaml, e.g. `2022-1583 annexe 1, §2.3.7`".to_string()
+                    "a basis starts with the id of a document declared in plan.yaml, e.g. `TA-2020 s. 12(1)`"
+                        .to_string()
                 } else {
                     help_for(
                         id,
@@ -579,7 +580,7 @@ impl Validator<'_> {
                     format!("`{}` is not a valid document id", doc.id.value),
                 )
                 .with_label("not an id")
-                .with_help("document ids are ASCII letters, digits, `-` and `.`, e.g. `2022-1583`");
+                .with_help("document ids are ASCII letters, digits, `-` and `.`, e.g. `TA-2020`");
                 self.error(d);
                 b.mark_broken("document", &doc.id.value);
                 continue;
@@ -794,7 +795,7 @@ impl Validator<'_> {
                     format!("`{item}` is not `key=value`"),
                 )
                 .with_label("expected `key=value`")
-                .with_help("write the context that decides, e.g. `when: from-abroad=yes, authenticated=no`");
+                .with_help("write the context that decides, e.g. `when: roaming=yes, verified=no`");
                 self.error(d);
                 ok = false;
                 continue;
@@ -1530,7 +1531,7 @@ impl Validator<'_> {
                 .with_label("listed again here")
                 .with_secondary(first, "first listed here")
                 .with_help(
-                    "the first row is used; the file is Arcep's and stays unchanged, so tell its publisher",
+                    "the first row is used; the file is the regulator's and stays unchanged, so tell its publisher",
                 );
                 self.error(d);
                 continue;
@@ -1892,19 +1893,19 @@ mod tests {
 
     #[test]
     fn slugs() {
-        for ok in ["fr", "polyvalent-verifie", "cli-automated", "a1"] {
+        for ok in ["ca", "premium-rate", "automated-call", "a1"] {
             assert!(is_slug(ok), "{ok}");
         }
-        for bad in ["", "-a", "a-", "Polyvalent", "a_b", "é", "a b"] {
+        for bad in ["", "-a", "a-", "Premium", "a_b", "é", "a b"] {
             assert!(!is_slug(bad), "{bad}");
         }
     }
 
     #[test]
     fn suggestions_find_typos_only() {
-        let c = ["polyvalent", "polyvalent-verifie", "mobile"];
-        assert_eq!(suggest("polyvalant", c), Some("polyvalent"));
-        assert_eq!(suggest("mobil", c), Some("mobile"));
-        assert_eq!(suggest("urgence", c), None);
+        let c = ["geographic", "geographic-verified", "cellular"];
+        assert_eq!(suggest("geografic", c), Some("geographic"));
+        assert_eq!(suggest("celular", c), Some("cellular"));
+        assert_eq!(suggest("emergency", c), None);
     }
 }

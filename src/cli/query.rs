@@ -171,8 +171,14 @@ fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, S
     let mut pairs = Vec::new();
     for g in given {
         let Some((key, value)) = g.split_once('=') else {
+            let keys: Vec<&str> = artifact.context_keys().map(|k| k.0).collect();
+            let keys = if keys.is_empty() {
+                "it has none".to_string()
+            } else {
+                keys.join(", ")
+            };
             return Err(format!(
-                "--context `{g}`: expected KEY=VALUE, e.g. --context from-abroad=yes"
+                "--context `{g}`: expected KEY=VALUE, with a context key of the plan ({keys})"
             ));
         };
         pairs.push((key.trim(), value.trim()));

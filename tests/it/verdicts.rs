@@ -292,3 +292,66 @@ fn a_plan_in_other_words_gets_its_own_verdicts_and_no_french_word() {
         );
     }
 }
+
+/// Whether `ident` stands in `text` as a whole identifier (not inside a longer one).
+fn has_identifier(text: &str, ident: &str) -> bool {
+    let part = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(ident).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + ident.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(part)
+    })
+}
+
+/// The library and the CLI hold no policy of the French plan: none of the identifiers that plan
+/// declares (uses, rules, categories, documents, conditions, context keys) is written in the
+/// code outside comments, so a plan for another country with other uses works unchanged.
+#[test]
+fn the_code_holds_no_identifier_of_the_french_plan() {
+    let checked = numplan::validate::check_dir(&repo("plan-sources/fr"));
+    let plan = checked.plan.expect("the French plan is valid");
+    let mut idents: Vec<String> = Vec::new();
+    idents.extend(plan.uses.iter().map(|u| u.id.clone()));
+    idents.extend(plan.rules.iter().map(|r| r.id.clone()));
+    idents.extend(plan.categories.iter().map(|c| c.id.clone()));
+    idents.extend(plan.documents.iter().map(|d| d.id.clone()));
+    idents.extend(plan.conditions.iter().map(|c| c.id.clone()));
+    idents.extend(plan.context.iter().map(|k| k.id.clone()));
+    idents.extend(["cli", "cli-automated", "cli-sms", "Arcep"].map(String::from));
+    assert!(idents.len() > 40, "{idents:?}");
+    let mut found = Vec::new();
+    let mut files = vec![repo("src")];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            // The string literals of the line.
+            for (i, literal) in code.split('"').enumerate() {
+                if i % 2 == 1 {
+                    for ident in idents.iter().filter(|id| has_identifier(literal, id)) {
+                        found.push(format!(
+                            "{}:{}: `{ident}` in \"{literal}\"",
+                            path.display(),
+                            n + 1
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "French policy in the code:\n{}",
+        found.join("\n")
+    );
+}
