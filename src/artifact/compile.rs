@@ -233,7 +233,7 @@ impl Writer {
         let mut statements = 0u32;
         let mut verdict_rows = 0u32;
         let mut indices: Vec<u32> = Vec::new();
-        for c in &plan.categories {
+        for (category, c) in plan.categories.iter().enumerate() {
             let lengths = length_mask(&c.lengths);
             let first = statements;
             for st in &c.rules {
@@ -279,6 +279,19 @@ impl Writer {
                 self.row(Kind::Verdicts, &row);
                 verdict_rows += 1;
             }
+            // The requirements that apply to the category, so that a verdict reads only those.
+            let req_first = indices.len() as u32;
+            let reqs: Vec<u32> = (0..plan.requirements.len())
+                .filter(|&r| {
+                    plan.requirements[r]
+                        .categories
+                        .as_ref()
+                        .is_none_or(|cats| cats.contains(&category))
+                })
+                .map(|r| r as u32)
+                .collect();
+            let req_count = reqs.len() as u32;
+            indices.extend(reqs);
             let row = [
                 &self.s(&c.id)[..],
                 &self.s(&c.name),
@@ -287,7 +300,7 @@ impl Writer {
                 &[first, c.rules.len() as u32],
                 &self.source(&c.source),
                 &self.opt_s(c.doubt.as_deref()),
-                &[verdict_first, c.verdicts.len() as u32],
+                &[verdict_first, c.verdicts.len() as u32, req_first, req_count],
             ]
             .concat();
             self.row(Kind::Categories, &row);

@@ -117,7 +117,7 @@ impl Kind {
             Kind::Territories => 13,
             Kind::Rules => 6,
             Kind::Documents => 11,
-            Kind::Categories => 16,
+            Kind::Categories => 18,
             Kind::Statements => 11,
             Kind::Ranges => 14,
             Kind::Timelines => 2,
@@ -187,6 +187,8 @@ pub(crate) mod col {
     pub const CAT_DOUBT: usize = 12;
     pub const CAT_VERDICT_FIRST: usize = 14;
     pub const CAT_VERDICT_COUNT: usize = 15;
+    pub const CAT_REQ_FIRST: usize = 16; // the requirements that apply to it: a run of Indices
+    pub const CAT_REQ_COUNT: usize = 17;
     // Statements.
     pub const STMT_RULE: usize = 0;
     pub const STMT_VALUE: usize = 1; // index into RuleValues

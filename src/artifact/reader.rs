@@ -190,6 +190,9 @@ pub struct Artifact<'a> {
     /// The walk's state after every 4-digit prefix, built on the first lookup (see
     /// [`Artifact::longest_prefix`]); not built by `open`, which stays cheap.
     head: std::sync::OnceLock<Vec<Head>>,
+    /// Verdicts without context, per (category, use), for the last day asked (see
+    /// `verdict::Memo`); made on the first verdict, shared by clones.
+    pub(crate) memo: std::sync::OnceLock<std::sync::Arc<[std::sync::atomic::AtomicU64]>>,
 }
 
 /// The state of the longest-prefix walk after the first [`HEAD_DIGITS`] digits of a number.
@@ -352,6 +355,7 @@ impl<'a> Artifact<'a> {
             fst,
             country_codes: Vec::new(),
             head: std::sync::OnceLock::new(),
+            memo: std::sync::OnceLock::new(),
             tables,
         })
         .map(|mut a| {
@@ -843,6 +847,7 @@ impl<'a> Artifact<'a> {
             holdings,
             range,
             date,
+            day,
         })
     }
 
@@ -1296,6 +1301,8 @@ pub struct Answer<'a> {
     holdings: u32,
     range: u32,
     date: Date,
+    /// `date` as a day number.
+    day: i32,
 }
 
 /// A rule's value for a number on a date, with its legal basis and source.
@@ -1376,6 +1383,11 @@ impl<'a> Answer<'a> {
         self.date
     }
 
+    /// The date asked about, as a day number.
+    pub(crate) fn day(&self) -> i32 {
+        self.day
+    }
+
     /// The category, with the lengths that apply to this number (its range's, when the range
     /// narrows them).
     pub fn category(&self) -> CategoryRef<'a> {
@@ -1445,7 +1457,7 @@ impl<'a> Answer<'a> {
         let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
         let first = a.word(Kind::Categories, c, col::CAT_STMT_FIRST);
         let count = a.word(Kind::Categories, c, col::CAT_STMT_COUNT);
-        let day = self.date.to_days();
+        let day = self.day;
         (first..first.saturating_add(count.min(1 << 16))).filter(move |&s| {
             let from = a.word(Kind::Statements, s, col::STMT_FROM) as i32;
             let until = a.word(Kind::Statements, s, col::STMT_UNTIL) as i32;
@@ -1511,7 +1523,7 @@ impl<'a> Answer<'a> {
     /// The block holder on the date, if a block holds the number then.
     pub fn holder(&self) -> Option<Holding<'a>> {
         let a = self.a();
-        let day = self.date.to_days();
+        let day = self.day;
         a.hold_segments(self.holdings)
             .find(|&(from, until, ..)| from <= day && (day < until || until == DAY_MAX))
             .map(|seg| a.holding(self.prefix(), seg))
@@ -1520,14 +1532,14 @@ impl<'a> Answer<'a> {
     /// Whether a register block holds the number on the date, without allocating.
     #[inline]
     pub fn is_allocated(&self) -> bool {
-        self.a().held_row(self.holdings, self.date.to_days()).is_some()
+        self.a().held_row(self.holdings, self.day).is_some()
     }
 
     /// Just the block holder's operator code on the date, without allocating.
     #[inline]
     pub fn holder_code(&self) -> Option<&'a str> {
         let a = self.a();
-        let row = a.held_row(self.holdings, self.date.to_days())?;
+        let row = a.held_row(self.holdings, self.day)?;
         let op = a.word(Kind::Blocks, row, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF;
         Some(a.string(Kind::Operators, op, col::OP_CODE))
     }

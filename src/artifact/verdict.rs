@@ -21,11 +21,12 @@
 //! states nothing. Every step is a [`Reason`] with its basis and source line.
 
 use super::reader::{Answer, Artifact, Holding, LookupError};
-use super::{DAY_MAX, DAY_MIN, Kind, NONE, code, col, verdict_of};
+use super::{DAY_MAX, DAY_MIN, Kind, NONE, code, col, verdict_code, verdict_of};
 use crate::date::Date;
 use crate::plan::Verdict;
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A use the plan gives verdicts for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -304,6 +305,10 @@ impl<'a> Artifact<'a> {
     /// verdict conditional.
     fn condition_outcome(&self, cond: u32, ctx: &Context) -> (Outcome, bool) {
         let k = Kind::Conditions;
+        if ctx.is_empty() {
+            // Nothing known: every condition is unsettled (the common case, and the fast one).
+            return (Outcome::Unsettled, self.word(k, cond, col::COND_UNSETTLED) == 1);
+        }
         let forbids = self.word(k, cond, col::COND_THEN) == code::FORBIDDEN;
         let first = self.word(k, cond, col::COND_WHEN_FIRST);
         let count = self.word(k, cond, col::COND_WHEN_COUNT).min(1 << 16);
@@ -326,19 +331,6 @@ impl<'a> Artifact<'a> {
             (false, true, false) => (Outcome::NotApplicable, false),
             (false, false, _) => (Outcome::Unsettled, self.word(k, cond, col::COND_UNSETTLED) == 1),
         }
-    }
-
-    /// Whether a requirement applies to the subject's category.
-    fn requirement_covers(&self, req: u32, category: Option<u32>) -> bool {
-        let k = Kind::Requirements;
-        let count = self.word(k, req, col::REQ_CATS_COUNT);
-        if count == NONE {
-            return true;
-        }
-        let Some(c) = category else { return false };
-        let first = self.word(k, req, col::REQ_CATS_FIRST);
-        (first..first.saturating_add(count.min(1 << 16)))
-            .any(|i| self.word(Kind::Indices, i, col::INDEX) == c)
     }
 
     /// Combines requirements, the category's statement and conditions (see the module docs).
@@ -373,14 +365,26 @@ impl<'a> Artifact<'a> {
         };
         let rk = Kind::Requirements;
         let mut invalid_judged = false;
-        for r in 0..self.rows(rk) {
+        // A category lists the requirements that apply to it; an invalid number has no category,
+        // and only the requirements of every category apply to it.
+        let (all, list) = match subject.category {
+            Some(c) => {
+                let first = self.word(Kind::Categories, c, col::CAT_REQ_FIRST);
+                let count = self.word(Kind::Categories, c, col::CAT_REQ_COUNT).min(1 << 16);
+                (0..0, first..first.saturating_add(count))
+            }
+            None => (0..self.rows(rk), 0..0),
+        };
+        let requirements = all
+            .filter(|&r| self.word(rk, r, col::REQ_CATS_COUNT) == NONE)
+            .chain(list.map(|i| self.word(Kind::Indices, i, col::INDEX)));
+        for r in requirements {
             if self.word(rk, r, col::REQ_USES) & bit == 0
                 || !in_period(
                     self.word(rk, r, col::REQ_FROM),
                     self.word(rk, r, col::REQ_UNTIL),
                     day,
                 )
-                || !self.requirement_covers(r, subject.category)
             {
                 continue;
             }
@@ -414,7 +418,9 @@ impl<'a> Artifact<'a> {
         let first = self.word(ck, category, col::CAT_VERDICT_FIRST);
         let count = self.word(ck, category, col::CAT_VERDICT_COUNT).min(1 << 16);
         let vk = Kind::Verdicts;
-        let stmt = (first..first.saturating_add(count)).find(|&v| {
+        // Statements for one use never overlap, so any order finds the one; newest first, since
+        // most questions are about today.
+        let stmt = (first..first.saturating_add(count)).rev().find(|&v| {
             self.word(vk, v, col::VS_USES) & bit != 0
                 && in_period(
                     self.word(vk, v, col::VS_FROM),
@@ -777,12 +783,55 @@ impl<'a> Answer<'a> {
     /// the same [`Answer::range_row`] and date differ in their verdicts only by that: a cache
     /// keyed by range row and date needs two entries per use.
     pub fn verdict_if(&self, use_row: u32, ctx: &Context, allocated: bool) -> Verdict {
-        let subject = Subject {
-            category: Some(self.category_row()),
-            allocated,
+        let a = self.artifact();
+        let category = self.category_row();
+        let day = self.day();
+        let judge = |allocated: bool| {
+            let subject = Subject {
+                category: Some(category),
+                allocated,
+            };
+            a.evaluate(subject, day, use_row, ctx, |_| {}).0
         };
-        let day = self.date().to_days();
-        self.artifact().evaluate(subject, day, use_row, ctx, |_| {}).0
+        if !ctx.is_empty() {
+            return judge(allocated);
+        }
+        let Some(slot) = a.memo_slot(category, use_row) else {
+            return judge(allocated);
+        };
+        // The memo: the verdicts when allocated and when not, for the last day asked.
+        let packed = slot.load(Ordering::Relaxed);
+        if packed & MEMO_FULL != 0 && (packed >> 32) as u32 == day as u32 {
+            return verdict_of((packed >> if allocated { 8 } else { 16 }) as u32 & 0xFF);
+        }
+        let (yes, no) = (judge(true), judge(false));
+        let packed = (u64::from(day as u32) << 32)
+            | u64::from(verdict_code(no)) << 16
+            | u64::from(verdict_code(yes)) << 8
+            | MEMO_FULL;
+        slot.store(packed, Ordering::Relaxed);
+        if allocated { yes } else { no }
+    }
+}
+
+/// A memo entry is filled (the rest: day << 32, verdict if not allocated << 16, if allocated << 8).
+const MEMO_FULL: u64 = 1;
+
+impl Artifact<'_> {
+    /// The memo of context-free verdicts for (category, use): one word a pair, made on first use.
+    /// Lookups share an artifact across threads: each entry is one atomic word, read and written
+    /// whole, so a race at worst recomputes a verdict.
+    fn memo_slot(&self, category: u32, use_row: u32) -> Option<&AtomicU64> {
+        let uses = self.rows(Kind::Uses);
+        let memo = self.memo.get_or_init(|| {
+            let n = (self.rows(Kind::Categories) as usize)
+                .saturating_mul(uses as usize)
+                .min(1 << 16);
+            (0..n).map(|_| AtomicU64::new(0)).collect()
+        });
+        (use_row < uses)
+            .then(|| memo.get(category as usize * uses as usize + use_row as usize))
+            .flatten()
     }
 }
 

@@ -110,6 +110,8 @@ pub fn run(args: Args) -> ExitCode {
         rule_ids: artifact.rules().map(|r| r.0).collect(),
         has_register: artifact.has_register(),
         tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
+        tsv_empty: TsvColumns::default(),
+        tsv_invalid: None,
         all_ok: true,
     };
     let stdout = std::io::stdout();
@@ -263,18 +265,23 @@ struct Querier<'a> {
     has_register: bool,
     /// Per range row: the date, and the TSV columns category and territory and the verdict of
     /// every use if allocated and if not (streams repeat the same few ranges on the same date).
-    tsv_cache: Vec<Option<TsvColumns<'a>>>,
+    tsv_cache: Vec<Option<TsvColumns>>,
+    /// No cells (for a range row out of the cache's bounds).
+    tsv_empty: TsvColumns,
+    /// The verdict cells of invalid inputs, for one date.
+    tsv_invalid: Option<(Date, Vec<u8>)>,
     all_ok: bool,
 }
 
-/// What the TSV writer caches per range row.
-#[derive(Clone)]
-struct TsvColumns<'a> {
-    date: Date,
-    category: &'a str,
-    territory: &'a str,
-    /// Per use: the verdict when allocated, when not.
-    verdicts: Vec<[Verdict; 2]>,
+/// What the TSV writer caches per range row: cells written out once.
+#[derive(Clone, Default)]
+struct TsvColumns {
+    /// The date the cells are for (`None`: none yet).
+    date: Option<Date>,
+    /// `\tcategory\tterritory`.
+    place: Vec<u8>,
+    /// The verdict cells of every use (`\tallowed\tforbidden…`): when allocated, when not.
+    verdicts: [Vec<u8>; 2],
 }
 
 impl<'a> Querier<'a> {
@@ -349,16 +356,19 @@ impl<'a> Querier<'a> {
         match (self.format, self.selected) {
             (Format::Json, _) => self.write_json(out, input, at, &result),
             (Format::Tsv, None) => {
-                let columns = result.as_ref().ok().map(|found| self.tsv_columns(&found.answer));
-                let plan_invalid: Vec<Verdict> = if result.is_err() {
-                    self.uses
-                        .iter()
-                        .map(|&(row, _)| self.verdict(at, &result, row))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                write_tsv(out, input, &result, columns, &plan_invalid, self.has_register)
+                let has_register = self.has_register;
+                match &result {
+                    Ok(found) => {
+                        let holder = found.answer.holder_code();
+                        let cells = self.tsv_cells(&found.answer);
+                        let verdicts = &cells.verdicts[usize::from(holder.is_none())];
+                        write_tsv_valid(out, input, found, &cells.place, verdicts, holder, has_register)
+                    }
+                    Err(e) => {
+                        let verdicts = self.tsv_invalid_cells(at);
+                        write_tsv_invalid(out, input, e, verdicts, has_register)
+                    }
+                }
             }
             (Format::Tsv, Some(row)) => {
                 let r = self.ruling(at, &result, row);
@@ -374,37 +384,55 @@ impl<'a> Querier<'a> {
 
     /// Category, territory and every use's verdicts (if allocated, if not) of an answer, cached
     /// per range row and date.
-    fn tsv_columns(&mut self, a: &Answer<'a>) -> (&'a str, &'a str, Vec<Verdict>) {
+    /// The TSV cells of an answer that depend only on its range row and date, cached: category
+    /// and territory, and every use's verdict when the number is allocated and when not, each
+    /// run of cells written out once (`\tcategory\tterritory`, `\tallowed\tforbidden…`).
+    fn tsv_cells(&mut self, a: &Answer<'a>) -> &TsvColumns {
         let row = a.range_row() as usize;
-        let allocated = usize::from(!a.is_allocated());
-        let pick = |c: &TsvColumns<'a>| {
-            (
-                c.category,
-                c.territory,
-                c.verdicts.iter().map(|v| v[allocated]).collect(),
-            )
-        };
-        if let Some(Some(c)) = self.tsv_cache.get(row)
-            && c.date == a.date()
-        {
-            return pick(c);
+        let fresh = matches!(self.tsv_cache.get(row), Some(Some(c)) if c.date == Some(a.date()));
+        if !fresh && row < self.tsv_cache.len() {
+            let ctx = &self.ctx;
+            let mut place = b"\t".to_vec();
+            place.extend_from_slice(a.category().id.as_bytes());
+            place.push(b'\t');
+            place.extend_from_slice(a.territory_id().as_bytes());
+            let verdicts = [true, false].map(|allocated| {
+                let mut cells = Vec::new();
+                for &(u, _) in &self.uses {
+                    cells.push(b'\t');
+                    cells.extend_from_slice(a.verdict_if(u, ctx, allocated).as_str().as_bytes());
+                }
+                cells
+            });
+            self.tsv_cache[row] = Some(TsvColumns {
+                date: Some(a.date()),
+                place,
+                verdicts,
+            });
         }
-        let ctx = &self.ctx;
-        let columns = TsvColumns {
-            date: a.date(),
-            category: a.category().id,
-            territory: a.territory_id(),
-            verdicts: self
-                .uses
-                .iter()
-                .map(|&(u, _)| [a.verdict_if(u, ctx, true), a.verdict_if(u, ctx, false)])
-                .collect(),
-        };
-        let picked = pick(&columns);
-        if let Some(slot) = self.tsv_cache.get_mut(row) {
-            *slot = Some(columns);
+        match self.tsv_cache.get(row) {
+            Some(Some(c)) => c,
+            // Only a malformed artifact has range rows beyond its table: no cells then.
+            _ => &self.tsv_empty,
         }
-        picked
+    }
+
+    /// The verdict cells of an input that is not a number of the plan, cached per date.
+    fn tsv_invalid_cells(&mut self, at: Date) -> &[u8] {
+        if self.tsv_invalid.as_ref().is_none_or(|(d, _)| *d != at) {
+            let mut cells = Vec::new();
+            for &(u, _) in &self.uses {
+                cells.push(b'\t');
+                cells.extend_from_slice(
+                    self.artifact
+                        .verdict_for_invalid(u, at, &self.ctx)
+                        .as_str()
+                        .as_bytes(),
+                );
+            }
+            self.tsv_invalid = Some((at, cells));
+        }
+        self.tsv_invalid.as_ref().map_or(&[], |(_, c)| c)
     }
 
     fn verdicts_json(
@@ -715,59 +743,53 @@ fn tsv(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// One TSV line, written field by field (this is the streaming hot path: no formatting machinery).
-fn write_tsv(
+/// One TSV line for a valid number, written field by field (this is the streaming hot path: no
+/// formatting machinery; the cells that depend on the range are written out in advance).
+fn write_tsv_valid(
     out: &mut impl Write,
     input: &str,
-    result: &Result<Lookup<'_>, LookupError>,
-    columns: Option<(&str, &str, Vec<Verdict>)>,
-    invalid_verdicts: &[Verdict],
+    found: &Lookup<'_>,
+    place: &[u8],
+    verdicts: &[u8],
+    holder: Option<&str>,
     has_register: bool,
 ) -> std::io::Result<()> {
     out.write_all(tsv(input).as_bytes())?;
-    match (result, columns) {
-        (Ok(found), Some((category, territory, verdicts))) => {
-            out.write_all(b"\ttrue\t")?;
-            if let (Some(significant), Some(cc)) = (found.significant_bytes(), found.country_code) {
-                out.write_all(b"+")?;
-                out.write_all(numplan::number::decimal(cc, &mut [0; 10]))?;
-                out.write_all(significant)?;
-            }
-            for field in [
-                found.national.as_bytes(),
-                category.as_bytes(),
-                territory.as_bytes(),
-            ] {
-                out.write_all(b"\t")?;
-                out.write_all(field)?;
-            }
-            let holder = found.answer.holder_code();
-            out.write_all(match (has_register, holder.is_some()) {
-                (false, _) => b"\t",
-                (true, true) => b"\ttrue",
-                (true, false) => b"\tfalse",
-            })?;
-            for v in verdicts {
-                out.write_all(b"\t")?;
-                out.write_all(v.as_str().as_bytes())?;
-            }
-            out.write_all(b"\t")?;
-            out.write_all(holder.unwrap_or("").as_bytes())?;
-            out.write_all(b"\t\n")
-        }
-        (Ok(_), None) => out.write_all(b"\n"),
-        (Err(e), _) => {
-            out.write_all(b"\tfalse\t\t")?;
-            out.write_all(e.national().unwrap_or("").as_bytes())?;
-            out.write_all(if has_register { b"\t\t\tfalse" } else { b"\t\t\t" })?;
-            for v in invalid_verdicts {
-                out.write_all(b"\t")?;
-                out.write_all(v.as_str().as_bytes())?;
-            }
-            // Error messages hold no tab or line break (characters are quoted with {:?}).
-            writeln!(out, "\t\t{e}")
-        }
+    out.write_all(b"\ttrue\t")?;
+    if let (Some(significant), Some(cc)) = (found.significant_bytes(), found.country_code) {
+        out.write_all(b"+")?;
+        out.write_all(numplan::number::decimal(cc, &mut [0; 10]))?;
+        out.write_all(significant)?;
     }
+    out.write_all(b"\t")?;
+    out.write_all(found.national.as_bytes())?;
+    out.write_all(place)?;
+    out.write_all(match (has_register, holder.is_some()) {
+        (false, _) => b"\t",
+        (true, true) => b"\ttrue",
+        (true, false) => b"\tfalse",
+    })?;
+    out.write_all(verdicts)?;
+    out.write_all(b"\t")?;
+    out.write_all(holder.unwrap_or("").as_bytes())?;
+    out.write_all(b"\t\n")
+}
+
+/// One TSV line for an input that is not a number of the plan.
+fn write_tsv_invalid(
+    out: &mut impl Write,
+    input: &str,
+    e: &LookupError,
+    verdicts: &[u8],
+    has_register: bool,
+) -> std::io::Result<()> {
+    out.write_all(tsv(input).as_bytes())?;
+    out.write_all(b"\tfalse\t\t")?;
+    out.write_all(e.national().unwrap_or("").as_bytes())?;
+    out.write_all(if has_register { b"\t\t\tfalse" } else { b"\t\t\t" })?;
+    out.write_all(verdicts)?;
+    // Error messages hold no tab or line break (characters are quoted with {:?}).
+    writeln!(out, "\t\t{e}")
 }
 
 #[derive(Serialize)]

@@ -14,4 +14,5 @@ mod query;
 mod register_data;
 mod signing;
 mod util;
+mod verdict_table;
 mod verdicts;

@@ -355,3 +355,69 @@ fn the_code_holds_no_identifier_of_the_french_plan() {
         found.join("\n")
     );
 }
+
+/// The fast verdict (memoised per category, use and day) is always the ruling's verdict: for
+/// numbers all over the plan, days that change between questions (so memo entries are replaced),
+/// with and without context.
+#[test]
+fn fast_verdicts_agree_with_rulings() {
+    use numplan::artifact::Artifact;
+    use numplan::date::Date;
+    let plan = Artifact::open(numplan::embedded::FR).unwrap();
+    let days: Vec<Date> = [
+        "2019-07-31",
+        "2020-06-01",
+        "2021-02-01",
+        "2022-06-01",
+        "2023-01-01",
+        "2025-01-01",
+        "2026-11-30",
+    ]
+    .iter()
+    .map(|d| Date::parse(d).unwrap())
+    .collect();
+    let contexts = [
+        plan.context(&[]).unwrap(),
+        plan.context(&[("own-mobile-access", "no")]).unwrap(),
+        plan.context(&[("automated-exception", "yes"), ("authenticated", "yes")])
+            .unwrap(),
+    ];
+    let uses: Vec<u32> = (0..plan.uses().count() as u32).collect();
+    assert_eq!(uses.len(), 4);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    for _ in 0..20_000 {
+        let first = ["01", "02", "06", "07", "08", "09", "03", "04"][(next() % 8) as usize];
+        let number: String = first
+            .chars()
+            .chain((0..8).map(|_| char::from(b'0' + (next() % 10) as u8)))
+            .collect();
+        let day = days[(next() % days.len() as u64) as usize];
+        let Ok(found) = plan.lookup(&number, day) else {
+            continue;
+        };
+        for ctx in &contexts {
+            for &u in &uses {
+                let fast = found.answer.verdict(u, ctx);
+                let full = found.answer.ruling(u, ctx);
+                assert_eq!(
+                    fast,
+                    full.verdict,
+                    "{number} on {day}, use {u}, {ctx:?}: {:?}",
+                    full.reason()
+                );
+                seen.insert(fast);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100_000, "{checked}");
+    assert_eq!(seen.len(), 4, "every verdict value was met: {seen:?}");
+}
