@@ -185,6 +185,8 @@ fn exercise(bytes: &[u8], verify: bool) -> Option<ArtifactError> {
     }
     let _ = artifact.rules().count();
     let _ = artifact.documents().count();
+    let _ = (artifact.uses().count(), artifact.context_keys().count());
+    let _ = (artifact.register_date(), artifact.register_dates().count(), artifact.has_register());
     if !verify {
         return None;
     }
@@ -231,6 +233,7 @@ fn exercise(bytes: &[u8], verify: bool) -> Option<ArtifactError> {
                 ] {
                     if let Some(answer) = artifact.lookup_national(number, *date) {
                         answer_details(&answer);
+                        verdicts(&artifact, &answer);
                     }
                 }
                 // Written forms, read with the file's own dialling data.
@@ -248,9 +251,15 @@ fn exercise(bytes: &[u8], verify: bool) -> Option<ArtifactError> {
                         Ok(found) => {
                             let _ = (found.national.as_str(), found.significant(), found.e164());
                             answer_details(&found.answer);
+                            verdicts(&artifact, &found.answer);
                         }
                         Err(e) => {
                             let _ = (e.to_string(), e.national());
+                            for u in 0..artifact.uses().count().min(40) as u32 + 1 {
+                                let ctx = Default::default();
+                                let _ = artifact.ruling_for_invalid(&e, u, *date, &ctx);
+                                let _ = artifact.verdict_for_invalid(u, *date, &ctx);
+                            }
                         }
                     }
                 }
@@ -268,8 +277,28 @@ fn answer_details(answer: &Answer<'_>) {
     let _ = (category.allows_length(10), category.lengths());
     let _ = (answer.territory(), answer.range(), answer.category_basis());
     let _ = answer.rules();
-    let _ = (answer.rule("cli"), answer.rule_value("cli-automated"));
-    let _ = answer.allocation();
+    let _ = (answer.holder(), answer.holdings(), answer.is_allocated(), answer.holder_code());
+    let _ = answer.doubts();
+}
+
+/// Every verdict of an answer, in every context the artifact's keys allow (each key alone, with
+/// each of its values), through the full ruling and the fast (memoised) path; they must agree.
+fn verdicts(artifact: &Artifact<'_>, answer: &Answer<'_>) {
+    let mut contexts = vec![artifact.context(&[]).expect("the empty context")];
+    let keys: Vec<_> = artifact.context_keys().take(8).collect();
+    for (key, _, values) in &keys {
+        for value in values.iter().take(4) {
+            contexts.extend(artifact.context(&[(key, value)]).ok());
+        }
+    }
+    for ctx in &contexts {
+        for u in 0..artifact.uses().count().min(40) as u32 + 1 {
+            let ruling = answer.ruling(u, ctx);
+            let _ = (ruling.reason(), &ruling.doubts);
+            assert_eq!(answer.verdict(u, ctx), ruling.verdict, "fast and full verdicts differ");
+            let _ = (answer.verdict_if(u, ctx, true), answer.verdict_if(u, ctx, false));
+        }
+    }
 }
 
 fn unhex(s: &str) -> Option<[u8; 32]> {

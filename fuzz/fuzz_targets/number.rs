@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(e164.starts_with('+'), "{s:?}: E.164 form {e164:?}");
                 }
                 let a = &found.answer;
-                let _ = (a.category(), a.territory(), a.range(), a.rules(), a.allocation());
+                let _ = (a.category(), a.territory(), a.range(), a.rules(), a.holder(), a.holdings());
                 // The national digits name the same answer.
                 let again = plan
                     .lookup(national, date)

@@ -90,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
                 match artifact.lookup(number, date) {
                     Ok(found) => {
                         let a = &found.answer;
-                        let _ = (a.category(), a.territory(), a.range(), a.rules(), a.allocation());
+                        let _ = (a.category(), a.territory(), a.range(), a.rules(), a.holder(), a.holdings());
                     }
                     Err(e) => {
                         let _ = e.to_string();

@@ -167,8 +167,8 @@ pub struct Ruling<'a> {
     /// The verdict.
     pub verdict: Verdict,
     /// Index into `reasons` of the headline: the first failure, the exception or unsettled
-    /// condition that decided, or the category's statement.
-    pub headline: usize,
+    /// condition that decided, or the category's statement (always a valid index).
+    headline: usize,
     /// Every reason, in the order checked.
     pub reasons: Vec<Reason<'a>>,
     /// What the sources leave unsure about these reasons.
@@ -176,9 +176,17 @@ pub struct Ruling<'a> {
 }
 
 impl<'a> Ruling<'a> {
-    /// The headline reason.
+    /// The headline reason: the first failure, the exception or unsettled condition that
+    /// decided, or the category's statement.
     pub fn reason(&self) -> &Reason<'a> {
+        // Every evaluation notes at least one step and points its headline at one of them, and
+        // rulings are only made here: the index is valid.
         &self.reasons[self.headline]
+    }
+
+    /// The index of the headline in `reasons`.
+    pub fn headline(&self) -> usize {
+        self.headline
     }
 }
 

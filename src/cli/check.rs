@@ -46,16 +46,25 @@ pub fn run(args: Args) -> ExitCode {
                 args.color.for_stderr(),
             ));
             match &checked.plan {
-                Some(plan) => print_stdout(&format!(
-                    "plan `{}` version {}: {} territories, {} categories, {} ranges, {} operators, {} register blocks: ok\n",
-                    plan.id,
-                    plan.version,
-                    plan.territories.len(),
-                    plan.categories.len(),
-                    plan.ranges.len(),
-                    plan.operators.len(),
-                    plan.blocks.len()
-                )),
+                Some(plan) => {
+                    let register = match (plan.register_date, plan.history.len()) {
+                        (Some(d), 0) => format!(" (register of {d})"),
+                        (Some(d), 1) => format!(" (register of {d}, 1 earlier snapshot)"),
+                        (Some(d), n) => format!(" (register of {d}, {n} earlier snapshots)"),
+                        (None, _) => String::new(),
+                    };
+                    print_stdout(&format!(
+                        "plan `{}` version {}: {} territories, {} categories, {} ranges, {} uses, {} operators, {} register blocks{register}: ok\n",
+                        plan.id,
+                        plan.version,
+                        plan.territories.len(),
+                        plan.categories.len(),
+                        plan.ranges.len(),
+                        plan.uses.len(),
+                        plan.operators.len(),
+                        plan.blocks.len()
+                    ))
+                }
                 None => true,
             }
         }

@@ -30,7 +30,9 @@ fn the_french_plan_is_valid() {
     assert_eq!(rows("MAJNUM.csv"), 19_991);
     let blocks = rows("MAJNUM.csv") + rows("MAJNFB.csv");
     assert!(
-        stdout.contains(&format!(" {blocks} register blocks: ok")),
+        stdout.contains(&format!(
+            " {blocks} register blocks (register of 2026-04-17, 1 earlier snapshot): ok"
+        )),
         "{stdout}"
     );
 }
@@ -47,9 +49,10 @@ fn the_mini_plan_is_valid_in_every_format() {
     assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0));
 }
 
-/// A plan with two errors in two files, to check every output format and the exit code.
-fn broken_plan() -> std::path::PathBuf {
-    let dir = scratch("check-broken");
+/// A plan with two errors in two files, to check every output format and the exit code; each
+/// test gets its own copy (`name`), since tests run in parallel.
+fn broken_plan(name: &str) -> std::path::PathBuf {
+    let dir = scratch(&format!("check-broken-{name}"));
     copy_dir(&repo("tests/data/valid/mini"), &dir);
     let ranges = std::fs::read_to_string(dir.join("ranges.yaml")).unwrap();
     let ranges = ranges.replace("category: urgence", "category: urgense");
@@ -62,7 +65,7 @@ fn broken_plan() -> std::path::PathBuf {
 
 #[test]
 fn errors_exit_1_with_located_diagnostics() {
-    let dir = broken_plan();
+    let dir = broken_plan("errors_exit_1_with_located_diagnostics");
     let d = dir.to_str().unwrap();
     let out = numplan(&["check", "--color", "never", d]);
     assert_eq!(code(&out), 1);
@@ -91,7 +94,7 @@ fn errors_exit_1_with_located_diagnostics() {
 
 #[test]
 fn json_format_lists_every_diagnostic() {
-    let dir = broken_plan();
+    let dir = broken_plan("json_format_lists_every_diagnostic");
     let out = numplan(&["check", "--format", "json", dir.to_str().unwrap()]);
     assert_eq!(code(&out), 1);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json output");
@@ -108,7 +111,7 @@ fn json_format_lists_every_diagnostic() {
 
 #[test]
 fn github_format_is_workflow_commands() {
-    let dir = broken_plan();
+    let dir = broken_plan("github_format_is_workflow_commands");
     let out = numplan(&["check", "--format", "github", dir.to_str().unwrap()]);
     assert_eq!(code(&out), 1);
     let s = text(&out.stdout);
