@@ -431,6 +431,63 @@ impl Validator<'_> {
         self.error(d);
     }
 
+    /// Checks the id of a new definition of `kind` (`territory`, `rule`, `use`…): a slug, not
+    /// already defined (`first`: where it is). A bad id is marked broken, so that references to
+    /// it are not reported again; a duplicate is reported and the first definition kept.
+    fn new_id(
+        &mut self,
+        b: &mut Builder,
+        file: FileId,
+        id: &S<String>,
+        kind: &str,
+        first: Option<Span>,
+    ) -> bool {
+        if !self.slug(file, id, kind) {
+            b.mark_broken(kind, &id.value);
+            return false;
+        }
+        if let Some(first) = first {
+            self.duplicate(Code::DuplicateId, self.span(file, id), first, kind, &id.value);
+            return false;
+        }
+        true
+    }
+
+    /// The values of a rule or context key: slugs, none twice, at least one. `owner` names what
+    /// they belong to in messages (`rule \`tariff\``), `example` is a `values:` line for the help.
+    fn value_list(
+        &mut self,
+        file: FileId,
+        values: &[S<String>],
+        owner: (&str, Span),
+        example: &str,
+    ) -> Vec<String> {
+        let (name, span) = owner;
+        let mut out: Vec<String> = Vec::new();
+        for v in values {
+            if !self.slug(file, v, "value") {
+                continue;
+            }
+            if out.contains(&v.value) {
+                let d = Diagnostic::error(
+                    Code::DuplicateId,
+                    self.span(file, v),
+                    format!("value `{}` is listed twice", v.value),
+                )
+                .with_label("again here");
+                self.error(d);
+            } else {
+                out.push(v.value.clone());
+            }
+        }
+        if values.is_empty() {
+            let d = Diagnostic::error(Code::BadValue, span, format!("{name} has no values"))
+                .with_help(format!("list the values it may take, e.g. `{example}`"));
+            self.error(d);
+        }
+        out
+    }
+
     fn manifest(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
         self.slug(file, &m.id, "plan");
         for (s, what) in [
@@ -458,18 +515,12 @@ impl Validator<'_> {
         self.time_zone(file, &m.time_zone);
         for t in &m.territories {
             let span = self.span(file, &t.id);
-            if !self.slug(file, &t.id, "territory") {
-                b.mark_broken("territory", &t.id.value);
-                continue;
-            }
-            if let Some(i) = b.territories.iter().position(|x| x.id == t.id.value) {
-                self.duplicate(
-                    Code::DuplicateId,
-                    span,
-                    b.territory_spans[i],
-                    "territory",
-                    &t.id.value,
-                );
+            let first = b
+                .territories
+                .iter()
+                .position(|x| x.id == t.id.value)
+                .map(|i| b.territory_spans[i]);
+            if !self.new_id(b, file, &t.id, "territory", first) {
                 continue;
             }
             let cc = match &t.country_code {
@@ -530,40 +581,16 @@ impl Validator<'_> {
         }
         for r in &m.rules {
             let span = self.span(file, &r.id);
-            if !self.slug(file, &r.id, "rule") {
-                b.mark_broken("rule", &r.id.value);
+            let first = b
+                .rules
+                .iter()
+                .position(|x| x.id == r.id.value)
+                .map(|i| b.rule_spans[i]);
+            if !self.new_id(b, file, &r.id, "rule", first) {
                 continue;
             }
-            if let Some(i) = b.rules.iter().position(|x| x.id == r.id.value) {
-                self.duplicate(Code::DuplicateId, span, b.rule_spans[i], "rule", &r.id.value);
-                continue;
-            }
-            let mut values: Vec<String> = Vec::new();
-            for v in &r.values {
-                if !self.slug(file, v, "rule value") {
-                    continue;
-                }
-                if values.contains(&v.value) {
-                    let d = Diagnostic::error(
-                        Code::DuplicateId,
-                        self.span(file, v),
-                        format!("value `{}` is listed twice", v.value),
-                    )
-                    .with_label("again here");
-                    self.error(d);
-                } else {
-                    values.push(v.value.clone());
-                }
-            }
-            if r.values.is_empty() {
-                let d = Diagnostic::error(
-                    Code::BadValue,
-                    span,
-                    format!("rule `{}` has no values", r.id.value),
-                )
-                .with_help("list the values the rule may take, e.g. `values: [allowed, forbidden]`");
-                self.error(d);
-            }
+            let owner = format!("rule `{}`", r.id.value);
+            let values = self.value_list(file, &r.values, (&owner, span), "values: [allowed, forbidden]");
             b.rules.push(RuleDef {
                 id: r.id.value.clone(),
                 description: r.description.value.clone(),
@@ -621,12 +648,12 @@ impl Validator<'_> {
     fn uses(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
         for u in &m.uses {
             let span = self.span(file, &u.id);
-            if !self.slug(file, &u.id, "use") {
-                b.mark_broken("use", &u.id.value);
-                continue;
-            }
-            if let Some(i) = b.uses.iter().position(|x| x.id == u.id.value) {
-                self.duplicate(Code::DuplicateId, span, b.use_spans[i], "use", &u.id.value);
+            let first = b
+                .uses
+                .iter()
+                .position(|x| x.id == u.id.value)
+                .map(|i| b.use_spans[i]);
+            if !self.new_id(b, file, &u.id, "use", first) {
                 continue;
             }
             if let Some(i) = b.rules.iter().position(|x| x.id == u.id.value) {
@@ -667,46 +694,16 @@ impl Validator<'_> {
     fn context(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
         for k in &m.context {
             let span = self.span(file, &k.id);
-            if !self.slug(file, &k.id, "context key") {
-                b.mark_broken("context", &k.id.value);
+            let first = b
+                .context
+                .iter()
+                .position(|x| x.id == k.id.value)
+                .map(|i| b.context_spans[i]);
+            if !self.new_id(b, file, &k.id, "context key", first) {
                 continue;
             }
-            if let Some(i) = b.context.iter().position(|x| x.id == k.id.value) {
-                self.duplicate(
-                    Code::DuplicateId,
-                    span,
-                    b.context_spans[i],
-                    "context key",
-                    &k.id.value,
-                );
-                continue;
-            }
-            let mut values: Vec<String> = Vec::new();
-            for v in &k.values {
-                if !self.slug(file, v, "context value") {
-                    continue;
-                }
-                if values.contains(&v.value) {
-                    let d = Diagnostic::error(
-                        Code::DuplicateId,
-                        self.span(file, v),
-                        format!("value `{}` is listed twice", v.value),
-                    )
-                    .with_label("again here");
-                    self.error(d);
-                } else {
-                    values.push(v.value.clone());
-                }
-            }
-            if k.values.is_empty() {
-                let d = Diagnostic::error(
-                    Code::BadValue,
-                    span,
-                    format!("context key `{}` has no values", k.id.value),
-                )
-                .with_help("list the values it may take, e.g. `values: [\"yes\", \"no\"]`");
-                self.error(d);
-            }
+            let owner = format!("context key `{}`", k.id.value);
+            let values = self.value_list(file, &k.values, (&owner, span), "values: [\"yes\", \"no\"]");
             b.context.push(ContextKey {
                 id: k.id.value.clone(),
                 description: k.description.value.clone(),
@@ -719,18 +716,12 @@ impl Validator<'_> {
     /// A condition: its `when` context, what it decides, and what it leaves when unsettled.
     fn condition(&mut self, b: &mut Builder, file: FileId, c: &load::RawCondition) {
         let span = self.span(file, &c.id);
-        if !self.slug(file, &c.id, "condition") {
-            b.mark_broken("condition", &c.id.value);
-            return;
-        }
-        if let Some(i) = b.conditions.iter().position(|x| x.id == c.id.value) {
-            self.duplicate(
-                Code::DuplicateId,
-                span,
-                b.condition_spans[i],
-                "condition",
-                &c.id.value,
-            );
+        let first = b
+            .conditions
+            .iter()
+            .position(|x| x.id == c.id.value)
+            .map(|i| b.condition_spans[i]);
+        if !self.new_id(b, file, &c.id, "condition", first) {
             return;
         }
         let basis = match &c.basis {
@@ -802,7 +793,7 @@ impl Validator<'_> {
             };
             let (key, value) = (key.trim(), value.trim());
             let Some(k) = b.context.iter().position(|c| c.id == key) else {
-                if !b.broken("context", key) {
+                if !b.broken("context key", key) {
                     let help = help_for(
                         key,
                         ("context key", "context keys"),
@@ -893,18 +884,12 @@ impl Validator<'_> {
 
     fn category(&mut self, b: &mut Builder, file: FileId, c: &load::RawCategory) {
         let span = self.span(file, &c.id);
-        if !self.slug(file, &c.id, "category") {
-            b.mark_broken("category", &c.id.value);
-            return;
-        }
-        if let Some(i) = b.categories.iter().position(|x| x.id == c.id.value) {
-            self.duplicate(
-                Code::DuplicateId,
-                span,
-                b.category_spans[i],
-                "category",
-                &c.id.value,
-            );
+        let first = b
+            .categories
+            .iter()
+            .position(|x| x.id == c.id.value)
+            .map(|i| b.category_spans[i]);
+        if !self.new_id(b, file, &c.id, "category", first) {
             return;
         }
         let mut lengths = Vec::new();
