@@ -134,6 +134,18 @@ pub struct Summary {
     pub numbers_other_plan_changes: u64,
     /// Entries in the diff.
     pub changes: u64,
+    /// Lines of the plan-wide policy removed or added (see [`Diff::policy`]).
+    pub policy_changes: u64,
+}
+
+/// What changed in the plan-wide policy: uses, context keys, conditions and requirements, which
+/// apply across the number space (see [`crate::artifact::Artifact::policy`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PolicyChange {
+    /// Lines of OLD's policy that NEW does not have.
+    pub removed: Vec<String>,
+    /// Lines of NEW's policy that OLD does not have.
+    pub added: Vec<String>,
 }
 
 /// A diff between two plan versions.
@@ -145,14 +157,24 @@ pub struct Diff {
     pub new: (String, String),
     /// Counts.
     pub summary: Summary,
+    /// The plan-wide policy's changes: they bear on the verdicts of many numbers at once.
+    pub policy: PolicyChange,
     /// The entries, in number order.
     pub changes: Vec<Change>,
 }
 
 impl Diff {
-    /// Whether nothing changed for any number.
+    /// Whether nothing changed: for no number, and not in the plan-wide policy.
     pub fn is_empty(&self) -> bool {
-        self.changes.is_empty()
+        self.changes.is_empty() && self.policy.removed.is_empty() && self.policy.added.is_empty()
+    }
+}
+
+/// The lines of `old` not in `new` and those of `new` not in `old`, each in its side's order.
+fn policy_change(old: &[String], new: &[String]) -> PolicyChange {
+    PolicyChange {
+        removed: old.iter().filter(|l| !new.contains(l)).cloned().collect(),
+        added: new.iter().filter(|l| !old.contains(l)).cloned().collect(),
     }
 }
 
@@ -487,10 +509,13 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
         }
     }
     summary.changes = changes.len() as u64;
+    let policy = policy_change(&old.policy(), &new.policy());
+    summary.policy_changes = (policy.removed.len() + policy.added.len()) as u64;
     Diff {
         old: (old.plan_id().to_string(), old.plan_version().to_string()),
         new: (new.plan_id().to_string(), new.plan_version().to_string()),
         summary,
+        policy,
         changes,
     }
 }

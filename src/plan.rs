@@ -53,6 +53,18 @@ impl Period {
     }
 }
 
+impl Period {
+    /// The period for people: "since D", "from D until E", "until E", "always".
+    pub fn words(&self) -> String {
+        match (self.from, self.until) {
+            (None, None) => "always".to_string(),
+            (Some(f), None) => format!("since {f}"),
+            (None, Some(u)) => format!("until {u}"),
+            (Some(f), Some(u)) => format!("from {f} until {u}"),
+        }
+    }
+}
+
 impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.from, self.until) {
@@ -405,6 +417,9 @@ pub struct Plan {
     pub ranges: Vec<Range>,
     /// Operators (the list's, then the extra ones).
     pub operators: Vec<Operator>,
+    /// Whether the plan has a register (`files.register`): without one, whether a number is
+    /// allocated is not known.
+    pub has_register: bool,
     /// Register blocks, sorted by prefix.
     pub blocks: Vec<Block>,
     /// The day the register was published, if the plan says.

@@ -91,7 +91,7 @@ pub fn validate(loaded: Loaded) -> Checked {
         if let Some((file, ops)) = &extra_operators {
             v.extra_operators(&mut b, *file, ops);
         }
-        v.requirements(&mut b, mfile, &m);
+        v.requirements(&mut b, mfile, &m, missing);
         let files = |which: &[usize]| -> Vec<&(FileId, Vec<crate::register::BlockRow>)> {
             which.iter().filter_map(|&i| blocks.get(i)).collect()
         };
@@ -192,6 +192,7 @@ impl Builder {
             categories: self.categories,
             ranges: self.ranges,
             operators: self.operators,
+            has_register: m.files.register.is_some(),
             blocks: self.blocks,
             register_date: self.register_date,
             history: self.history,
@@ -201,6 +202,15 @@ impl Builder {
 
 /// The most uses a plan may declare (answers and the artifact keep them in 32-bit sets).
 pub const MAX_USES: usize = 32;
+/// The most register snapshots a plan may have, the current one included (the artifact numbers
+/// them in 6 bits).
+pub const MAX_SNAPSHOTS: usize = 64;
+/// The most `key=value` pairs in a condition's `when`.
+pub const MAX_WHEN: usize = 16;
+/// The most conditions one verdict statement carries.
+pub const MAX_STATEMENT_CONDITIONS: usize = 16;
+/// The most requirements a plan has.
+pub const MAX_REQUIREMENTS: usize = 1024;
 
 /// A `doubt:` text, trimmed; an empty one is none.
 fn doubt(s: &Option<S<String>>) -> Option<String> {
@@ -845,6 +855,17 @@ impl Validator<'_> {
             }
             pairs.push((k, v));
         }
+        if pairs.len() > MAX_WHEN {
+            let d = Diagnostic::error(
+                Code::UnknownContext,
+                self.span(file, s),
+                format!("a condition decides on at most {MAX_WHEN} context keys"),
+            )
+            .with_label("too many pairs")
+            .with_help("split the condition in two");
+            self.error(d);
+            return None;
+        }
         ok.then_some(pairs)
     }
 
@@ -1098,6 +1119,17 @@ impl Validator<'_> {
                     _ => conditions = None,
                 }
             }
+            if v.conditions.len() > MAX_STATEMENT_CONDITIONS {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    self.span(file, &v.value),
+                    format!("a verdict carries at most {MAX_STATEMENT_CONDITIONS} conditions"),
+                )
+                .with_label("this statement")
+                .with_help("a requirement in plan.yaml can carry a condition for many categories");
+                self.error(d);
+                conditions = None;
+            }
             let basis = self.basis(b, file, &v.basis);
             let (Some(uses), Some(value), Some(period), Some(conditions), Some(basis)) =
                 (uses, value, period, conditions, basis)
@@ -1144,7 +1176,18 @@ impl Validator<'_> {
     }
 
     /// The plan-wide requirements (after the categories, which they may name).
-    fn requirements(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
+    fn requirements(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest, missing: load::Missing) {
+        if let Some(r) = m.requirements.get(MAX_REQUIREMENTS) {
+            let at = r.check.as_ref().or(r.condition.as_ref()).unwrap_or(&r.basis);
+            let d = Diagnostic::error(
+                Code::BadValue,
+                self.span(file, at),
+                format!("a plan has at most {MAX_REQUIREMENTS} requirements"),
+            )
+            .with_label("one too many")
+            .with_help("requirements apply across categories: merge those that say the same");
+            self.error(d);
+        }
         for r in &m.requirements {
             let check = match (&r.check, &r.condition) {
                 (Some(c), None) => match c.value.as_str() {
@@ -1197,7 +1240,8 @@ impl Validator<'_> {
                             }
                             None => {
                                 out = None;
-                                if !b.broken("category", &c.value) {
+                                // Without every categories file, the category may well exist.
+                                if !missing.categories && !b.broken("category", &c.value) {
                                     let help = help_for(
                                         &c.value,
                                         ("category", "categories"),
@@ -1592,6 +1636,26 @@ impl Validator<'_> {
             .with_help("give `files.register.date`, the day the current register files were published");
             self.error(d);
             return dates;
+        }
+        if let Some(s) = reg.history.get(MAX_SNAPSHOTS - 1) {
+            let d = Diagnostic::error(
+                Code::SnapshotOrder,
+                self.span(file, &s.date),
+                format!("a register has at most {} earlier snapshots", MAX_SNAPSHOTS - 1),
+            )
+            .with_label("one too many")
+            .with_help("keep the snapshots that answers about past days need");
+            self.error(d);
+        }
+        for s in reg.history.iter().filter(|s| s.blocks.is_empty()) {
+            let d = Diagnostic::error(
+                Code::BadValue,
+                self.span(file, &s.date),
+                "this snapshot lists no block file",
+            )
+            .with_label("a snapshot without blocks")
+            .with_help("name its register files in `blocks`, or drop the snapshot");
+            self.error(d);
         }
         let mut previous: Option<(Date, Span)> = None;
         for (s, date) in reg.history.iter().zip(&dates) {

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::date::Date;
 use crate::plan::{self, Basis, Block, Check, Plan, SourceRef};
+use crate::validate::MAX_SNAPSHOTS;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -122,7 +123,7 @@ impl Writer {
         let version = self.s(&plan.version);
         let name = self.s(&plan.name);
 
-        let meta: Vec<u32> = [
+        let mut meta: Vec<u32> = [
             self.s(&plan.name),
             self.s(&plan.authority),
             self.s(&plan.time_zone),
@@ -130,6 +131,7 @@ impl Writer {
             self.s(&plan.international_prefix),
         ]
         .concat();
+        meta.push(u32::from(plan.has_register));
         self.row(Kind::Meta, &meta);
 
         // A string list shared by rule values and register names.
@@ -311,21 +313,12 @@ impl Writer {
                 Check::Allocated => (code::CHECK_ALLOCATED, NONE),
                 Check::Condition(c) => (code::CHECK_CONDITION, c as u32),
             };
-            let (cats_first, cats_count) = match &r.categories {
-                Some(cats) => {
-                    let first = indices.len() as u32;
-                    indices.extend(cats.iter().map(|&c| c as u32));
-                    (first, cats.len() as u32)
-                }
-                None => (0, NONE),
-            };
             let row = [
                 &[
                     check,
                     condition,
                     use_mask(&r.uses),
-                    cats_first,
-                    cats_count,
+                    u32::from(r.categories.is_none()),
                     day(r.period.from, DAY_MIN),
                     day(r.period.until, DAY_MAX),
                 ][..],
@@ -415,9 +408,9 @@ impl Writer {
             .map(|s| (Some(s.date), &s.blocks[..]))
             .chain([(plan.register_date, &plan.blocks[..])])
             .collect();
-        if snapshots.len() > 127 {
+        if snapshots.len() > MAX_SNAPSHOTS {
             return Err(CompileError::TooLarge {
-                what: "register history (more than 127 snapshots)",
+                what: "register history (more than 64 snapshots)",
             });
         }
         let registers: Vec<u32> = snapshots
@@ -504,17 +497,20 @@ impl Writer {
         let segments = holder_segments(snapshots, covering);
         match segments.as_slice() {
             [] => return Ok(0),
-            [(from, DAY_MAX, snap, false)] if *snap == current => {
+            [only] if only.snapshot == current && only.until == DAY_MAX && !only.contradicted => {
                 let b = covering[current].expect("a segment holds a covering block");
-                if *from == snapshots[current].1[b].allocated.to_days() {
+                if only.from == snapshots[current].1[b].allocated.to_days() {
                     return Ok(b as u32 + 1);
                 }
             }
             _ => {}
         }
         let mut rows = Vec::with_capacity(segments.len());
-        for &(from, until, snap, uncertain) in &segments {
-            let b = covering[snap].expect("a segment holds a covering block");
+        for seg in &segments {
+            let (snap, b) = (
+                seg.snapshot,
+                covering[seg.snapshot].expect("a segment holds a covering block"),
+            );
             let row = if snap == current {
                 b as u32
             } else if let Some(&row) = holdings.old_rows.get(&(snap, b)) {
@@ -524,8 +520,14 @@ impl Writer {
                 holdings.old_rows.insert((snap, b), row);
                 row
             };
-            let flag = if uncertain { code::END_UNCERTAIN } else { 0 };
-            rows.push([from as u32, until as u32, row | (snap as u32) << 24 | flag]);
+            let mut packed = row | (snap as u32) << 24;
+            if seg.end_uncertain {
+                packed |= code::END_UNCERTAIN;
+            }
+            if seg.contradicted {
+                packed |= code::CONTRADICTED;
+            }
+            rows.push([seg.from as u32, seg.until as u32, packed]);
         }
         let next = holdings.interned.len() as u32;
         let index = *holdings.interned.entry(rows.clone()).or_insert_with(|| {
@@ -633,66 +635,97 @@ struct Holdings {
     old_rows: HashMap<(usize, usize), u32>,
 }
 
+/// One segment of who holds a key's numbers: `[from, until)` (day numbers), the snapshot that
+/// lists the holding block, and what is unsure about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HeldSegment {
+    pub from: i32,
+    pub until: i32,
+    /// The snapshot (oldest first) whose block holds the numbers.
+    pub snapshot: usize,
+    /// The segment ends at a snapshot that no longer lists the block: the block went on some
+    /// day after the snapshot before it.
+    pub end_uncertain: bool,
+    /// The snapshot in force then (the one before `snapshot`) says otherwise: it does not list
+    /// this holding though it dates from before it.
+    pub contradicted: bool,
+}
+
 /// Who holds the numbers of a key over time, from the block covering it in each register
-/// snapshot (oldest first, the current register last): `(from, until, snapshot, end uncertain)`,
-/// in day numbers, the snapshot naming the block that holds them.
+/// snapshot (oldest first, the current register last).
 ///
 /// On a day, the snapshot in force is the latest one published on or before it (before the
 /// first, the first). A block it lists holds the numbers from its allocation date. The next
 /// snapshot is evidence too: a block it lists with an allocation date on or before the day held
-/// the numbers then, whatever the snapshot in force says (a transfer dated between the two).
-/// Neighbouring segments of the same operator and allocation date are one holding, named by the
-/// newer snapshot. A segment whose end is a snapshot's date without a transfer dated that day
-/// ends at a withdrawal (or re-allocation) whose own day is only known to lie before it.
+/// the numbers then, whatever the snapshot in force says (a transfer dated between the two); when
+/// that allocation date is not after the in-force snapshot's own date, the two registers disagree
+/// and the segment is marked `contradicted`. Neighbouring segments of the same operator and
+/// allocation date are one holding, named by the newer snapshot. A segment that ends at a
+/// snapshot's date without a holding allocated that day ends at a withdrawal (or re-allocation)
+/// whose own day is only known to lie between that snapshot and the one before.
 pub(crate) fn holder_segments(
     snapshots: &[(Option<Date>, &[Block])],
     covering: &[Option<usize>],
-) -> Vec<(i32, i32, usize, bool)> {
+) -> Vec<HeldSegment> {
     let n = snapshots.len();
     // An undated register is in force from the end of time: only allocation dates count.
     let published = |i: usize| snapshots[i].0.map_or(DAY_MAX, Date::to_days);
     let block = |i: usize| covering[i].map(|b| &snapshots[i].1[b]);
-    let held = |i: usize, day: i32| block(i).is_some_and(|b| b.allocated.to_days() <= day);
-    let holder = |day: i32| -> Option<usize> {
-        let in_force = (0..n).rev().find(|&i| published(i) <= day);
-        let next = in_force.map_or(0, |k| k + 1);
+    let allocated = |i: usize| block(i).map(|b| b.allocated.to_days());
+    let held = |i: usize, day: i32| allocated(i).is_some_and(|a| a <= day);
+    let same = |a: usize, b: usize| match (block(a), block(b)) {
+        (Some(x), Some(y)) => x.operator == y.operator && x.allocated == y.allocated,
+        _ => false,
+    };
+    // (snapshot, contradicted) holding the numbers on `day`.
+    let holder = |day: i32| -> Option<(usize, bool)> {
+        let in_force = (0..n).rev().find(|&i| published(i) <= day).unwrap_or(0);
+        let next = in_force + 1;
         if next < n && held(next, day) {
-            return Some(next);
+            let contradicted =
+                allocated(next).is_some_and(|a| a <= published(in_force)) && !same(in_force, next);
+            return Some((next, contradicted));
         }
-        in_force.filter(|&k| held(k, day))
+        held(in_force, day).then_some((in_force, false))
     };
     let mut bounds: BTreeSet<i32> = BTreeSet::new();
     bounds.insert(DAY_MIN);
     for (i, (published, _)) in snapshots.iter().enumerate() {
         bounds.extend(published.map(Date::to_days));
-        bounds.extend(block(i).map(|b| b.allocated.to_days()));
+        bounds.extend(allocated(i));
     }
-    let bounds: Vec<i32> = bounds.into_iter().collect();
-    let same = |a: usize, b: usize| {
-        let (x, y) = (block(a).expect("held"), block(b).expect("held"));
-        x.operator == y.operator && x.allocated == y.allocated
+    let snapshot_day = |day: i32| {
+        snapshots
+            .iter()
+            .any(|(d, _)| d.is_some_and(|d| d.to_days() == day))
     };
-    let mut out: Vec<(i32, i32, usize, bool)> = Vec::new();
-    let mut last: Option<(i32, usize)> = None; // (from, snapshot) of the open segment
-    let snapshot_day = |day: i32| (0..n).any(|i| snapshots[i].0.is_some_and(|d| d.to_days() == day));
+    let mut out: Vec<HeldSegment> = Vec::new();
+    let mut open: Option<HeldSegment> = None;
     for &from in &bounds {
         let now = holder(from);
-        match (last, now) {
-            (Some((_, s)), Some(t)) if same(s, t) => last = last.map(|(f, _)| (f, t)),
+        match (&mut open, now) {
+            (Some(o), Some((t, c))) if same(o.snapshot, t) && o.contradicted == c => o.snapshot = t,
             (None, None) => {}
             _ => {
-                if let Some((f, s)) = last {
-                    let started_here =
-                        now.is_some_and(|t| block(t).is_some_and(|b| b.allocated.to_days() == from));
-                    out.push((f, from, s, snapshot_day(from) && !started_here));
+                if let Some(mut o) = open.take() {
+                    // The holding goes on (only the snapshots' agreement changes), or another one
+                    // starts that day by its allocation date: the end is known to the day.
+                    let known = now.is_some_and(|(t, _)| same(o.snapshot, t) || allocated(t) == Some(from));
+                    o.until = from;
+                    o.end_uncertain = snapshot_day(from) && !known;
+                    out.push(o);
                 }
-                last = now.map(|t| (from, t));
+                open = now.map(|(snapshot, contradicted)| HeldSegment {
+                    from,
+                    until: DAY_MAX,
+                    snapshot,
+                    end_uncertain: false,
+                    contradicted,
+                });
             }
         }
     }
-    if let Some((f, s)) = last {
-        out.push((f, DAY_MAX, s, false));
-    }
+    out.extend(open);
     out
 }
 
@@ -730,4 +763,136 @@ fn timeline(plan: &Plan, measures: &[u128], candidates: &[usize]) -> Vec<[u32; 3
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> i32 {
+        Date::parse(s).expect("a date").to_days()
+    }
+
+    /// A block of operator `op` allocated on `allocated`.
+    fn block(op: usize, allocated: &str) -> Block {
+        Block {
+            prefix: "0162".to_string(),
+            length: 10,
+            operator: op,
+            territory: 0,
+            allocated: Date::parse(allocated).expect("a date"),
+            range: 0,
+            source: SourceRef {
+                file: "MAJNUM.csv".to_string(),
+                line: 2,
+            },
+        }
+    }
+
+    /// Segments as (from, until, snapshot, end uncertain, contradicted), from snapshots given as
+    /// (date, the key's block in it).
+    fn segments(snapshots: &[(Option<&str>, Option<Block>)]) -> Vec<(i32, i32, usize, bool, bool)> {
+        let blocks: Vec<Vec<Block>> = snapshots
+            .iter()
+            .map(|(_, b)| b.iter().cloned().collect())
+            .collect();
+        let snaps: Vec<(Option<Date>, &[Block])> = snapshots
+            .iter()
+            .zip(&blocks)
+            .map(|((d, _), b)| (d.map(|d| Date::parse(d).expect("a date")), &b[..]))
+            .collect();
+        let covering: Vec<Option<usize>> = blocks.iter().map(|b| (!b.is_empty()).then_some(0)).collect();
+        holder_segments(&snaps, &covering)
+            .into_iter()
+            .map(|s| (s.from, s.until, s.snapshot, s.end_uncertain, s.contradicted))
+            .collect()
+    }
+
+    const JULY: &str = "2025-07-03";
+    const APRIL: &str = "2026-04-17";
+
+    #[test]
+    fn an_undated_register_holds_from_the_allocation_date() {
+        let got = segments(&[(None, Some(block(0, "2020-01-01")))]);
+        assert_eq!(got, [(day("2020-01-01"), DAY_MAX, 0, false, false)]);
+        assert_eq!(segments(&[(None, None)]), []);
+    }
+
+    #[test]
+    fn a_block_in_both_snapshots_is_one_holding_named_by_the_newer() {
+        let got = segments(&[
+            (Some(JULY), Some(block(0, "2011-12-08"))),
+            (Some(APRIL), Some(block(0, "2011-12-08"))),
+        ]);
+        assert_eq!(got, [(day("2011-12-08"), DAY_MAX, 1, false, false)]);
+    }
+
+    #[test]
+    fn a_transfer_dated_between_snapshots_takes_effect_on_its_date() {
+        let got = segments(&[
+            (Some(JULY), Some(block(0, "2022-12-13"))),
+            (Some(APRIL), Some(block(1, "2026-01-12"))),
+        ]);
+        assert_eq!(
+            got,
+            [
+                (day("2022-12-13"), day("2026-01-12"), 0, false, false),
+                (day("2026-01-12"), DAY_MAX, 1, false, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_withdrawn_block_holds_until_the_snapshot_that_drops_it_with_an_uncertain_end() {
+        let got = segments(&[(Some(JULY), Some(block(0, "2024-02-08"))), (Some(APRIL), None)]);
+        assert_eq!(got, [(day("2024-02-08"), day(APRIL), 0, true, false)]);
+    }
+
+    #[test]
+    fn a_re_dated_block_of_the_same_operator_changes_holding_on_its_new_date() {
+        let got = segments(&[
+            (Some(JULY), Some(block(0, "2023-01-01"))),
+            (Some(APRIL), Some(block(0, "2026-01-20"))),
+        ]);
+        assert_eq!(
+            got,
+            [
+                (day("2023-01-01"), day("2026-01-20"), 0, false, false),
+                (day("2026-01-20"), DAY_MAX, 1, false, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_later_snapshot_dating_a_block_before_an_earlier_one_that_lacks_it_is_a_contradiction() {
+        // The case of block 0339959: in April 2026 (PJT3, 2017-08-10), not in July 2025.
+        let got = segments(&[(Some(JULY), None), (Some(APRIL), Some(block(0, "2017-08-10")))]);
+        assert_eq!(
+            got,
+            [
+                (day("2017-08-10"), day(APRIL), 1, false, true),
+                (day(APRIL), DAY_MAX, 1, false, false),
+            ]
+        );
+        // Allocated after the earlier snapshot: no contradiction, one holding.
+        let got = segments(&[(Some(JULY), None), (Some(APRIL), Some(block(0, "2025-09-01")))]);
+        assert_eq!(got, [(day("2025-09-01"), DAY_MAX, 1, false, false)]);
+    }
+
+    #[test]
+    fn a_block_missing_from_a_middle_snapshot_is_held_throughout_with_the_disagreement_marked() {
+        let got = segments(&[
+            (Some("2024-01-01"), Some(block(0, "2020-01-01"))),
+            (Some(JULY), None),
+            (Some(APRIL), Some(block(0, "2020-01-01"))),
+        ]);
+        assert_eq!(
+            got,
+            [
+                (day("2020-01-01"), day(JULY), 0, false, false),
+                (day(JULY), day(APRIL), 2, false, true),
+                (day(APRIL), DAY_MAX, 2, false, false),
+            ]
+        );
+    }
 }

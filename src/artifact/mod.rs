@@ -76,6 +76,13 @@ pub(crate) enum Kind {
     HoldSegments = 25,
 }
 
+/// The most pairs in a condition's `when` (checked by `check`; a reader reads no more).
+pub(crate) const MAX_TERMS: u32 = crate::validate::MAX_WHEN as u32;
+/// The most conditions a verdict statement carries (likewise).
+pub(crate) const MAX_STATEMENT_CONDITIONS: u32 = crate::validate::MAX_STATEMENT_CONDITIONS as u32;
+/// The most requirements a plan has (likewise).
+pub(crate) const MAX_REQUIREMENTS: u32 = crate::validate::MAX_REQUIREMENTS as u32;
+
 /// How many section kinds there are, plus one (kinds start at 1).
 pub(crate) const KINDS: usize = 26;
 
@@ -112,7 +119,7 @@ impl Kind {
     pub(crate) fn stride(self) -> usize {
         match self {
             Kind::Strings | Kind::Fst => 0,
-            Kind::Meta => 10,
+            Kind::Meta => 11,
             Kind::Files | Kind::RuleValues => 2,
             Kind::Territories => 13,
             Kind::Rules => 6,
@@ -129,7 +136,7 @@ impl Kind {
             Kind::Conditions => 15,
             Kind::Terms => 2,
             Kind::Verdicts => 15,
-            Kind::Requirements => 14,
+            Kind::Requirements => 13,
             Kind::Indices | Kind::Registers => 1,
             Kind::Holdings => 2,
             Kind::HoldSegments => 3,
@@ -147,6 +154,7 @@ pub(crate) mod col {
     pub const META_TIME_ZONE: usize = 4;
     pub const META_NATIONAL_PREFIX: usize = 6;
     pub const META_INTERNATIONAL_PREFIX: usize = 8;
+    pub const META_HAS_REGISTER: usize = 10; // 1: the plan has a register (allocation is known)
     // Files: name.
     pub const FILE_NAME: usize = 0;
     // Territories.
@@ -268,19 +276,18 @@ pub(crate) mod col {
     pub const VS_FILE: usize = 13;
     pub const VS_LINE: usize = 14;
     // Requirements: check (0 valid, 1 allocated, 2 condition), the condition row, uses bitmask,
-    // categories as a run of Indices (count NONE: every category).
+    // 1 when it applies to every category (else the categories list it: CAT_REQ_FIRST/COUNT).
     pub const REQ_CHECK: usize = 0;
     pub const REQ_CONDITION: usize = 1;
     pub const REQ_USES: usize = 2;
-    pub const REQ_CATS_FIRST: usize = 3;
-    pub const REQ_CATS_COUNT: usize = 4;
-    pub const REQ_FROM: usize = 5;
-    pub const REQ_UNTIL: usize = 6;
-    pub const REQ_BASIS_DOC: usize = 7;
-    pub const REQ_BASIS: usize = 8;
-    pub const REQ_DOUBT: usize = 10;
-    pub const REQ_FILE: usize = 12;
-    pub const REQ_LINE: usize = 13;
+    pub const REQ_ALL_CATEGORIES: usize = 3;
+    pub const REQ_FROM: usize = 4;
+    pub const REQ_UNTIL: usize = 5;
+    pub const REQ_BASIS_DOC: usize = 6;
+    pub const REQ_BASIS: usize = 7;
+    pub const REQ_DOUBT: usize = 9;
+    pub const REQ_FILE: usize = 11;
+    pub const REQ_LINE: usize = 12;
     // Indices: one u32 a row (lists of condition and category rows).
     pub const INDEX: usize = 0;
     // Registers: the dates of the register snapshots, oldest first; the last is the current one.
@@ -288,9 +295,9 @@ pub(crate) mod col {
     // Holdings: a run of HoldSegments.
     pub const HOLD_FIRST: usize = 0;
     pub const HOLD_COUNT: usize = 1;
-    // HoldSegments: [from, until) → block row (24 bits) | snapshot (7 bits) << 24 | bit 31 set
-    // when the segment ends at a snapshot that no longer lists the block (the day it went is
-    // not known).
+    // HoldSegments: [from, until) → block row (24 bits) | snapshot (6 bits) << 24 | bit 30 set
+    // when the snapshot before disagrees (see `code::CONTRADICTED`) | bit 31 set when the segment
+    // ends at a snapshot that no longer lists the block (the day it went is not known).
     pub const HS_FROM: usize = 0;
     pub const HS_UNTIL: usize = 1;
     pub const HS_BLOCK: usize = 2;
@@ -309,8 +316,11 @@ pub(crate) mod code {
     /// The fst value's block word: with this bit set, the low 31 bits are a Holdings row; clear,
     /// the word is a block row + 1 held from its allocation date on (0: no block).
     pub const HOLDINGS_BIT: u32 = 1 << 31;
-    /// HoldSegments: the segment's end is only known to lie before that snapshot's date.
+    /// HoldSegments: the segment's end is only known to lie before the next snapshot's date.
     pub const END_UNCERTAIN: u32 = 1 << 31;
+    /// HoldSegments: the snapshot before the segment's does not list this holding, though it
+    /// dates from before that snapshot (the registers disagree).
+    pub const CONTRADICTED: u32 = 1 << 30;
 }
 
 /// The verdict code of a verdict.

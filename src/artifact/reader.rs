@@ -578,7 +578,7 @@ impl<'a> Artifact<'a> {
 
     /// Whether the plan has a register of allocated blocks (else allocation is unknown).
     pub fn has_register(&self) -> bool {
-        self.rows(Kind::Blocks) > 0 || self.rows(Kind::Registers) > 0
+        self.word(Kind::Meta, 0, col::META_HAS_REGISTER) == 1
     }
 
     /// The current register's publication date, if the plan gives it.
@@ -595,16 +595,23 @@ impl<'a> Artifact<'a> {
             .flatten()
     }
 
-    /// Who holds the numbers of an index key over time, from its holdings word: `(from, until,
-    /// block row, snapshot, end uncertain)`, in day numbers.
-    pub(crate) fn hold_segments(&self, word: u32) -> impl Iterator<Item = (i32, i32, u32, u32, bool)> + '_ {
+    /// Who holds the numbers of an index key over time, from its holdings word.
+    pub(crate) fn hold_segments(&self, word: u32) -> impl Iterator<Item = HoldSeg> + '_ {
         let current = self.table(Kind::Registers).rows.saturating_sub(1);
         let (single, run) = if word == 0 {
             (None, 0..0)
         } else if word & code::HOLDINGS_BIT == 0 {
             let row = word - 1;
             let from = self.word(Kind::Blocks, row, col::BLOCK_ALLOCATED) as i32;
-            (Some((from, DAY_MAX, row, current, false)), 0..0)
+            let seg = HoldSeg {
+                from,
+                until: DAY_MAX,
+                row,
+                snapshot: current,
+                end_uncertain: false,
+                contradicted: false,
+            };
+            (Some(seg), 0..0)
         } else {
             let t = word & !code::HOLDINGS_BIT;
             let first = self.word(Kind::Holdings, t, col::HOLD_FIRST);
@@ -614,13 +621,14 @@ impl<'a> Artifact<'a> {
         single.into_iter().chain(run.map(move |s| {
             let k = Kind::HoldSegments;
             let packed = self.word(k, s, col::HS_BLOCK);
-            (
-                self.word(k, s, col::HS_FROM) as i32,
-                self.word(k, s, col::HS_UNTIL) as i32,
-                packed & 0xFF_FFFF,
-                (packed >> 24) & 0x7F,
-                packed & code::END_UNCERTAIN != 0,
-            )
+            HoldSeg {
+                from: self.word(k, s, col::HS_FROM) as i32,
+                until: self.word(k, s, col::HS_UNTIL) as i32,
+                row: packed & 0xFF_FFFF,
+                snapshot: (packed >> 24) & 0x3F,
+                end_uncertain: packed & code::END_UNCERTAIN != 0,
+                contradicted: packed & code::CONTRADICTED != 0,
+            }
         }))
     }
 
@@ -635,26 +643,23 @@ impl<'a> Artifact<'a> {
             let from = self.word(Kind::Blocks, row, col::BLOCK_ALLOCATED) as i32;
             return (from <= day).then_some(row);
         }
-        self.hold_segments(word)
-            .find(|&(from, until, ..)| from <= day && (day < until || until == DAY_MAX))
-            .map(|(_, _, row, ..)| row)
+        self.hold_segments(word).find(|h| h.contains(day)).map(|h| h.row)
     }
 
     /// The block row that holds the numbers of a key in the current register (what diffs compare).
     fn current_row(&self, word: u32) -> Option<u32> {
         self.hold_segments(word)
             .last()
-            .filter(|&(_, until, ..)| until == DAY_MAX)
-            .map(|(_, _, row, ..)| row)
+            .filter(|h| h.until == DAY_MAX)
+            .map(|h| h.row)
     }
 
     /// A holding as the answers show it.
-    pub(crate) fn holding(&self, key: &str, seg: (i32, i32, u32, u32, bool)) -> Holding<'a> {
-        let (from, until, row, snapshot, end_uncertain) = seg;
+    pub(crate) fn holding(&self, key: &str, seg: HoldSeg) -> Holding<'a> {
         let k = Kind::Blocks;
-        let op_prefix = self.word(k, row, col::BLOCK_OPERATOR_PREFIX);
+        let op_prefix = self.word(k, seg.row, col::BLOCK_OPERATOR_PREFIX);
         let (op, prefix_len) = (op_prefix & 0xFF_FFFF, (op_prefix >> 24) as usize);
-        let line_file = self.word(k, row, col::BLOCK_LINE_FILE);
+        let line_file = self.word(k, seg.row, col::BLOCK_LINE_FILE);
         let day = |d: i32| match d {
             DAY_MIN | DAY_MAX => None,
             d => Date::from_days(d),
@@ -662,13 +667,17 @@ impl<'a> Artifact<'a> {
         Holding {
             code: self.string(Kind::Operators, op, col::OP_CODE),
             name: self.opt_string(Kind::Operators, op, col::OP_NAME),
-            allocated: Date::from_days(self.word(k, row, col::BLOCK_ALLOCATED) as i32),
+            allocated: Date::from_days(self.word(k, seg.row, col::BLOCK_ALLOCATED) as i32),
             block: key.get(..prefix_len).unwrap_or(key).to_string(),
             source: self.source_of(line_file >> 24, line_file & 0xFF_FFFF),
-            from: day(from),
-            until: day(until),
-            end_uncertain,
-            register: self.snapshot_date(snapshot),
+            from: day(seg.from),
+            until: day(seg.until),
+            end_uncertain: seg.end_uncertain,
+            register: self.snapshot_date(seg.snapshot),
+            contradicted_by: seg
+                .contradicted
+                .then(|| seg.snapshot.checked_sub(1).and_then(|s| self.snapshot_date(s)))
+                .flatten(),
         }
     }
 
@@ -831,8 +840,7 @@ impl<'a> Artifact<'a> {
         let range = (first..first.saturating_add(count.min(1 << 16))).find_map(|s| {
             let from = self.word(Kind::Segments, s, col::SEG_FROM) as i32;
             let until = self.word(Kind::Segments, s, col::SEG_UNTIL) as i32;
-            (from <= day && (day < until || until == DAY_MAX))
-                .then(|| self.word(Kind::Segments, s, col::SEG_RANGE))
+            in_period(from, until, day).then(|| self.word(Kind::Segments, s, col::SEG_RANGE))
         })?;
         if range >= self.table(Kind::Ranges).rows {
             return None;
@@ -1361,6 +1369,81 @@ pub struct Holding<'a> {
     pub end_uncertain: bool,
     /// The date of the register snapshot that lists it (`None` for an undated register).
     pub register: Option<Date>,
+    /// The date of an earlier snapshot that does not list this holding although it dates from
+    /// before it: the registers disagree (a doubt).
+    pub contradicted_by: Option<Date>,
+}
+
+impl<'a> Holding<'a> {
+    /// What is unsure about this holding on `day`: on a day after the last snapshot that lists
+    /// the block, when a later one no longer does (it may have gone before); and when an earlier
+    /// snapshot disagrees.
+    pub fn doubts(&self, day: Date) -> Vec<Doubt<'a>> {
+        let mut out = Vec::new();
+        if self.end_uncertain
+            && let (Some(listed), Some(gone)) = (self.register, self.until)
+            && day > listed
+        {
+            out.push(Doubt {
+                text: format!(
+                    "block {} is in the register of {listed} but no longer in that of {gone}: {} may have lost it before {day}",
+                    self.block, self.code
+                )
+                .into(),
+                source: self.source.clone(),
+            });
+        }
+        if let Some(other) = self.contradicted_by {
+            let date = |d: Option<Date>| d.map_or_else(String::new, |d| d.to_string());
+            out.push(Doubt {
+                text: format!(
+                    "the register of {other} does not list block {} as held by {} since {}; the register of {} does",
+                    self.block,
+                    self.code,
+                    date(self.allocated),
+                    date(self.register)
+                )
+                .into(),
+                source: self.source.clone(),
+            });
+        }
+        out
+    }
+
+    /// How the answers cite the register for this holding on `day`: ", register of D" (the
+    /// snapshot that lists it), or ", as of the register of D" for a day after the current
+    /// register (`current`), which cannot know what happened since.
+    pub fn register_note(&self, current: Option<Date>, day: Date) -> String {
+        match (self.register, current) {
+            (_, Some(current)) if day > current => format!(", as of the register of {current}"),
+            (Some(d), _) => format!(", register of {d}"),
+            _ => String::new(),
+        }
+    }
+}
+
+/// One segment of a key's holdings, as the artifact stores it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HoldSeg {
+    pub from: i32,
+    pub until: i32,
+    pub row: u32,
+    pub snapshot: u32,
+    pub end_uncertain: bool,
+    pub contradicted: bool,
+}
+
+impl HoldSeg {
+    /// Whether the segment holds on `day`.
+    fn contains(&self, day: i32) -> bool {
+        in_period(self.from, self.until, day)
+    }
+}
+
+/// Whether `day` lies in `[from, until)`, `until` [`DAY_MAX`] meaning further notice (day numbers
+/// as the tables store them).
+pub(crate) fn in_period(from: i32, until: i32, day: i32) -> bool {
+    from <= day && (day < until || until == DAY_MAX)
 }
 
 impl<'a> Answer<'a> {
@@ -1461,7 +1544,7 @@ impl<'a> Answer<'a> {
         (first..first.saturating_add(count.min(1 << 16))).filter(move |&s| {
             let from = a.word(Kind::Statements, s, col::STMT_FROM) as i32;
             let until = a.word(Kind::Statements, s, col::STMT_UNTIL) as i32;
-            from <= day && (day < until || until == DAY_MAX)
+            in_period(from, until, day)
         })
     }
 
@@ -1525,7 +1608,7 @@ impl<'a> Answer<'a> {
         let a = self.a();
         let day = self.day;
         a.hold_segments(self.holdings)
-            .find(|&(from, until, ..)| from <= day && (day < until || until == DAY_MAX))
+            .find(|h| h.contains(day))
             .map(|seg| a.holding(self.prefix(), seg))
     }
 
@@ -1555,7 +1638,8 @@ impl<'a> Answer<'a> {
     }
 
     /// What the sources leave unsure about this answer: the range's, its category's and its
-    /// territory's doubts, and that of a holding whose end is not known to the day.
+    /// territory's doubts, those of the category's rules in force, and those of the day's block
+    /// holder (see [`Holding::doubts`]).
     pub fn doubts(&self) -> Vec<Doubt<'a>> {
         let a = self.a();
         let mut out = Vec::new();
@@ -1585,6 +1669,17 @@ impl<'a> Answer<'a> {
                 source,
             });
         }
+        let k = Kind::Statements;
+        for st in self.statements_in_force() {
+            if let Some(text) = a.opt_string(k, st, col::STMT_DOUBT) {
+                let source = a.source_of(a.word(k, st, col::STMT_FILE), a.word(k, st, col::STMT_LINE));
+                out.push(Doubt {
+                    text: text.into(),
+                    source,
+                });
+            }
+        }
+        out.extend(self.holder().map(|h| h.doubts(self.date)).unwrap_or_default());
         out
     }
 }

@@ -20,8 +20,11 @@
 //! lowered from `allowed` to **conditional** by an unsettled condition; **unknown** when the plan
 //! states nothing. Every step is a [`Reason`] with its basis and source line.
 
-use super::reader::{Answer, Artifact, Holding, LookupError};
-use super::{DAY_MAX, DAY_MIN, Kind, NONE, code, col, verdict_code, verdict_of};
+use super::reader::{Answer, Artifact, LookupError};
+use super::{
+    DAY_MAX, DAY_MIN, Kind, MAX_REQUIREMENTS, MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, code, col,
+    verdict_code, verdict_of,
+};
 use crate::date::Date;
 use crate::plan::Verdict;
 use std::borrow::Cow;
@@ -215,9 +218,9 @@ struct Subject {
     allocated: bool,
 }
 
+/// Whether `day` lies in a period of table words (`from`, `until`).
 fn in_period(from: u32, until: u32, day: i32) -> bool {
-    let (from, until) = (from as i32, until as i32);
-    from <= day && (day < until || until == DAY_MAX)
+    super::reader::in_period(from as i32, until as i32, day)
 }
 
 impl<'a> Artifact<'a> {
@@ -255,6 +258,93 @@ impl<'a> Artifact<'a> {
         (first..first.saturating_add(count))
             .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
             .collect()
+    }
+
+    /// The plan-wide policy, one canonical line per item, in the plan's order: its uses, context
+    /// keys, conditions and requirements (what `diff` compares beside the number space).
+    pub fn policy(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.uses().map(|u| format!("use {}: {}", u.id, u.name)).collect();
+        for (id, _, values) in self.context_keys() {
+            out.push(format!("context {id}: {}", values.join(", ")));
+        }
+        let ck = Kind::Conditions;
+        for c in 0..self.rows(ck) {
+            let then = verdict_of(self.word(ck, c, col::COND_THEN));
+            let unsettled = if self.word(ck, c, col::COND_UNSETTLED) == 1 {
+                ", else conditional"
+            } else {
+                ""
+            };
+            out.push(format!(
+                "condition {}: when {} then {then}{unsettled}",
+                self.string(ck, c, col::COND_ID),
+                self.when_words(c).join(", ")
+            ));
+        }
+        let rk = Kind::Requirements;
+        let use_ids: Vec<&str> = self.uses().map(|u| u.id).collect();
+        for r in 0..self.rows(rk) {
+            let what = match self.word(rk, r, col::REQ_CHECK) {
+                code::CHECK_VALID => "check valid".to_string(),
+                code::CHECK_ALLOCATED => "check allocated".to_string(),
+                _ => {
+                    let cond = self.word(rk, r, col::REQ_CONDITION);
+                    format!("condition {}", self.string(ck, cond, col::COND_ID))
+                }
+            };
+            let mask = self.word(rk, r, col::REQ_USES);
+            let uses: Vec<&str> = use_ids
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < 32 && mask & (1 << i) != 0)
+                .map(|(_, id)| *id)
+                .collect();
+            let categories = if self.word(rk, r, col::REQ_ALL_CATEGORIES) == 1 {
+                "every category".to_string()
+            } else {
+                let ids: Vec<&str> = (0..self.rows(Kind::Categories))
+                    .filter(|&c| self.category_requirements(c).any(|x| x == r))
+                    .map(|c| self.string(Kind::Categories, c, col::CAT_ID))
+                    .collect();
+                ids.join(", ")
+            };
+            let period = period_words(self.word(rk, r, col::REQ_FROM), self.word(rk, r, col::REQ_UNTIL));
+            out.push(format!(
+                "requirement: {what} for {} in {categories}, {period}",
+                uses.join(", ")
+            ));
+        }
+        out
+    }
+
+    /// A condition's `when`, as `key=value` words.
+    fn when_words(&self, cond: u32) -> Vec<String> {
+        let k = Kind::Conditions;
+        let first = self.word(k, cond, col::COND_WHEN_FIRST);
+        let count = self.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
+        (first..first.saturating_add(count))
+            .map(|t| {
+                let key = self.word(Kind::Terms, t, col::TERM_KEY);
+                let value = self.word(Kind::Terms, t, col::TERM_VALUE);
+                format!(
+                    "{}={}",
+                    self.string(Kind::ContextKeys, key, col::CTX_ID),
+                    self.context_values(key)
+                        .get(value as usize)
+                        .copied()
+                        .unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    /// The rows of the requirements that apply to category `c`.
+    fn category_requirements(&self, c: u32) -> impl Iterator<Item = u32> + '_ {
+        let first = self.word(Kind::Categories, c, col::CAT_REQ_FIRST);
+        let count = self
+            .word(Kind::Categories, c, col::CAT_REQ_COUNT)
+            .min(MAX_REQUIREMENTS);
+        (first..first.saturating_add(count)).map(|i| self.word(Kind::Indices, i, col::INDEX))
     }
 
     /// A context from `key=value` pairs of the plan's context keys.
@@ -319,7 +409,7 @@ impl<'a> Artifact<'a> {
         }
         let forbids = self.word(k, cond, col::COND_THEN) == code::FORBIDDEN;
         let first = self.word(k, cond, col::COND_WHEN_FIRST);
-        let count = self.word(k, cond, col::COND_WHEN_COUNT).min(1 << 16);
+        let count = self.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
         let (mut given, mut contradicted) = (count > 0, false);
         for t in first..first.saturating_add(count) {
             let key = self.word(Kind::Terms, t, col::TERM_KEY);
@@ -378,13 +468,15 @@ impl<'a> Artifact<'a> {
         let (all, list) = match subject.category {
             Some(c) => {
                 let first = self.word(Kind::Categories, c, col::CAT_REQ_FIRST);
-                let count = self.word(Kind::Categories, c, col::CAT_REQ_COUNT).min(1 << 16);
+                let count = self
+                    .word(Kind::Categories, c, col::CAT_REQ_COUNT)
+                    .min(MAX_REQUIREMENTS);
                 (0..0, first..first.saturating_add(count))
             }
-            None => (0..self.rows(rk), 0..0),
+            None => (0..self.rows(rk).min(MAX_REQUIREMENTS), 0..0),
         };
         let requirements = all
-            .filter(|&r| self.word(rk, r, col::REQ_CATS_COUNT) == NONE)
+            .filter(|&r| self.word(rk, r, col::REQ_ALL_CATEGORIES) == 1)
             .chain(list.map(|i| self.word(Kind::Indices, i, col::INDEX)));
         for r in requirements {
             if self.word(rk, r, col::REQ_USES) & bit == 0
@@ -440,7 +532,7 @@ impl<'a> Artifact<'a> {
         step(Item::Rule { stmt }, Outcome::Rule, false);
         if let Some(v) = stmt {
             let first = self.word(vk, v, col::VS_COND_FIRST);
-            let count = self.word(vk, v, col::VS_COND_COUNT).min(1 << 16);
+            let count = self.word(vk, v, col::VS_COND_COUNT).min(MAX_STATEMENT_CONDITIONS);
             for i in first..first.saturating_add(count) {
                 let cond = self.word(Kind::Indices, i, col::INDEX);
                 let (outcome, makes_conditional) = self.condition_outcome(cond, ctx);
@@ -504,13 +596,18 @@ struct Words<'a, 'x> {
 
 impl<'a> Words<'a, '_> {
     fn doubt(&mut self, text: Option<&'a str>, source: &str) {
-        if let Some(text) = text
-            && !self.doubts.iter().any(|d| d.text == text)
-        {
-            self.doubts.push(Doubt {
+        if let Some(text) = text {
+            self.push_doubt(Doubt {
                 text: text.into(),
                 source: source.to_string(),
             });
+        }
+    }
+
+    /// Records a doubt, once.
+    fn push_doubt(&mut self, doubt: Doubt<'a>) {
+        if !self.doubts.iter().any(|d| d.text == doubt.text) {
+            self.doubts.push(doubt);
         }
     }
 
@@ -574,6 +671,7 @@ impl<'a> Words<'a, '_> {
                 }
             }
             Item::Allocated { req } => {
+                let current = a.register_date();
                 let text = self.answer.and_then(Answer::holder).map_or_else(
                     || "allocated".to_string(),
                     |h| {
@@ -584,18 +682,9 @@ impl<'a> Words<'a, '_> {
                             h.name.map_or_else(String::new, |n| format!(" ({n})")),
                             h.allocated.map_or_else(String::new, |d| d.to_string()),
                         );
-                        t.push_str(&register_note(a, &h, day));
-                        if h.end_uncertain
-                            && let Some(until) = h.until
-                        {
-                            self.doubts.push(Doubt {
-                                text: format!(
-                                    "block {} is no longer in the register of {until}: {} may have lost it before {day}",
-                                    h.block, h.code
-                                )
-                                .into(),
-                                source: h.source.clone(),
-                            });
+                        t.push_str(&h.register_note(current, day));
+                        for d in h.doubts(day) {
+                            self.push_doubt(d);
                         }
                         t
                     },
@@ -683,7 +772,7 @@ impl<'a> Words<'a, '_> {
         let a = self.a;
         let k = Kind::Conditions;
         let first = a.word(k, cond, col::COND_WHEN_FIRST);
-        let count = a.word(k, cond, col::COND_WHEN_COUNT).min(1 << 16);
+        let count = a.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
         let pair = |key: u32, value: u32| {
             let values = a.context_values(key);
             format!(
@@ -720,19 +809,27 @@ impl<'a> Words<'a, '_> {
         let holdings = self.answer.map(Answer::holdings).unwrap_or_default();
         let next = holdings.iter().find(|h| h.from.is_some_and(|f| f > day));
         let before = holdings.iter().rev().find(|h| h.until.is_some_and(|u| u <= day));
+        let date = |d: Option<Date>| d.map_or_else(String::new, |d| d.to_string());
         let mut text = match (next, before) {
-            (Some(h), _) => format!(
+            (Some(h), _) if h.from == h.allocated => format!(
                 "not allocated on {day}: block {} was allocated to {} on {}",
                 h.block,
                 h.code,
-                h.allocated.map_or_else(String::new, |d| d.to_string())
+                date(h.allocated)
+            ),
+            (Some(h), _) => format!(
+                "not allocated on {day}: block {} (allocated to {} on {}) is held from the register of {}",
+                h.block,
+                h.code,
+                date(h.allocated),
+                date(h.from)
             ),
             (None, Some(h)) => format!(
                 "not allocated on {day}: block {}, held by {} since {}, is not in the register of {}",
                 h.block,
                 h.code,
-                h.allocated.map_or_else(String::new, |d| d.to_string()),
-                h.until.map_or_else(String::new, |d| d.to_string())
+                date(h.allocated),
+                date(h.until)
             ),
             (None, None) => format!("not allocated on {day}: no block of the register holds it"),
         };
@@ -745,28 +842,17 @@ impl<'a> Words<'a, '_> {
     }
 }
 
-/// ", register of D" for a holding, or ", as of the register of D" for a day after the current
-/// register.
-fn register_note(a: &Artifact<'_>, h: &Holding<'_>, day: Date) -> String {
-    match (h.register, a.register_date()) {
-        (_, Some(current)) if day > current => format!(", as of the register of {current}"),
-        (Some(d), _) => format!(", register of {d}"),
-        _ => String::new(),
-    }
-}
-
-/// "since D", "from D until E", "until E", "always".
+/// A period of table words for people (see [`crate::plan::Period::words`]).
 fn period_words(from: u32, until: u32) -> String {
     let day = |w: u32| match w as i32 {
         DAY_MIN | DAY_MAX => None,
         d => Date::from_days(d),
     };
-    match (day(from), day(until)) {
-        (None, None) => "always".to_string(),
-        (Some(f), None) => format!("since {f}"),
-        (None, Some(u)) => format!("until {u}"),
-        (Some(f), Some(u)) => format!("from {f} until {u}"),
+    crate::plan::Period {
+        from: day(from),
+        until: day(until),
     }
+    .words()
 }
 
 impl<'a> Answer<'a> {

@@ -267,7 +267,16 @@ fn summary_lines(d: &Diff) -> Vec<String> {
             s.numbers_category_changed, s.numbers_rules_changed, s.numbers_other_plan_changes
         ),
         format!("{} entries", s.changes),
+        format!("{} changes to the plan-wide policy", s.policy_changes),
     ]
+}
+
+/// The plan-wide policy's changes, one line each: `- ` removed, `+ ` added.
+fn policy_lines(d: &Diff) -> Vec<String> {
+    let removed = d.policy.removed.iter().map(|l| format!("- {l}"));
+    removed
+        .chain(d.policy.added.iter().map(|l| format!("+ {l}")))
+        .collect()
 }
 
 fn render_text(d: &Diff, color: bool) -> String {
@@ -288,6 +297,13 @@ fn render_text(d: &Diff, color: bool) -> String {
     );
     for l in summary_lines(d) {
         let _ = writeln!(out, "  {l}");
+    }
+    if !d.policy.removed.is_empty() || !d.policy.added.is_empty() {
+        let _ = writeln!(out, "\n{bold}plan-wide policy{reset}");
+        for l in policy_lines(d) {
+            let colour = if l.starts_with('-') { red } else { green };
+            let _ = writeln!(out, "  {colour}{l}{reset}");
+        }
     }
     for c in &d.changes {
         let _ = writeln!(out, "\n{bold}{}{reset}  {} numbers", numbers_of(c), c.numbers);
@@ -316,6 +332,18 @@ fn render_markdown(d: &Diff) -> String {
     let _ = writeln!(out, "## Summary\n");
     for l in summary_lines(d) {
         let _ = writeln!(out, "- {l}");
+    }
+    if !d.policy.removed.is_empty() || !d.policy.added.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Changes to the plan-wide policy (uses, context, conditions, requirements)\n"
+        );
+        for l in &d.policy.removed {
+            let _ = writeln!(out, "- removed: {l}");
+        }
+        for l in &d.policy.added {
+            let _ = writeln!(out, "- added: {l}");
+        }
     }
     type Pick = fn(&Item) -> bool;
     let groups: [(&str, Pick); 5] = [

@@ -571,11 +571,7 @@ impl<'a> Querier<'a> {
             Some(h) => {
                 let name = h.name.unwrap_or("(name not published)");
                 let date = h.allocated.map_or(String::new(), |d| format!(", allocated {d}"));
-                let register = match (h.register, self.artifact.register_date()) {
-                    (_, Some(current)) if at > current => format!(", as of the register of {current}"),
-                    (Some(d), _) => format!(", register of {d}"),
-                    _ => String::new(),
-                };
+                let register = h.register_note(self.artifact.register_date(), at);
                 writeln!(
                     out,
                     "  holder     {} {name}, holder of block {} ({}{register})",
@@ -608,13 +604,14 @@ impl<'a> Querier<'a> {
                 r.basis
             )?;
         }
-        for d in a.doubts() {
+        let own = a.doubts();
+        for d in &own {
             writeln!(out, "  doubt      {} ({})", d.text, source_path(plan, &d.source))?;
         }
-        // Each doubt of a verdict once, with the uses it bears on.
+        // Each other doubt of a verdict once, with the uses it bears on.
         let mut seen: Vec<(&Doubt<'a>, Vec<&str>)> = Vec::new();
         for r in &rulings {
-            for d in &r.doubts {
+            for d in r.doubts.iter().filter(|d| !own.iter().any(|o| o.text == d.text)) {
                 match seen.iter_mut().find(|(x, _)| x.text == d.text) {
                     Some((_, uses)) => uses.push(r.use_id),
                     None => seen.push((d, vec![r.use_id])),
@@ -726,12 +723,7 @@ fn basis<'a>(a: &Answer<'a>) -> Vec<&'a str> {
 }
 
 fn period(from: Option<Date>, until: Option<Date>) -> String {
-    match (from, until) {
-        (None, None) => "always".to_string(),
-        (Some(f), None) => format!("since {f}"),
-        (None, Some(u)) => format!("until {u}"),
-        (Some(f), Some(u)) => format!("from {f} until {u}"),
-    }
+    numplan::plan::Period { from, until }.words()
 }
 
 /// A TSV field: tabs and line breaks would break the columns.

@@ -338,3 +338,65 @@ fn errors_exit_2() {
         2
     );
 }
+
+/// A change to the plan-wide policy (a requirement's date, what a condition decides) changes
+/// verdicts across the number space: `diff` reports it and exits 1.
+#[test]
+fn plan_wide_policy_changes_are_differences() {
+    let base = repo("tests/data/valid/mini");
+    let changed = mini_variant("diff-policy", "plan.yaml", |t| {
+        t.replace(
+            "  - check: allocated\n    from: 2019-08-01\n",
+            "  - check: allocated\n    from: 2025-08-01\n",
+        )
+        .replace(
+            "    when: own-access=no\n    then: forbidden\n    unsettled: conditional\n",
+            "    when: own-access=no\n    then: allowed\n",
+        )
+    });
+    let (c, d) = diff_json(&base, &changed);
+    assert_eq!(c, 1, "{d}");
+    assert_eq!(d["summary"]["policy_changes"], 4);
+    let removed: Vec<&str> = d["policy"]["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let added: Vec<&str> = d["policy"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        removed
+            .iter()
+            .any(|l| l.contains("check allocated") && l.contains("since 2019-08-01")),
+        "{removed:?}"
+    );
+    assert!(
+        added
+            .iter()
+            .any(|l| l.contains("check allocated") && l.contains("since 2025-08-01")),
+        "{added:?}"
+    );
+    assert!(
+        added
+            .iter()
+            .any(|l| l.starts_with("condition own-access:") && l.contains("then allowed")),
+        "{added:?}"
+    );
+    assert_eq!(
+        d["changes"].as_array().map(Vec::len),
+        Some(0),
+        "no number's own answer changed"
+    );
+    let out = numplan(&[
+        "diff",
+        "--quiet",
+        base.to_str().unwrap(),
+        changed.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 1);
+}

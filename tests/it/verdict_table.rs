@@ -113,6 +113,28 @@ const TERRITORIALISED_BAN: &[(&str, usize, Head)] = &[
     ("automated-sms", 4, Head::BasisHas("§2.3.2 f")),
 ];
 
+/// The express derogations of §6.1, headed by the section of their category in the 2022-1583
+/// annex (§1.3: 2.3.5 mobiles de longueur étendue, 2.3.7 polyvalents vérifiés, 2.3.9 plateforme
+/// technique), from 2023-01-01 (period 4). (The extended polyvalent numbers, §2.3.8, have no
+/// allocated block to ask about: their row is answered "not allocated".)
+const NPV_HEADS: &[(&str, usize, Head)] = &[
+    ("automated-voice", 4, Head::BasisHas("§2.3.7")),
+    ("automated-sms", 4, Head::BasisHas("§2.3.7")),
+];
+const PLATFORM_HEADS: &[(&str, usize, Head)] = &[
+    ("automated-voice", 4, Head::BasisHas("§2.3.9")),
+    ("automated-sms", 4, Head::BasisHas("§2.3.9")),
+];
+const M2M_HEADS: &[(&str, usize, Head)] = &[
+    ("automated-voice", 4, Head::BasisHas("§2.3.5")),
+    ("automated-sms", 4, Head::BasisHas("§2.3.5")),
+];
+/// 089: « 089 voice caller ID has been banned since 2012 » (§6.1): the headline names 089.
+const HEADS_089: &[(&str, usize, Head)] = &[
+    ("voice", 1, Head::ReasonHas("089")),
+    ("automated-voice", 1, Head::ReasonHas("089")),
+];
+
 /// Mobiles: the §2.3.2 f ban, and condition g (« que pour les appels et messages émis depuis
 /// l'accès mobile qu'ils identifient », §6.1).
 const MOBILE_HEADS: &[(&str, usize, Head)] = &[
@@ -254,8 +276,8 @@ fn rows() -> Vec<Row> {
         r("polyvalent 09", "polyvalent", Y0, |e| e.starts_with("095") || e.starts_with("097"), ("0970", 10), POLYVALENT, TERRITORIALISED_BAN),
         r("polyvalent 0262 (Réunion)", "polyvalent", Y0, |e| e.starts_with("0262"), ("0262", 10), POLYVALENT, TERRITORIALISED_BAN),
         // NPV from 2023-01-01 (before, 0162… are `polyvalent`).
-        r("NPV 0162", "polyvalent-verifie", Y23, |e| e.starts_with("0162"), ("0162", 10), DEROGATION_2023, NONE),
-        r("NPV 0948", "polyvalent-verifie", Y23, |e| e.starts_with("0948"), ("0948", 10), DEROGATION_2023, NONE),
+        r("NPV 0162", "polyvalent-verifie", Y23, |e| e.starts_with("0162"), ("0162", 10), DEROGATION_2023, NPV_HEADS),
+        r("NPV 0948", "polyvalent-verifie", Y23, |e| e.starts_with("0948"), ("0948", 10), DEROGATION_2023, NPV_HEADS),
         r("NPV 0163 (no block)", "polyvalent-verifie", Y23, |e| e.starts_with("0163"), ("0163", 10), DEROGATION_2023, NONE),
         r("NPV 0949 (no block)", "polyvalent-verifie", Y23, |e| e.starts_with("0949"), ("0949", 10), DEROGATION_2023, NONE),
         // §6.1 table: « (+ overseas 09475–09479, 02688, 02689, 05987–05989) ».
@@ -271,7 +293,7 @@ fn rows() -> Vec<Row> {
         // Platform numbers, from 2023-01-01 (§1.3, §6.1).
         r("plateforme 0937", "polyvalent-plateforme", Y23, |e| e.starts_with("0937"), ("0937", 10), DEROGATION_2023, NONE),
         r("plateforme 0938", "polyvalent-plateforme", Y23, |e| e.starts_with("0938"), ("0938", 10), DEROGATION_2023, NONE),
-        r("plateforme 09390", "polyvalent-plateforme", Y23, |e| e.starts_with("09390"), ("09390", 10), DEROGATION_2023, NONE),
+        r("plateforme 09390", "polyvalent-plateforme", Y23, |e| e.starts_with("09390"), ("09390", 10), DEROGATION_2023, PLATFORM_HEADS),
         r("plateforme 09395 (outre-mer)", "polyvalent-plateforme", Y23, |e| e.starts_with("09395"), ("09395", 10), OVERSEAS_DEROGATION_UNSURE, NONE),
         // Extended polyvalent: 14 digits in metropolitan France, 13 overseas (§6.4).
         r("étendu 09010", "polyvalent-etendu", Y23, |e| e.starts_with("09010"), ("09010", 14), DEROGATION_2023, NONE),
@@ -282,14 +304,14 @@ fn rows() -> Vec<Row> {
         r("mobile 073 (no block)", "mobile", Y0, |e| e.starts_with("073"), ("073", 10), MOBILE, MOBILE_HEADS),
         r("mobile 0690 (Guadeloupe)", "mobile", Y0, |e| e.starts_with("0690"), ("0690", 10), MOBILE, MOBILE_HEADS),
         r("mobile 0639 (Mayotte)", "mobile", Y0, |e| e.starts_with("0639"), ("0639", 10), MOBILE, MOBILE_HEADS),
-        r("mobile étendu 07000", "mobile-etendu", Y0, |e| e.starts_with("07000"), ("07000", 14), MOBILE_ETENDU, NONE),
+        r("mobile étendu 07000", "mobile-etendu", Y0, |e| e.starts_with("07000"), ("07000", 14), MOBILE_ETENDU, M2M_HEADS),
         r("mobile étendu 07007 (outre-mer)", "mobile-etendu", Y23, |e| e.starts_with("07007"), ("07007", 13), MOBILE_ETENDU_OUTRE_MER, NONE),
         // Special numbers.
         r("spécial gratuit 0800", "special-gratuit", Y0, |e| e.starts_with("0800"), ("0800", 10), SPECIAL_FREE_OR_BANALISE, NONE),
         r("spécial banalisé 0806", "special-banalise", Y0, |e| e.starts_with("0806"), ("0806", 10), SPECIAL_FREE_OR_BANALISE, NONE),
         r("spécial majoré 081", "special-majore", Y0, |e| e.starts_with("081"), ("081", 10), SPECIAL_MAJORE, NONE),
         r("spécial majoré 082", "special-majore", Y0, |e| e.starts_with("082"), ("082", 10), SPECIAL_MAJORE, NONE),
-        r("spécial majoré 089", "special-majore-089", Y0, |e| e.starts_with("089"), ("089", 10), SPECIAL_089, NONE),
+        r("spécial majoré 089", "special-majore-089", Y0, |e| e.starts_with("089"), ("089", 10), SPECIAL_089, HEADS_089),
         r("spécial données 0836", "special-donnees", Y0, |e| e.starts_with("0836"), ("0836", 10), SPECIAL_TARIFF_UNSOURCED, NONE),
         r("spécial données 085", "special-donnees", Y0, |e| e.starts_with("085"), ("085", 10), SPECIAL_TARIFF_UNSOURCED, NONE),
         // §6.4: « 0860PQMCDU: internet dial-up access »; 0868 is not sourced, so 0860 stands here.

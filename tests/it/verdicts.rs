@@ -91,9 +91,12 @@ fn a_block_withdrawn_between_snapshots_is_allocated_then_and_not_now() {
         assert_eq!(between[i]["allocated"], true, "{prefix} on 2025-12-01");
         let doubts = between[i]["verdicts"]["voice"]["doubts"].to_string();
         assert!(
-            doubts.contains("no longer in the register of 2026-04-17"),
+            doubts.contains("no longer in that of 2026-04-17") && doubts.contains("may have lost it"),
             "{prefix}: {doubts}"
         );
+        // On the day of the snapshot that lists it, there is nothing to doubt.
+        let listed = then[i]["verdicts"]["voice"]["doubts"].to_string();
+        assert!(!listed.contains("may have lost it"), "{prefix}: {listed}");
         assert_eq!(now[i]["allocated"], false, "{prefix} on 2026-04-17: {}", now[i]);
         for use_id in ["voice", "sms", "automated-voice", "automated-sms"] {
             let v = &now[i]["verdicts"][use_id];
@@ -420,4 +423,68 @@ fn fast_verdicts_agree_with_rulings() {
     }
     assert!(checked > 100_000, "{checked}");
     assert_eq!(seen.len(), 4, "every verdict value was met: {seen:?}");
+}
+
+/// Authentication and masking, read from the reference (§1.4, §6.3): unauthenticated calls placed
+/// in France are cut from 2024-10-01, those showing a mobile number only "a few weeks later"
+/// (certainly by 2025-01-01, a doubt in between); from 2026-01-01 a call from abroad showing an
+/// unauthenticated French mobile number is routed with the number masked, not cut.
+#[test]
+fn authentication_cut_off_and_masking_follow_their_dates() {
+    let april = register(APRIL);
+    // A metropolitan 01 block and a 06 block allocated long before, the same in both snapshots.
+    let pick = |p: &str| {
+        april
+            .iter()
+            .find(|(k, (_, _, d))| k.starts_with(p) && k.len() == 4 && d.as_str() < "2019-01-01")
+            .map(|(_, (first, _, _))| first.clone())
+            .unwrap_or_else(|| panic!("a {p} block"))
+    };
+    let (fixed, mobile) = (pick("014"), pick("061"));
+    let ask = |n: &str, at: &str, ctx: &[&str]| -> serde_json::Value {
+        let mut extra = Vec::new();
+        for c in ctx {
+            extra.extend(["--context", c]);
+        }
+        ask_all(None, at, &[n.to_string()], &extra).remove(0)
+    };
+    let voice = |v: &serde_json::Value| {
+        (
+            v["verdicts"]["voice"]["verdict"].as_str().unwrap().to_string(),
+            v["verdicts"]["voice"]["reason"].as_str().unwrap().to_string(),
+        )
+    };
+    let domestic = ["from-abroad=no", "authenticated=no", "own-mobile-access=yes"];
+    assert_eq!(voice(&ask(&fixed, "2024-09-30", &domestic)).0, "allowed");
+    let (v, reason) = voice(&ask(&fixed, "2024-10-01", &domestic));
+    assert_eq!(v, "forbidden");
+    assert!(reason.contains("not authenticated"), "{reason}");
+    // Authenticated: allowed.
+    assert_eq!(
+        voice(&ask(
+            &fixed,
+            "2024-10-01",
+            &["from-abroad=no", "authenticated=yes"]
+        ))
+        .0,
+        "allowed"
+    );
+    // Mobiles: not cut on 2024-10-01 (with the doubt that they may have been), cut by 2025-01-01.
+    let v = ask(&mobile, "2024-10-01", &domestic);
+    assert_eq!(voice(&v).0, "allowed");
+    assert!(
+        v["verdicts"]["voice"]["doubts"]
+            .to_string()
+            .contains("may have been cut"),
+        "{v}"
+    );
+    assert_eq!(voice(&ask(&mobile, "2025-01-01", &domestic)).0, "forbidden");
+    // From abroad, unauthenticated, a mobile number: masked from 2026-01-01, not before.
+    let abroad = ["from-abroad=yes", "authenticated=no", "own-mobile-access=yes"];
+    assert_eq!(voice(&ask(&mobile, "2025-12-31", &abroad)).0, "allowed");
+    let (v, reason) = voice(&ask(&mobile, "2026-01-01", &abroad));
+    assert_eq!(v, "forbidden");
+    assert!(reason.contains("masked"), "{reason}");
+    // ... and a fixed number from abroad is neither cut nor masked by these rules.
+    assert_eq!(voice(&ask(&fixed, "2026-01-01", &abroad)).0, "allowed");
 }
