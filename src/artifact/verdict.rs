@@ -387,7 +387,7 @@ impl<'a> Artifact<'a> {
             category: None,
             allocated: false,
         };
-        self.rule(subject, None, Some(error), use_row, date, ctx)
+        self.explain(subject, None, Some(error), use_row, date, ctx)
     }
 
     /// Just the verdict for an input that is not a valid number of the plan.
@@ -551,7 +551,7 @@ impl<'a> Artifact<'a> {
     }
 
     /// Evaluates and puts every step in words.
-    fn rule(
+    fn explain(
         &'a self,
         subject: Subject,
         answer: Option<&Answer<'a>>,
@@ -864,7 +864,7 @@ impl<'a> Answer<'a> {
             allocated: self.is_allocated(),
         };
         self.artifact()
-            .rule(subject, Some(self), None, use_row, self.date(), ctx)
+            .explain(subject, Some(self), None, use_row, self.date(), ctx)
     }
 
     /// Just the verdict, without putting reasons in words.
