@@ -17,38 +17,36 @@ use std::str::FromStr;
 
 /// A calendar day of the proleptic Gregorian calendar, from 0001-01-01 to 9999-12-31.
 ///
-/// Dates order chronologically. They display in ISO 8601 (`2023-01-01`).
+/// Dates order chronologically. They display in ISO 8601 (`2023-01-01`). The calendar
+/// arithmetic is jiff's ([`jiff::civil::Date`]); this type narrows it to the years plan sources
+/// and artifacts can hold, and adds the parsers of the words Arcep's decisions use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Date {
-    // Field order matters: the derived `Ord` is chronological.
-    year: i16,
-    month: u8,
-    day: u8,
-}
+pub struct Date(jiff::civil::Date);
 
 /// The earliest supported year.
 const MIN_YEAR: i32 = 1;
 /// The latest supported year.
 const MAX_YEAR: i32 = 9999;
-/// Days from 0000-03-01 to 1970-01-01 in the days-from-civil algorithm.
-const UNIX_EPOCH_SHIFT: i64 = 719_468;
-/// Days in a 400-year era of the Gregorian calendar.
-const DAYS_PER_ERA: i64 = 146_097;
+/// Day 0 of [`Date::to_days`].
+const UNIX_EPOCH: jiff::civil::Date = jiff::civil::Date::constant(1970, 1, 1);
+/// Seconds in a civil day (civil dates have no leap seconds).
+const SECONDS_PER_DAY: i64 = 86_400;
+/// [`Date::to_days`] of 0001-01-01 and of 9999-12-31.
+const DAYS: std::ops::RangeInclusive<i32> = -719_162..=2_932_896;
 
 /// Whether `year` is a leap year of the (proleptic) Gregorian calendar.
 pub fn is_leap_year(year: i32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    i16::try_from(year)
+        .ok()
+        .and_then(|y| jiff::civil::Date::new(y, 1, 1).ok())
+        .is_some_and(jiff::civil::Date::in_leap_year)
 }
 
-/// The number of days of `month` (1 to 12) in `year`, or `None` if `month` is not a month.
+/// The number of days of `month` (1 to 12) in `year`, or `None` if `month` is not a month or
+/// the year is outside jiff's range (-9999 to 9999).
 pub fn days_in_month(year: i32, month: u32) -> Option<u32> {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
-        4 | 6 | 9 | 11 => Some(30),
-        2 if is_leap_year(year) => Some(29),
-        2 => Some(28),
-        _ => None,
-    }
+    let first = jiff::civil::Date::new(i16::try_from(year).ok()?, i8::try_from(month).ok()?, 1).ok()?;
+    u32::try_from(first.days_in_month()).ok()
 }
 
 impl Date {
@@ -58,45 +56,35 @@ impl Date {
         if !(MIN_YEAR..=MAX_YEAR).contains(&year) {
             return None;
         }
-        let days = days_in_month(year, month)?;
-        if day == 0 || day > days {
-            return None;
-        }
-        Some(Date {
-            year: i16::try_from(year).ok()?,
-            month: u8::try_from(month).ok()?,
-            day: u8::try_from(day).ok()?,
-        })
+        jiff::civil::Date::new(
+            i16::try_from(year).ok()?,
+            i8::try_from(month).ok()?,
+            i8::try_from(day).ok()?,
+        )
+        .ok()
+        .map(Date)
     }
 
     /// The year, 1 to 9999.
     pub fn year(self) -> i32 {
-        i32::from(self.year)
+        i32::from(self.0.year())
     }
 
     /// The month, 1 (January) to 12 (December).
     pub fn month(self) -> u32 {
-        u32::from(self.month)
+        // jiff's months are 1 to 12.
+        self.0.month().unsigned_abs().into()
     }
 
     /// The day of the month, from 1.
     pub fn day(self) -> u32 {
-        u32::from(self.day)
+        // jiff's days are 1 to 31.
+        self.0.day().unsigned_abs().into()
     }
 
     /// Days since 1970-01-01 (negative before it): 1970-01-02 is 1, 1969-12-31 is -1.
-    ///
-    /// Exact over the whole range (Howard Hinnant's days-from-civil algorithm).
     pub fn to_days(self) -> i32 {
-        let (y, m, d) = (i64::from(self.year), i64::from(self.month), i64::from(self.day));
-        // Count years from March, so that the leap day is the last day of the year.
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let year_of_era = y.rem_euclid(400);
-        let month_from_march = (m + 9) % 12;
-        let day_of_year = (153 * month_from_march + 2) / 5 + d - 1;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        let days = era * DAYS_PER_ERA + day_of_era - UNIX_EPOCH_SHIFT;
+        let days = self.0.duration_since(UNIX_EPOCH).as_secs() / SECONDS_PER_DAY;
         // Years 1..=9999 span about ±3 million days: this always fits.
         i32::try_from(days).unwrap_or(if days < 0 { i32::MIN } else { i32::MAX })
     }
@@ -104,24 +92,23 @@ impl Date {
     /// The date `days` days after 1970-01-01 (before it if negative), the inverse of
     /// [`Date::to_days`]; `None` outside 0001-01-01 to 9999-12-31.
     pub fn from_days(days: i32) -> Option<Date> {
-        let z = i64::from(days) + UNIX_EPOCH_SHIFT;
-        let era = z.div_euclid(DAYS_PER_ERA);
-        let day_of_era = z.rem_euclid(DAYS_PER_ERA);
-        let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146_096) / 365;
-        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-        let month_from_march = (5 * day_of_year + 2) / 153;
-        let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-        let month = if month_from_march < 10 {
-            month_from_march + 3
-        } else {
-            month_from_march - 9
-        };
-        let year = year_of_era + era * 400 + i64::from(month <= 2);
-        Date::new(
-            i32::try_from(year).ok()?,
-            u32::try_from(month).ok()?,
-            u32::try_from(day).ok()?,
-        )
+        if !DAYS.contains(&days) {
+            return None;
+        }
+        let offset = jiff::SignedDuration::from_secs(i64::from(days) * SECONDS_PER_DAY);
+        UNIX_EPOCH.checked_add(offset).ok().map(Date)
+    }
+
+    /// The same day as a [`jiff::civil::Date`].
+    pub fn to_jiff(self) -> jiff::civil::Date {
+        self.0
+    }
+
+    /// The same day, if its year is 1 to 9999.
+    pub fn from_jiff(date: jiff::civil::Date) -> Option<Date> {
+        (MIN_YEAR..=MAX_YEAR)
+            .contains(&i32::from(date.year()))
+            .then_some(Date(date))
     }
 
     /// Parses a date as plan sources write it, ISO 8601 `2023-01-01` (four-digit year, two-digit
@@ -191,14 +178,14 @@ impl Date {
 
     /// The date as registers write it, `dd/mm/yyyy`.
     pub fn to_dmy(self) -> String {
-        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
+        format!("{:02}/{:02}/{:04}", self.day(), self.month(), self.year())
     }
 }
 
 impl fmt::Display for Date {
     /// ISO 8601: `YYYY-MM-DD`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write!(f, "{:04}-{:02}-{:02}", self.year(), self.month(), self.day())
     }
 }
 
@@ -491,27 +478,11 @@ fn suggest_month(folded: &str) -> Option<&'static str> {
         .iter()
         .chain(FRENCH_MONTHS.iter())
         .filter_map(|name| {
-            let distance = edit_distance(folded, &fold(name)?);
+            let distance = strsim::levenshtein(folded, &fold(name)?);
             (distance <= 2 && distance < folded.chars().count()).then_some((distance, *name))
         })
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, name)| name)
-}
-
-/// Levenshtein distance between two short words.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
 }
 
 /// Dates serialize as their ISO form, `2023-01-01`.
@@ -868,15 +839,22 @@ mod tests {
         assert!(err.message.len() < 100, "{}", err.message);
     }
 
+    const UNIX: Date = Date(UNIX_EPOCH);
+
+    /// Days since 1970-01-01 by Howard Hinnant's days-from-civil algorithm, written out here as an
+    /// oracle independent of jiff: the artifact format stores these day numbers.
+    fn hinnant_days(y: i64, m: i64, d: i64) -> i64 {
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let year_of_era = y.rem_euclid(400);
+        let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
     fn any_date() -> impl Strategy<Value = Date> {
         (Date::new(1, 1, 1).map_or(0, Date::to_days)..=Date::new(9999, 12, 31).map_or(0, Date::to_days))
-            .prop_map(|days| {
-                Date::from_days(days).unwrap_or(Date {
-                    year: 1970,
-                    month: 1,
-                    day: 1,
-                })
-            })
+            .prop_map(|days| Date::from_days(days).unwrap_or(UNIX))
     }
 
     proptest! {
@@ -893,10 +871,18 @@ mod tests {
         }
 
         #[test]
+        fn day_numbers_are_days_from_civil(y in 1i32..=9999, m in 1u32..=12, day in 1u32..=28) {
+            let date = Date::new(y, m, day);
+            prop_assert!(date.is_some());
+            let days = date.map(Date::to_days);
+            prop_assert_eq!(days.map(i64::from), Some(hinnant_days(i64::from(y), i64::from(m), i64::from(day))));
+        }
+
+        #[test]
         fn days_round_trip_and_monotonic(days in -719_162i32..2_932_896) {
             let date = Date::from_days(days);
             prop_assert!(date.is_some());
-            let date = date.unwrap_or(Date { year: 1970, month: 1, day: 1 });
+            let date = date.unwrap_or(UNIX);
             prop_assert_eq!(date.to_days(), days);
             let next = Date::from_days(days + 1);
             prop_assert!(next.is_some_and(|next| next > date));

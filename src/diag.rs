@@ -119,6 +119,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// How to fix it.
     pub help: Option<String>,
+    /// How many further diagnostics of the same code in the same file this one stands for, not
+    /// shown (see [`cap`]); 0 for most.
+    pub more: usize,
 }
 
 impl Diagnostic {
@@ -134,6 +137,7 @@ impl Diagnostic {
             }),
             secondary: Vec::new(),
             help: None,
+            more: 0,
         }
     }
 
@@ -146,6 +150,7 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+            more: 0,
         }
     }
 
@@ -184,6 +189,69 @@ impl Diagnostic {
     }
 }
 
+/// At most this many diagnostics of one code are shown for one file; the last one shown counts
+/// the rest (a register with a hundred thousand duplicate rows gives 50 located errors and a
+/// count, not a hundred thousand snippets).
+pub const MAX_PER_FILE_AND_CODE: usize = 50;
+
+/// Sorts the diagnostics (see [`sort`]) and keeps at most [`MAX_PER_FILE_AND_CODE`] of each code
+/// in each file; the last one kept records in [`Diagnostic::more`] how many were left out.
+/// Counts ([`count`], the renderers' summaries) still include them.
+pub fn cap(diags: &mut Vec<Diagnostic>) {
+    sort(diags);
+    let mut shown: std::collections::HashMap<(Option<crate::span::FileId>, Code), (usize, usize)> =
+        std::collections::HashMap::new();
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(diags.len().min(4096));
+    for d in diags.drain(..) {
+        let key = (d.primary.as_ref().map(|p| p.span.file), d.code);
+        let entry = shown.entry(key).or_insert((0, 0));
+        if entry.0 < MAX_PER_FILE_AND_CODE {
+            entry.0 += 1;
+            entry.1 = kept.len();
+            kept.push(d);
+        } else {
+            kept[entry.1].more += 1 + d.more;
+        }
+    }
+    *diags = kept;
+}
+
+/// The numbers of errors and of warnings, counting those [`cap`] left out.
+pub fn count(diags: &[Diagnostic]) -> (usize, usize) {
+    diags.iter().fold((0, 0), |(e, w), d| match d.severity {
+        Severity::Error => (e + 1 + d.more, w),
+        Severity::Warning => (e, w + 1 + d.more),
+    })
+}
+
+/// The note a capped diagnostic carries.
+fn more_note(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
+    (d.more > 0).then(|| {
+        let file = d.primary.as_ref().map_or(String::new(), |p| {
+            format!(" in {}", sources.file(p.span.file).path())
+        });
+        format!(
+            "{} more {} ({}){file} not shown",
+            group_digits(d.more),
+            d.code.as_str(),
+            d.code.name()
+        )
+    })
+}
+
+/// `1234567` as `1,234,567`.
+fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Orders diagnostics by file, position, then code, so output is stable.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
@@ -210,6 +278,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             Severity::Warning => Level::WARNING,
         };
         let title = level.primary_title(d.message.as_str()).id(d.code.as_str());
+        let note = more_note(d, sources);
         let mut groups: Vec<Group<'_>> = Vec::new();
         match &d.primary {
             Some(primary) => {
@@ -225,15 +294,29 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                 let mut group = Group::with_title(title);
                 for file in files {
                     let f = sources.file(file);
-                    let mut snippet = Snippet::source(f.text()).path(f.path()).fold(true);
-                    for (l, kind) in spans.iter().filter(|(l, _)| l.span.file == file) {
-                        let range = char_range(f.text(), l.span.range());
-                        snippet = snippet.annotation(kind.span(range).label(l.message.as_str()));
+                    for (lines, labels) in
+                        excerpts(f, spans.iter().copied().filter(|(l, _)| l.span.file == file))
+                    {
+                        let excerpt = &f.text()[lines.clone()];
+                        let mut snippet = Snippet::source(excerpt)
+                            .path(f.path())
+                            .line_start(f.line_col(lines.start).0)
+                            .fold(true);
+                        for (l, kind) in labels {
+                            let range = l.span.range();
+                            let range = range.start.max(lines.start) - lines.start
+                                ..range.end.clamp(lines.start, lines.end) - lines.start;
+                            let range = char_range(excerpt, range);
+                            snippet = snippet.annotation(kind.span(range).label(l.message.as_str()));
+                        }
+                        group = group.element(snippet);
                     }
-                    group = group.element(snippet);
                 }
                 if let Some(help) = &d.help {
                     group = group.element(Level::HELP.message(help.as_str()));
+                }
+                if let Some(note) = &note {
+                    group = group.element(Level::NOTE.message(note.as_str()));
                 }
                 groups.push(group);
             }
@@ -242,14 +325,16 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                 if let Some(help) = &d.help {
                     group = group.element(Level::HELP.message(help.as_str()));
                 }
+                if let Some(note) = &note {
+                    group = group.element(Level::NOTE.message(note.as_str()));
+                }
                 groups.push(group);
             }
         }
         out.push_str(&renderer.render(&groups));
         out.push_str("\n\n");
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diags.len() - errors;
+    let (errors, warnings) = count(diags);
     if !diags.is_empty() {
         let _ = writeln!(
             out,
@@ -261,6 +346,61 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
         );
     }
     out
+}
+
+/// Two labels of a file this many lines apart or closer share one excerpt (the renderer folds
+/// the lines between); farther apart, each has its own, so that a diagnostic never costs more
+/// than about this many lines to render.
+const EXCERPT_GAP_LINES: usize = 100;
+
+/// Labels with the kind of annotation they are drawn as.
+type Labels<'l> = Vec<(&'l Label, AnnotationKind)>;
+
+/// The excerpts of one file that a diagnostic shows: the byte ranges of whole lines around its
+/// labels (labels close together share one), each with its labels. Rendering only these lines,
+/// not the whole file, keeps the cost of a diagnostic proportional to what it shows, whatever
+/// the file's size.
+fn excerpts<'l>(
+    f: &crate::span::SourceFile,
+    labels: impl Iterator<Item = (&'l Label, AnnotationKind)>,
+) -> Vec<(std::ops::Range<usize>, Labels<'l>)> {
+    let mut labelled: Vec<(usize, usize, &'l Label, AnnotationKind)> = labels
+        .map(|(l, kind)| {
+            let range = l.span.range();
+            let first = f.line_col(range.start).0;
+            let last = f.line_col(range.end.max(range.start)).0;
+            (first, last, l, kind)
+        })
+        .collect();
+    labelled.sort_by_key(|&(first, last, ..)| (first, last));
+    let mut out: Vec<(usize, usize, Labels<'l>)> = Vec::new();
+    for (first, last, l, kind) in labelled {
+        match out.last_mut() {
+            Some((_, end, members)) if first <= *end + EXCERPT_GAP_LINES => {
+                *end = (*end).max(last);
+                members.push((l, kind));
+            }
+            _ => out.push((first, last, vec![(l, kind)])),
+        }
+    }
+    // The excerpt with the primary label first: the renderer's `-->` line points at it.
+    if let Some(i) = out.iter().position(|(.., members)| {
+        members
+            .iter()
+            .any(|(_, kind)| matches!(kind, AnnotationKind::Primary))
+    }) {
+        out[..=i].rotate_right(1);
+    }
+    out.into_iter()
+        .map(|(first, last, members)| {
+            let start = f.line_start(first);
+            // The end of the last line, without its line break.
+            let end = f.line_start(last + 1);
+            let text = &f.text()[start..end.max(start)];
+            let trimmed = text.trim_end_matches(['\n', '\r']).len();
+            (start..start + trimmed, members)
+        })
+        .collect()
 }
 
 /// `range` widened to character boundaries and clamped to the text (a defence: spans are made on
@@ -279,7 +419,8 @@ fn char_range(text: &str, range: std::ops::Range<usize>) -> std::ops::Range<usiz
 
 /// Renders diagnostics as a JSON document: `{"errors": N, "warnings": N, "diagnostics": [...]}`.
 /// Each diagnostic has `code`, `name`, `severity`, `message`, `file`, `line`, `column`,
-/// `end_line`, `end_column`, `text` (the source it points at), `label`, `help`, `related`.
+/// `end_line`, `end_column`, `text` (the source it points at), `label`, `help`, `related`,
+/// `more_not_shown` (see [`cap`]; the document's counts include those).
 pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
     use serde_json::{Value, json};
     let loc = |l: &Label| {
@@ -306,6 +447,7 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
                 "message": d.message,
                 "help": d.help,
                 "related": d.secondary.iter().map(loc).collect::<Vec<_>>(),
+                "more_not_shown": d.more,
             });
             let obj = v
                 .as_object_mut()
@@ -333,10 +475,10 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
             v
         })
         .collect();
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let (errors, warnings) = count(diags);
     let doc = json!({
         "errors": errors,
-        "warnings": diags.len() - errors,
+        "warnings": warnings,
         "diagnostics": items,
     });
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
@@ -359,6 +501,10 @@ pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
         if let Some(help) = &d.help {
             msg.push_str("\nhelp: ");
             msg.push_str(help);
+        }
+        if let Some(note) = more_note(d, sources) {
+            msg.push_str("\nnote: ");
+            msg.push_str(&note);
         }
         let title = format!("{} {}", d.code.as_str(), d.code.name());
         match &d.primary {
@@ -439,5 +585,85 @@ mod tests {
             gh.starts_with("::error file=plan/ranges.yaml,line=2,col=16,endLine=2,endColumn=17,title=E0201 range-syntax::bad range syntax%0Ahelp: "),
             "{gh}"
         );
+    }
+
+    /// A file of `lines` lines `row N` and a duplicate-row error on each of `bad` (1-based), each
+    /// pointing back at line 1.
+    fn duplicates(lines: usize, bad: &[usize]) -> (SourceMap, Vec<Diagnostic>) {
+        let text: String = (1..=lines).map(|n| format!("row {n}\n")).collect();
+        let mut map = SourceMap::new();
+        let f = map.add("MAJNUM.csv", text);
+        let diags = bad
+            .iter()
+            .map(|&n| {
+                let file = map.file(f);
+                let start = file.line_start(n);
+                let end = file.line_start(n + 1) - 1;
+                Diagnostic::error(
+                    Code::DuplicateBlock,
+                    Span::new(f, start..end),
+                    format!("duplicate of line 1 at {n}"),
+                )
+                .with_secondary(Span::new(f, 0..5), "first here")
+            })
+            .collect();
+        (map, diags)
+    }
+
+    #[test]
+    fn far_apart_labels_are_shown_with_their_own_line_numbers() {
+        let (map, diags) = duplicates(100_000, &[99_999]);
+        let out = render_human(&diags, &map, false);
+        assert!(
+            out.contains("--> MAJNUM.csv:99999:1"),
+            "the header points at the primary label: {out}"
+        );
+        assert!(out.contains("::: MAJNUM.csv:1:1"), "{out}");
+        // Line numbers in the gutter, and the text of both lines, but not the lines between.
+        assert!(out.contains("99999 | row 99999"), "{out}");
+        assert!(out.contains("1 | row 1"), "{out}");
+        assert!(!out.contains("row 50000"), "{out}");
+        assert!(out.contains("first here"), "{out}");
+    }
+
+    #[test]
+    fn close_labels_share_one_excerpt() {
+        let (map, diags) = duplicates(200, &[90]);
+        let out = render_human(&diags, &map, false);
+        // Lines 1 to 90 in one snippet, the lines between folded.
+        assert!(out.contains("--> MAJNUM.csv:90:1"), "{out}");
+        assert!(out.contains("...\n90 | row 90"), "{out}");
+        assert_eq!(out.matches("MAJNUM.csv").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn cap_keeps_some_of_each_code_and_counts_the_rest() {
+        let bad: Vec<usize> = (2..=1001).collect();
+        let (map, mut diags) = duplicates(1001, &bad);
+        cap(&mut diags);
+        assert_eq!(diags.len(), MAX_PER_FILE_AND_CODE);
+        assert_eq!(diags.last().map(|d| d.more), Some(1000 - MAX_PER_FILE_AND_CODE));
+        assert_eq!(count(&diags), (1000, 0));
+        let out = render_human(&diags, &map, false);
+        assert!(out.ends_with("1000 errors, 0 warnings\n"), "{out}");
+        assert!(out.contains("note: 950 more E0506"), "{out}");
+        let v: serde_json::Value = serde_json::from_str(&render_json(&diags, &map)).unwrap();
+        assert_eq!(v["errors"], 1000);
+        assert_eq!(
+            v["diagnostics"].as_array().map(Vec::len),
+            Some(MAX_PER_FILE_AND_CODE)
+        );
+        assert_eq!(v["diagnostics"][MAX_PER_FILE_AND_CODE - 1]["more_not_shown"], 950);
+        assert!(render_github(&diags, &map).contains("950 more E0506"));
+    }
+
+    #[test]
+    fn cr_only_files_are_counted_in_lines() {
+        let mut map = SourceMap::new();
+        let f = map.add("old-mac.csv", "a\rb\r\nc\nd".to_string());
+        let file = map.file(f);
+        assert_eq!(file.line_col(2), (2, 1), "after a lone CR");
+        assert_eq!(file.line_col(5), (3, 1), "after CR LF");
+        assert_eq!(file.line_col(7), (4, 1), "after LF");
     }
 }

@@ -21,7 +21,7 @@
 //!   [`artifact::Artifact`] (open, verify, lookup).
 //! - [`number`]: numbers as people write them, normalised with the plan's dialling data.
 //! - [`diff`]: what changed between two artifacts, over the number space.
-//! - [`generate`], [`embedded`]: `generated/` and the French artifact built in.
+//! - [`embedded`]: the French artifact of `generated/`, built in (`cargo xtask generate` makes it).
 //! - [`fsutil`]: atomic writes.
 //! - [`minisign`]: Ed25519 signatures in minisign's format.
 //! - [`range`]: the small range syntax of plan sources (`09 475`, `0270-0271`, lists) and its exact
@@ -40,7 +40,6 @@ pub mod diag;
 pub mod diff;
 pub mod embedded;
 pub mod fsutil;
-pub mod generate;
 pub mod load;
 pub mod minisign;
 pub mod number;

@@ -184,21 +184,22 @@ fn scan(
     let mut line = 0;
     while start < bytes.len() {
         line += 1;
-        let newline = text
+        // A line ends at `\n`, `\r\n` or a `\r` alone (as `span::line_ends` counts lines).
+        let end = text
             .get(start..)
-            .and_then(|rest| rest.find('\n'))
+            .and_then(|rest| rest.find(['\n', '\r']))
             .map_or(bytes.len(), |i| start + i);
-        let mut end = newline;
-        if end > start && bytes.get(end - 1) == Some(&b'\r') {
-            end -= 1;
-        }
+        let next = match bytes.get(end) {
+            Some(b'\r') if bytes.get(end + 1) == Some(&b'\n') => end + 2,
+            _ => end + 1,
+        };
         let content = text.get(start..end).unwrap_or("");
         if !content.trim().is_empty() {
             fields.clear();
             let ok = scan_line(text, start..end, &mut fields, errors);
             each(line, start..end, &mut fields, ok, errors);
         }
-        start = newline + 1;
+        start = next;
     }
 }
 
@@ -928,6 +929,21 @@ mod tests {
             let want: Vec<(usize, Vec<&str>)> = expected.iter().map(|&(l, v)| (l, v.to_vec())).collect();
             assert_eq!(got, want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn records_of_every_line_ending() {
+        // Old Mac (CR alone), Windows (CR LF) and Unix (LF) line ends, mixed: one record each,
+        // numbered as `span::line_ends` numbers the lines.
+        let text = "a;b\rc;d\r\ne;f\ng;h";
+        let (records, errors) = records(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let lines: Vec<usize> = records.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1, 2, 3, 4]);
+        let texts: Vec<&str> = records.iter().map(|r| &text[r.span.clone()]).collect();
+        assert_eq!(texts, ["a;b", "c;d", "e;f", "g;h"]);
+        let starts: Vec<usize> = crate::span::line_ends(text).collect();
+        assert_eq!(starts, [4, 9, 13]);
     }
 
     #[test]

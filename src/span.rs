@@ -91,6 +91,18 @@ impl SourceFile {
     }
 }
 
+/// The offsets just after each line break of `text`: `\n`, `\r\n`, or a `\r` alone (old Mac
+/// files; YAML counts it as a line break too), so that lines are counted as every reader of the
+/// file counts them.
+pub fn line_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().filter_map(move |(i, &b)| match b {
+        b'\n' => Some(i + 1),
+        b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(i + 1),
+        _ => None,
+    })
+}
+
 /// The source files of a plan, in the order they were read.
 #[derive(Debug, Default)]
 pub struct SourceMap {
@@ -112,7 +124,7 @@ impl SourceMap {
     /// Adds a file shown as `path` whose name in its plan directory is `name`.
     pub fn add_named(&mut self, path: impl Into<String>, name: impl Into<String>, text: String) -> FileId {
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        line_starts.extend(line_ends(&text));
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(SourceFile {
             path: path.into(),

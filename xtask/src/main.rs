@@ -7,6 +7,8 @@
 //! - `synth --blocks N --out DIR`: write a synthetic, valid plan directory with N register blocks
 //!   (the French plan's sources, with a generated MAJNUM.csv), for the compile benchmarks.
 
+mod generate;
+
 use numplan::date::Date;
 use numplan::plan::Plan;
 use std::path::{Path, PathBuf};
@@ -39,7 +41,7 @@ fn usage() -> ExitCode {
 }
 
 fn generate(check: bool) -> ExitCode {
-    match numplan::generate::generate(&root(), check) {
+    match generate::generate(&root(), check) {
         Ok(report) => {
             for f in &report.changed {
                 println!("wrote {f}");
@@ -59,7 +61,7 @@ fn generate(check: bool) -> ExitCode {
 /// Runs `numplan check` on each plan directory of `plan-sources/`.
 fn check_plans() -> ExitCode {
     let root = root();
-    let dirs = match numplan::generate::plan_dirs(&root) {
+    let dirs = match generate::plan_dirs(&root) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("xtask: {e}");

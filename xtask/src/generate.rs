@@ -3,11 +3,15 @@
 //! [`generate`] compiles each plan directory of `plan-sources/` (one holding a `plan.yaml`) into
 //! `generated/<id>.npa` and writes `generated/index.json`. In check mode it writes nothing and
 //! reports every file that differs from what the sources give: the staleness check that CI runs
-//! (through `cargo xtask generate --check` and the test that calls this same function).
+//! (`cargo xtask generate --check`, and the tests below, which call this same function).
+//!
+//! This is repository tooling, not library code: it knows the repository's layout
+//! (`plan-sources/`, `generated/`) and its commands, so it lives in xtask, as jiff keeps its
+//! generators in `jiff-cli`.
 
-use crate::artifact::{self, Artifact, CompileOptions, EXTENSION};
-use crate::fsutil::{Mode, write_atomic};
-use crate::validate;
+use numplan::artifact::{self, Artifact, CompileOptions, EXTENSION};
+use numplan::fsutil::{Mode, write_atomic};
+use numplan::validate;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -92,7 +96,7 @@ pub fn generate(root: &Path, check: bool) -> Result<Report, GenerateError> {
         let checked = validate::check_dir(&dir);
         let Some(plan) = checked.plan else {
             return Err(GenerateError::Plan {
-                diagnostics: crate::diag::render_human(&checked.diagnostics, &checked.sources, false),
+                diagnostics: numplan::diag::render_human(&checked.diagnostics, &checked.sources, false),
                 dir,
             });
         };
@@ -156,4 +160,77 @@ pub fn generate(root: &Path, check: bool) -> Result<Report, GenerateError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// A fresh empty directory for one test.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("numplan-xtask-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create scratch dir");
+        dir
+    }
+
+    /// Copies the files of directory `from` (not recursive) into `to`.
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("create dir");
+        for e in std::fs::read_dir(from).expect("read dir") {
+            let e = e.expect("dir entry");
+            if e.file_type().expect("file type").is_file() {
+                std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+
+    #[test]
+    fn generated_is_fresh() {
+        match generate(&repo(), true) {
+            Ok(report) => assert!(report.changed.is_empty()),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_source_change_makes_generated_stale() {
+        let root = scratch("stale-generated");
+        copy_dir(&repo().join("plan-sources/fr"), &root.join("plan-sources/fr"));
+        copy_dir(&repo().join("generated"), &root.join("generated"));
+        assert!(generate(&root, true).is_ok(), "a faithful copy is fresh");
+
+        // A reviewer's comment is a change of the sources: the artifact records their digest.
+        let ranges = root.join("plan-sources/fr/ranges.yaml");
+        let mut text = std::fs::read_to_string(&ranges).unwrap();
+        text.push_str("# reviewed\n");
+        std::fs::write(&ranges, text).unwrap();
+        let err = generate(&root, true).unwrap_err();
+        assert!(
+            matches!(&err, GenerateError::Stale { files } if files.contains(&"generated/fr.npa".to_string()))
+        );
+        assert!(
+            err.to_string().contains("run `cargo xtask generate` and commit"),
+            "{err}"
+        );
+        let before = std::fs::read(root.join("generated/fr.npa")).unwrap();
+        assert_eq!(
+            before,
+            std::fs::read(repo().join("generated/fr.npa")).unwrap(),
+            "check mode writes nothing"
+        );
+
+        // Write mode brings it up to date.
+        let report = generate(&root, false).unwrap();
+        assert_eq!(
+            report.changed,
+            vec!["generated/fr.npa".to_string(), "generated/index.json".to_string()]
+        );
+        assert!(generate(&root, true).is_ok());
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }
