@@ -297,8 +297,8 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                     for (lines, labels) in
                         excerpts(f, spans.iter().copied().filter(|(l, _)| l.span.file == file))
                     {
-                        let excerpt = &f.text()[lines.clone()];
-                        let mut snippet = Snippet::source(excerpt)
+                        let excerpt = lone_cr_as_lf(&f.text()[lines.clone()]);
+                        let mut snippet = Snippet::source(excerpt.clone())
                             .path(f.path())
                             .line_start(f.line_col(lines.start).0)
                             .fold(true);
@@ -306,7 +306,7 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                             let range = l.span.range();
                             let range = range.start.max(lines.start) - lines.start
                                 ..range.end.clamp(lines.start, lines.end) - lines.start;
-                            let range = char_range(excerpt, range);
+                            let range = char_range(&excerpt, range);
                             snippet = snippet.annotation(kind.span(range).label(l.message.as_str()));
                         }
                         group = group.element(snippet);
@@ -352,6 +352,21 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
 /// the lines between); farther apart, each has its own, so that a diagnostic never costs more
 /// than about this many lines to render.
 const EXCERPT_GAP_LINES: usize = 100;
+
+/// `text` with each CR that is not followed by LF made a LF (same length, same offsets): the
+/// renderer counts lines by LF, [`SourceMap`] also by a lone CR (old Mac files).
+fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let fixed: String = text
+        .char_indices()
+        .map(|(i, c)| if c == '\r' && lone(i) { '\n' } else { c })
+        .collect();
+    std::borrow::Cow::Owned(fixed)
+}
 
 /// Labels with the kind of annotation they are drawn as.
 type Labels<'l> = Vec<(&'l Label, AnnotationKind)>;
@@ -655,6 +670,20 @@ mod tests {
         );
         assert_eq!(v["diagnostics"][MAX_PER_FILE_AND_CODE - 1]["more_not_shown"], 950);
         assert!(render_github(&diags, &map).contains("950 more E0506"));
+    }
+
+    #[test]
+    fn cr_only_files_are_drawn_line_by_line() {
+        let text: String = (1..=5).map(|n| format!("row {n}\r")).collect();
+        let mut map = SourceMap::new();
+        let f = map.add("old-mac.csv", text);
+        let start = map.file(f).line_start(4);
+        let d = Diagnostic::error(Code::DuplicateBlock, Span::new(f, start..start + 5), "again")
+            .with_secondary(Span::new(f, 0..5), "first here");
+        let out = render_human(&[d], &map, false);
+        assert!(out.contains("--> old-mac.csv:4:1"), "{out}");
+        assert!(out.contains("4 | row 4\n"), "{out}");
+        assert!(!out.contains('\u{240d}'), "no CR symbol: {out}");
     }
 
     #[test]
