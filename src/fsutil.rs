@@ -3,6 +3,17 @@
 //! [`write_atomic`] writes to a temporary file in the same directory, flushes it to disk, renames
 //! it over the target (atomic on POSIX file systems), then flushes the directory. An interrupted or
 //! failed write leaves the previous file untouched and removes the temporary one.
+//!
+//! [`write_all_atomic`] writes a set of files of one directory (an artifact and its signature, a
+//! key pair) as a set: under an exclusive lock of the directory (`flock` on Unix), so that
+//! concurrent writers of the same files take turns; every temporary file is written before any is
+//! renamed; and if a rename fails midway, the files not yet replaced are removed, so no new file
+//! is left beside an old companion.
+//!
+//! Targets that exist must be regular files: a device node, FIFO, directory or symbolic link is
+//! refused before anything is written. Temporary files are named `.NAME.tmp.PID.N`; those of a
+//! process that is no longer alive (a killed run) are removed by the next write of `NAME`
+//! (on Linux, where `/proc` says which processes are alive).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -18,22 +29,173 @@ pub enum Mode {
     Private,
 }
 
+/// One file of a set written by [`write_all_atomic`].
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// Where.
+    pub path: &'a Path,
+    /// What.
+    pub bytes: &'a [u8],
+    /// Who may read it.
+    pub mode: Mode,
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
-    let tmp = temp_path(path)?;
+    write_all_atomic(&[Target { path, bytes, mode }])
+}
+
+/// Writes files of one directory atomically and as a set (see the module documentation).
+pub fn write_all_atomic(targets: &[Target<'_>]) -> io::Result<()> {
+    let Some(first) = targets.first() else {
+        return Ok(());
+    };
+    let dir = parent(first.path);
+    if targets.iter().any(|t| parent(t.path) != dir) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the files of a set must be in one directory",
+        ));
+    }
+    for t in targets {
+        check_target(t.path)?;
+    }
+    let _lock = lock_dir(dir)?;
+    for t in targets {
+        remove_stale_temps(t.path);
+    }
+    let mut temps: Vec<PathBuf> = Vec::new();
     let result = (|| {
-        let mut f = create(&tmp, mode)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        sync_dir(path);
+        for t in targets {
+            let tmp = temp_path(t.path)?;
+            let mut f = create(&tmp, t.mode).map_err(|e| located(&tmp, e))?;
+            temps.push(tmp);
+            f.write_all(t.bytes)?;
+            f.sync_all()?;
+        }
+        // Again under the lock: a target may have been replaced since the first check.
+        for t in targets {
+            check_target(t.path)?;
+        }
+        for (i, (t, tmp)) in targets.iter().zip(&temps).enumerate() {
+            if let Err(e) = fs::rename(tmp, t.path) {
+                // The files before `i` are new: their old companions must not stay beside them.
+                for later in &targets[i..] {
+                    if fs::symlink_metadata(later.path).is_ok_and(|m| m.is_file()) {
+                        let _ = fs::remove_file(later.path);
+                    }
+                }
+                return Err(located(t.path, e));
+            }
+        }
+        sync_dir(dir);
         Ok(())
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        for tmp in &temps {
+            let _ = fs::remove_file(tmp);
+        }
     }
     result
+}
+
+/// `path: error`, for errors that do not name their file.
+fn located(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// The directory of `path` (`.` for a bare file name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Refuses a target that exists and is not a regular file (a device, FIFO, directory, symlink).
+pub fn check_target(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) => {
+            let kind = if m.file_type().is_symlink() {
+                "a symbolic link"
+            } else if m.is_dir() {
+                "a directory"
+            } else {
+                "a device, FIFO or socket"
+            };
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} exists and is {kind}, not a regular file; refusing to replace it",
+                    path.display()
+                ),
+            ))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(located(path, e)),
+    }
+}
+
+/// Takes an exclusive lock on directory `dir`, held until the returned handle is dropped. Writers
+/// of the same files take turns; a file system without locks is written without one.
+fn lock_dir(dir: &Path) -> io::Result<Option<File>> {
+    #[cfg(unix)]
+    {
+        let handle = File::open(dir).map_err(|e| located(dir, e))?;
+        match handle.lock() {
+            Ok(()) => Ok(Some(handle)),
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(None),
+            Err(e) => Err(located(dir, e)),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(None)
+    }
+}
+
+/// Removes `.NAME.tmp.PID.N` files next to `path` whose process is no longer alive.
+fn remove_stale_temps(path: &Path) {
+    let (Some(name), Ok(entries)) = (path.file_name(), fs::read_dir(parent(path))) else {
+        return;
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".tmp.");
+    let Some(prefix) = prefix.to_str() else {
+        return;
+    };
+    let own = std::process::id();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        let Some((pid, n)) = rest.split_once('.') else {
+            continue;
+        };
+        let (Ok(pid), true) = (
+            pid.parse::<u32>(),
+            !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()),
+        ) else {
+            continue;
+        };
+        if pid != own && !process_alive(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` is alive (when unsure: yes, so that nothing is removed).
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        let proc_root = Path::new("/proc");
+        !proc_root.join("self").exists() || proc_root.join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// A temporary name next to `path`, unique within this process and across processes.
@@ -65,12 +227,8 @@ fn create(path: &Path, mode: Mode) -> io::Result<File> {
     options.open(path)
 }
 
-/// Flushes the directory entry of `path` (best effort: not every platform can open directories).
-fn sync_dir(path: &Path) {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+/// Flushes directory `dir` (best effort: not every platform can open directories).
+fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
