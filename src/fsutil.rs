@@ -279,6 +279,75 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn a_symlink_target_is_refused_and_kept() {
+        let d = dir("symlink");
+        fs::write(d.join("real"), b"keep").unwrap();
+        std::os::unix::fs::symlink(d.join("real"), d.join("link")).unwrap();
+        let e = write_atomic(&d.join("link"), b"new", Mode::Public).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(
+            fs::symlink_metadata(d.join("link"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(d.join("real")).unwrap(), b"keep");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_set_is_written_whole_or_not_at_all() {
+        let d = dir("set");
+        let (a, b) = (d.join("a.npa"), d.join("a.npa.minisig"));
+        fs::write(&a, b"old a").unwrap();
+        fs::write(&b, b"old b").unwrap();
+        let set = |bytes: &'static [u8]| {
+            [
+                Target {
+                    path: &a,
+                    bytes,
+                    mode: Mode::Public,
+                },
+                Target {
+                    path: &b,
+                    bytes,
+                    mode: Mode::Public,
+                },
+            ]
+        };
+        write_all_atomic(&set(b"new")).unwrap();
+        assert_eq!(
+            (fs::read(&a).unwrap(), fs::read(&b).unwrap()),
+            (b"new".to_vec(), b"new".to_vec())
+        );
+        // The second target cannot be replaced: neither is.
+        fs::remove_file(&b).unwrap();
+        fs::create_dir(&b).unwrap();
+        assert!(write_all_atomic(&set(b"newer")).is_err());
+        assert_eq!(fs::read(&a).unwrap(), b"new");
+        // Files of two directories are not a set.
+        let other = d.join("sub");
+        fs::create_dir(&other).unwrap();
+        let c = other.join("c");
+        let mixed = [
+            Target {
+                path: &a,
+                bytes: b"x",
+                mode: Mode::Public,
+            },
+            Target {
+                path: &c,
+                bytes: b"x",
+                mode: Mode::Public,
+            },
+        ];
+        assert!(write_all_atomic(&mixed).is_err());
+        assert!(!c.exists());
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn private_files_are_owner_only() {
         use std::os::unix::fs::PermissionsExt;
         let d = dir("private");

@@ -443,3 +443,20 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0u64), "0");
+        assert_eq!(grouped(999u64), "999");
+        assert_eq!(grouped(1000u64), "1,000");
+        assert_eq!(grouped(5_828_007u64), "5,828,007");
+        assert_eq!(
+            grouped(u128::MAX),
+            "340,282,366,920,938,463,463,374,607,431,768,211,455"
+        );
+    }
+}

@@ -757,8 +757,7 @@ fn write_ruling_text(out: &mut impl Write, input: &str, at: Date, r: &Ruling<'_>
 /// Today's date in an IANA time zone (UTC if the zone is unknown).
 fn today_in_zone(tz: &str) -> Date {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    let d = zone.to_datetime(jiff::Timestamp::now()).date();
-    Date::new(i32::from(d.year()), d.month() as u32, d.day() as u32).unwrap_or_else(super::today_utc)
+    super::date_of(zone.to_datetime(jiff::Timestamp::now()).date())
 }
 
 /// The legal bases of an answer: the category's, the range's, and each rule's, once each.
@@ -987,5 +986,51 @@ impl Serialize for Rules<'_, '_> {
             }
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_read_with_a_bound_and_the_rest_skipped() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"0162123456\n");
+        input.extend(std::iter::repeat_n(b'7', 1 << 20));
+        input.extend_from_slice(b"\n15\nlast");
+        let mut reader = std::io::BufReader::with_capacity(64, &input[..]);
+        let mut line = Vec::new();
+        let mut lines = Vec::new();
+        while read_line(&mut reader, &mut line).unwrap() {
+            assert!(line.len() <= MAX_INPUT_BYTES + 2, "{} bytes kept", line.len());
+            lines.push(line.clone());
+        }
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], b"0162123456\n");
+        assert_eq!(lines[1], vec![b'7'; MAX_INPUT_BYTES + 1]);
+        assert_eq!(lines[2], b"15\n");
+        assert_eq!(lines[3], b"last");
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_kept_whole() {
+        let mut input = vec![b'1'; MAX_INPUT_BYTES];
+        input.extend_from_slice(b"\n2\n");
+        let mut reader = &input[..];
+        let mut line = Vec::new();
+        assert!(read_line(&mut reader, &mut line).unwrap());
+        assert_eq!(line.len(), MAX_INPUT_BYTES + 1);
+        assert_eq!(line.last(), Some(&b'\n'));
+        assert!(read_line(&mut reader, &mut line).unwrap());
+        assert_eq!(line, b"2\n");
+    }
+
+    #[test]
+    fn echoes_escape_controls_and_cut_long_inputs() {
+        assert_eq!(shown("01 62"), "01 62");
+        assert_eq!(shown("\u{1b}[2J"), "\\u{1b}[2J");
+        let long = "8".repeat(MAX_INPUT_BYTES + 1);
+        assert_eq!(shown(&long), format!("{}…", "8".repeat(32)));
     }
 }

@@ -30,6 +30,9 @@ fn short_numbers_side_by_side_are_several_numbers() {
     let out = numplan(&["query", "--format", "tsv", "3176", "3250"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(inputs(&out), ["3176", "3250"]);
+    // A group that is no number before one that is: two inputs, not one invalid `12 15`.
+    let out = numplan(&["query", "--format", "tsv", "12", "15"]);
+    assert_eq!(inputs(&out), ["12", "15"]);
     // Groups that are no number alone still make one.
     let out = numplan(&["query", "--format", "tsv", "01", "62", "12", "34", "56", "15"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
