@@ -99,6 +99,41 @@ pub fn write_all_atomic(targets: &[Target<'_>]) -> io::Result<()> {
     result
 }
 
+/// Opens an input that must be a regular file, without waiting on a FIFO (`O_NONBLOCK` on Unix)
+/// and, unless `follow` is set, without following a symbolic link in its last component
+/// (`O_NOFOLLOW`), then checks the open handle's type: a file swapped for a link, FIFO or device
+/// after an earlier check is refused here. Returns the file and its metadata (from the handle).
+pub fn open_regular(path: &Path, follow: bool) -> io::Result<(File, fs::Metadata)> {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let no_follow = if follow { 0 } else { libc::O_NOFOLLOW };
+        options.custom_flags(no_follow | libc::O_NONBLOCK);
+    }
+    #[cfg(not(unix))]
+    let _ = follow;
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it is a symbolic link, not a regular file",
+            );
+        }
+        e
+    })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is not a regular file (a FIFO, device or directory)",
+        ));
+    }
+    Ok((file, meta))
+}
+
 /// `path: error`, for errors that do not name their file.
 fn located(path: &Path, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
@@ -292,6 +327,31 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(fs::read(d.join("real")).unwrap(), b"keep");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn open_regular_neither_follows_nor_waits() {
+        let d = dir("open-regular");
+        fs::write(d.join("real"), b"data").unwrap();
+        std::os::unix::fs::symlink(d.join("real"), d.join("link")).unwrap();
+        assert!(open_regular(&d.join("real"), false).is_ok());
+        let e = open_regular(&d.join("link"), false).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(open_regular(&d.join("link"), true).is_ok());
+        // A FIFO with no writer: opened without blocking, then refused by its type.
+        let fifo = d.join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let e = open_regular(&fifo, true).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+        assert!(open_regular(Path::new("/dev/null"), true).is_err());
         fs::remove_dir_all(&d).unwrap();
     }
 

@@ -441,9 +441,8 @@ fn read_plan_file(dir: &Path, root: &Path, name: &str, limit: u64) -> io::Result
     if !canonical.starts_with(root) {
         return Err(refuse("it lies outside the plan directory".to_string()));
     }
-    let file = std::fs::File::open(&canonical)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() || !same_file(&checked, &meta) {
+    let (file, meta) = crate::fsutil::open_regular(&canonical, false)?;
+    if !same_file(&checked, &meta) {
         return Err(refuse(
             "it was replaced while being read; plan files must be regular files inside the plan directory"
                 .to_string(),

@@ -206,12 +206,8 @@ pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, CliErro
     if !meta.is_file() {
         return Err(refuse(format!("{}, not a regular file", file_kind(&meta))));
     }
-    let file = std::fs::File::open(path).map_err(|e| refuse(e.to_string()))?;
-    // Then by the handle: the path may have been replaced in between.
-    let meta = file.metadata().map_err(|e| refuse(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(refuse(format!("{}, not a regular file", file_kind(&meta))));
-    }
+    // Then by the handle, opened without waiting on a FIFO: the path may have been replaced.
+    let (file, meta) = numplan::fsutil::open_regular(path, true).map_err(|e| refuse(e.to_string()))?;
     let too_large = || refuse(format!("larger than the limit of {}", size_words(cap)));
     if meta.len() > cap {
         return Err(too_large());

@@ -328,3 +328,23 @@ fn a_directory_as_stdin_is_a_read_error() {
     assert_eq!(code(&out), 2, "{err}");
     assert!(err.contains("cannot read standard input"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_artifact_given_through_a_symlink_is_read() {
+    // Paths given on the command line are the user's: a link to an artifact is fine (only plan
+    // files must not be links).
+    let dir = mini("cli-io-artifact-link");
+    let a = dir.join("a.npa");
+    assert_eq!(code(&numplan(&["compile", s(&dir.join("plan")), "-o", s(&a)])), 0);
+    std::os::unix::fs::symlink(&a, dir.join("link.npa")).unwrap();
+    let out = numplan(&[
+        "query",
+        "--plan",
+        s(&dir.join("link.npa")),
+        "--at",
+        "2024-06-01",
+        "0162123456",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
