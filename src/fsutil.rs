@@ -5,8 +5,8 @@
 //! failed write leaves the previous file untouched and removes the temporary one.
 //!
 //! [`write_all_atomic`] writes a set of files of one directory (an artifact and its signature, a
-//! key pair) as a set: under an exclusive lock of the directory (`flock` on Unix), so that
-//! concurrent writers of the same files take turns; every temporary file is written before any is
+//! key pair) as a set: under an exclusive [`DirLock`] of the directory (`flock` on Unix), so that
+//! concurrent writers of the same files take turns, and readers holding it shared see a whole set; every temporary file is written before any is
 //! renamed; and if a rename fails midway, the files not yet replaced are removed, so no new file
 //! is left beside an old companion.
 //!
@@ -50,17 +50,26 @@ pub fn write_all_atomic(targets: &[Target<'_>]) -> io::Result<()> {
     let Some(first) = targets.first() else {
         return Ok(());
     };
-    let dir = parent(first.path);
-    if targets.iter().any(|t| parent(t.path) != dir) {
+    for t in targets {
+        check_target(t.path)?;
+    }
+    let lock = DirLock::exclusive(parent(first.path))?;
+    write_all_locked(&lock, targets)
+}
+
+/// [`write_all_atomic`] under a lock already held (exclusively) on the files' directory: for a
+/// writer that reads what it signs under the same lock (`numplan sign`).
+pub fn write_all_locked(lock: &DirLock, targets: &[Target<'_>]) -> io::Result<()> {
+    let dir = lock.dir.as_path();
+    if !lock.exclusive || targets.iter().any(|t| parent(t.path) != dir) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
-            "the files of a set must be in one directory",
+            "the files of a set must be in one directory, locked exclusively",
         ));
     }
     for t in targets {
         check_target(t.path)?;
     }
-    let _lock = lock_dir(dir)?;
     for t in targets {
         remove_stale_temps(t.path);
     }
@@ -172,13 +181,54 @@ pub fn check_target(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Takes an exclusive lock on directory `dir`, held until the returned handle is dropped. Writers
-/// of the same files take turns; a file system without locks is written without one.
-fn lock_dir(dir: &Path) -> io::Result<Option<File>> {
+/// A lock on a directory (`flock` on Unix), held until dropped. Writers take it exclusively, so
+/// that writers of the same files take turns; readers of a set (an artifact and its signature)
+/// may take it shared, so that they never read one file of a set before and the other after a
+/// writer's renames. A file system without locks is used without one.
+#[derive(Debug)]
+pub struct DirLock {
+    dir: PathBuf,
+    exclusive: bool,
+    _handle: Option<File>,
+}
+
+impl DirLock {
+    /// Locks directory `dir` exclusively, waiting for other holders.
+    pub fn exclusive(dir: &Path) -> io::Result<DirLock> {
+        Ok(DirLock {
+            dir: dir.to_path_buf(),
+            exclusive: true,
+            _handle: lock_handle(dir, true)?,
+        })
+    }
+
+    /// Locks the directory of file `path` shared, best effort: a directory that cannot be opened
+    /// or locked (permissions, file system) is read without a lock.
+    pub fn shared_for(path: &Path) -> DirLock {
+        let dir = parent(path);
+        DirLock {
+            dir: dir.to_path_buf(),
+            exclusive: false,
+            _handle: lock_handle(dir, false).ok().flatten(),
+        }
+    }
+
+    /// Locks the directory of file `path` exclusively, waiting for other holders.
+    pub fn exclusive_for(path: &Path) -> io::Result<DirLock> {
+        DirLock::exclusive(parent(path))
+    }
+}
+
+fn lock_handle(dir: &Path, exclusive: bool) -> io::Result<Option<File>> {
     #[cfg(unix)]
     {
         let handle = File::open(dir).map_err(|e| located(dir, e))?;
-        match handle.lock() {
+        let locked = if exclusive {
+            handle.lock()
+        } else {
+            handle.lock_shared()
+        };
+        match locked {
             Ok(()) => Ok(Some(handle)),
             Err(e) if e.kind() == io::ErrorKind::Unsupported => Ok(None),
             Err(e) => Err(located(dir, e)),
@@ -186,7 +236,7 @@ fn lock_dir(dir: &Path) -> io::Result<Option<File>> {
     }
     #[cfg(not(unix))]
     {
-        let _ = dir;
+        let _ = (dir, exclusive);
         Ok(None)
     }
 }

@@ -6,7 +6,7 @@ use super::{
 };
 use numplan::artifact::{Artifact, VerifyOptions};
 use numplan::date::Date;
-use numplan::fsutil::{Mode, Target, write_all_atomic, write_atomic};
+use numplan::fsutil::{DirLock, Mode, Target, write_all_atomic, write_all_locked};
 use numplan::minisign::SecretKey;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,6 +79,10 @@ pub struct SignArgs {
 /// Runs `sign`.
 pub fn sign(args: SignArgs) -> Result<ExitCode, CliError> {
     let key = read_secret_key(&args.key)?;
+    // The artifact is read, signed and its signature written under one lock of its directory: a
+    // concurrent `compile -o` of the same file cannot slip in between.
+    let lock = DirLock::exclusive_for(&args.artifact)
+        .map_err(|e| CliError::usage(format!("cannot lock the artifact's directory: {e}")))?;
     let bytes = read_artifact(&args.artifact)?;
     let name = args.artifact.display().to_string();
     // Refuse to vouch for a file that is not an intact artifact.
@@ -89,7 +93,12 @@ pub fn sign(args: SignArgs) -> Result<ExitCode, CliError> {
     let sig = numplan::minisign::sign(&key, &bytes, &a.trusted_comment(), &untrusted)
         .map_err(|e| CliError::usage(format!("cannot sign: {e}")))?;
     let path = signature_path(&args.artifact);
-    write_atomic(&path, sig.as_bytes(), Mode::Public)
+    let target = Target {
+        path: &path,
+        bytes: sig.as_bytes(),
+        mode: Mode::Public,
+    };
+    write_all_locked(&lock, &[target])
         .map_err(|e| CliError::usage(format!("cannot write the signature: {e}")))?;
     print_stdout(&format!("signed {name} -> {}\n", path.display()))?;
     Ok(ExitCode::from(EXIT_OK))
@@ -121,8 +130,12 @@ pub struct VerifyArgs {
 pub fn verify(args: VerifyArgs) -> Result<ExitCode, CliError> {
     let key = read_public_key(&args.public_key)?;
     let sig_path = args.sig.clone().unwrap_or_else(|| signature_path(&args.artifact));
+    // The pair is read under a shared lock of its directory: never one file before and the other
+    // after a concurrent `compile --sign` replaced them.
+    let lock = DirLock::shared_for(&args.artifact);
     let sig = read_key_text(&sig_path, "the signature")?;
     let bytes = read_artifact(&args.artifact)?;
+    drop(lock);
     let name = args.artifact.display().to_string();
     let today = args.at.unwrap_or_else(super::today_utc);
     let a = Artifact::open(&bytes).map_err(|e| CliError::artifact(&name, &e))?;

@@ -79,6 +79,13 @@ enum Format {
 /// Runs `query`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let owned;
+    // With --pub, the artifact and its signature are read under a shared lock of the artifact's
+    // directory (see `fsutil::DirLock`), released before the answers.
+    let lock = args
+        .plan
+        .as_deref()
+        .filter(|_| args.public_key.is_some())
+        .map(numplan::fsutil::DirLock::shared_for);
     let bytes: &[u8] = match &args.plan {
         Some(path) => {
             owned = read_artifact(path)?;
@@ -87,6 +94,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         None => numplan::embedded::FR,
     };
     let artifact = open_verified(&args, bytes)?;
+    drop(lock);
     let uses: Vec<(u32, &str)> = artifact
         .uses()
         .enumerate()

@@ -267,31 +267,54 @@ fn concurrent_signed_compiles_leave_a_matching_pair() {
     let plan = dir.join("plan");
     assert_eq!(code(&numplan(&["keygen", "-o", s(&dir.join("k"))])), 0);
     let a = dir.join("same.npa");
-    for round in 0..3 {
-        let handles: Vec<_> = (0..12)
+    let (key, public) = (dir.join("k.key"), dir.join("k.pub"));
+    assert_eq!(
+        code(&numplan(&["compile", s(&plan), "-o", s(&a), "--sign", s(&key)])),
+        0
+    );
+    // The old code mixed the pair in about one round in five (12 concurrent compiles each).
+    for round in 0..6 {
+        // Writers (compile, sign) and readers (verify, query --pub) of the pair at once.
+        let handles: Vec<_> = (0..16u32)
             .map(|i| {
-                let (plan, a, key) = (plan.clone(), a.clone(), dir.join("k.key"));
+                let (plan, a, key, public) = (plan.clone(), a.clone(), key.clone(), public.clone());
                 std::thread::spawn(move || {
-                    // Each run a different artifact (its own sequence), so a mixed pair shows.
+                    // Each compile a different artifact (its own sequence), so a mixed pair shows.
                     let sequence = (round * 100 + i).to_string();
-                    numplan(&[
-                        "compile",
-                        s(&plan),
-                        "-o",
-                        s(&a),
-                        "--sign",
-                        s(&key),
-                        "--sequence",
-                        &sequence,
-                    ])
+                    let args: Vec<&str> = match i {
+                        0..12 => vec![
+                            "compile",
+                            s(&plan),
+                            "-o",
+                            s(&a),
+                            "--sign",
+                            s(&key),
+                            "--sequence",
+                            &sequence,
+                        ],
+                        12 | 13 => vec!["verify", "--pub", s(&public), s(&a)],
+                        _ => vec![
+                            "query",
+                            "--plan",
+                            s(&a),
+                            "--pub",
+                            s(&public),
+                            "--at",
+                            "2024-06-01",
+                            "0162123456",
+                        ],
+                    };
+                    let out = numplan(&args);
+                    (args.join(" "), out)
                 })
             })
             .collect();
         for h in handles {
-            let out = h.join().unwrap();
-            assert_eq!(code(&out), 0, "{}", stderr(&out));
+            let (args, out) = h.join().unwrap();
+            assert_eq!(code(&out), 0, "round {round}: {args}: {}", stderr(&out));
         }
-        let out = numplan(&["verify", "--pub", s(&dir.join("k.pub")), s(&a)]);
+        assert_eq!(code(&numplan(&["sign", "--key", s(&key), s(&a)])), 0);
+        let out = numplan(&["verify", "--pub", s(&public), s(&a)]);
         assert_eq!(code(&out), 0, "round {round}: {}", stderr(&out));
     }
 }
