@@ -85,11 +85,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let bytes =
         artifact::compile(&plan, &options).map_err(|e| CliError::with_code(EXIT_FAIL, e.to_string()))?;
     // Re-open what was just built: the writer and the reader must agree before anything is written.
-    let a = Artifact::open(&bytes).map_err(|e| {
-        CliError::usage(format!(
-            "internal error: the compiled artifact does not open: {e}"
-        ))
-    })?;
+    // Its error exits with the table's code for it, as in every subcommand.
+    let a = Artifact::open(&bytes)
+        .map_err(|e| CliError::artifact("internal error: the compiled artifact does not open", &e))?;
     if let Some(expires) = a.expires().filter(|&d| d <= super::today_utc()) {
         print_stderr(&format!(
             "warning: the plan's expiry date {expires} is already past: the artifact is expired\n"
