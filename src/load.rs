@@ -402,8 +402,89 @@ pub fn load_dir(dir: &Path) -> Loaded {
     let display = dir.to_string_lossy();
     let display = display.trim_end_matches('/');
     let display = if display.is_empty() { "." } else { display };
-    let mut read = |name: &str, limit: u64| read_limited(&dir.join(name), limit);
+    let canonical_dir = std::fs::canonicalize(dir);
+    let mut read = |name: &str, limit: u64| match &canonical_dir {
+        Ok(root) => read_plan_file(dir, root, name, limit),
+        Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+    };
     load_with(display, &mut read)
+}
+
+/// Reads `name` (plan-relative, `/`-separated, already free of `..`) of the plan in `dir`, whose
+/// canonical path is `root`: it must be a regular file inside the plan directory, reached without
+/// a symbolic link. A symlink, FIFO, device or directory is refused before it is opened (a FIFO
+/// would block), and the file opened is checked again by its handle (the same file as checked,
+/// still regular), so that a file swapped in between is not read either.
+fn read_plan_file(dir: &Path, root: &Path, name: &str, limit: u64) -> io::Result<Vec<u8>> {
+    let refuse = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    let mut path = dir.to_path_buf();
+    let parts: Vec<&str> = name.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let meta = std::fs::symlink_metadata(&path)?;
+        let last = i + 1 == parts.len();
+        if meta.file_type().is_symlink() {
+            return Err(refuse(
+                "it is a symbolic link (or lies under one); plan files must be regular files inside the plan directory"
+                    .to_string(),
+            ));
+        }
+        if !last && !meta.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no such file"));
+        }
+        if last && !meta.is_file() {
+            return Err(refuse(format!("it is {}, not a regular file", file_kind(&meta))));
+        }
+    }
+    let checked = std::fs::symlink_metadata(&path)?;
+    let canonical = std::fs::canonicalize(&path)?;
+    if !canonical.starts_with(root) {
+        return Err(refuse("it lies outside the plan directory".to_string()));
+    }
+    let (file, meta) = crate::fsutil::open_regular(&canonical, false)?;
+    if !same_file(&checked, &meta) {
+        return Err(refuse(
+            "it was replaced while being read; plan files must be regular files inside the plan directory"
+                .to_string(),
+        ));
+    }
+    read_open_limited(file, &meta, limit)
+}
+
+/// Whether two metadata describe the same file (device and inode on Unix; elsewhere, the size).
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        a.dev() == b.dev() && a.ino() == b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        a.len() == b.len()
+    }
+}
+
+/// A file type in words: `a directory`, `a FIFO`, `a device`.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
 }
 
 /// Reads a plan through `read(name, limit)`, which returns the bytes of a plan-relative file name,
@@ -591,6 +672,11 @@ pub fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     if meta.is_dir() {
         return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
     }
+    read_open_limited(file, &meta, limit)
+}
+
+/// Reads an open file whose metadata is `meta`, refusing it unread when it is over `limit` bytes.
+fn read_open_limited(file: std::fs::File, meta: &std::fs::Metadata, limit: u64) -> io::Result<Vec<u8>> {
     let too_large = || {
         io::Error::new(
             io::ErrorKind::FileTooLarge,

@@ -17,6 +17,10 @@
 
 use std::fmt;
 
+/// The longest input read as a number, in bytes: longer ones are refused without being read
+/// ([`NumberError::InputTooLong`]).
+pub const MAX_INPUT_BYTES: usize = 1024;
+
 /// The longest number accepted, in digits (E.164 allows 15, plus a trunk prefix and slack).
 pub const MAX_DIGITS: usize = 20;
 
@@ -137,6 +141,17 @@ pub enum NumberError {
         /// How many digits.
         digits: usize,
     },
+    /// Written internationally (`+`, the international prefix) with no digits after the
+    /// country code, or none at all: `+`, `+33`.
+    MissingDigits {
+        /// What was written: `+` or `+33`.
+        after: String,
+    },
+    /// A longer input than any number is written with ([`MAX_INPUT_BYTES`]): refused unread.
+    InputTooLong {
+        /// How many bytes (at least; readers stop reading past the limit).
+        bytes: usize,
+    },
     /// Written internationally with a country code that no territory of the plan has.
     UnknownCountryCode {
         /// The digits after `+` or the international prefix.
@@ -155,6 +170,13 @@ impl fmt::Display for NumberError {
                     "not a number: {digits} digits, more than any number has ({MAX_DIGITS})"
                 )
             }
+            NumberError::MissingDigits { after } => {
+                write!(f, "not a number: no digits after `{after}`")
+            }
+            NumberError::InputTooLong { bytes } => write!(
+                f,
+                "not a number: {bytes} bytes or more, longer than any number is written ({MAX_INPUT_BYTES})"
+            ),
             NumberError::UnknownCountryCode { digits } => {
                 let shown: String = digits.chars().take(3).collect();
                 write!(
@@ -170,6 +192,9 @@ impl std::error::Error for NumberError {}
 
 /// Reads a number written in any of the accepted forms (see the module docs).
 pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
+    if input.len() > MAX_INPUT_BYTES {
+        return Err(NumberError::InputTooLong { bytes: input.len() });
+    }
     let s = input.trim();
     let s = s.strip_prefix("tel:").unwrap_or(s);
     let (plus, rest) = match s.strip_prefix('+') {
@@ -206,14 +231,18 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
             other => return Err(NumberError::NotANumber { found: other }),
         }
         if digits.len() > MAX_DIGITS {
-            // Counting on would only tell how much too long: stop reading.
-            return Err(NumberError::TooLong { digits: digits.len() });
+            // Too long whatever follows: count the digits that do (the input is bounded by
+            // MAX_INPUT_BYTES), to say how long it is.
+            let rest = chars.filter(char::is_ascii_digit).count();
+            return Err(NumberError::TooLong {
+                digits: digits.len() + rest,
+            });
         }
     }
     if digits.is_empty() {
         return Err(if plus {
-            NumberError::UnknownCountryCode {
-                digits: String::new(),
+            NumberError::MissingDigits {
+                after: "+".to_string(),
             }
         } else {
             NumberError::Empty
@@ -255,7 +284,9 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
             };
             let significant = &intl[decimal_len(cc)..];
             if significant.is_empty() {
-                return Err(NumberError::Empty);
+                return Err(NumberError::MissingDigits {
+                    after: format!("+{cc}"),
+                });
             }
             let mut national = Digits::new();
             if !national.push_str(d.national_prefix) || !national.push_str(significant) {
@@ -400,18 +431,21 @@ mod tests {
                 digits: "442079460000".into()
             }
         );
+        // `+` and `+33` are the same mistake, told the same way.
+        assert_eq!(err("+"), NumberError::MissingDigits { after: "+".into() });
+        assert_eq!(err("+33"), NumberError::MissingDigits { after: "+33".into() });
+        assert_eq!(err("0033"), NumberError::MissingDigits { after: "+33".into() });
         assert_eq!(
-            err("+"),
-            NumberError::UnknownCountryCode {
-                digits: String::new()
-            }
-        );
-        assert_eq!(err("+33"), NumberError::Empty);
-        assert!(matches!(
             err("0123456789012345678901234"),
-            NumberError::TooLong { .. }
-        ));
-        assert!(matches!(err(&"9".repeat(10_000)), NumberError::TooLong { .. }));
+            NumberError::TooLong { digits: 25 }
+        );
+        // The real count, not where reading could have stopped.
+        assert_eq!(err(&"9".repeat(1_000)), NumberError::TooLong { digits: 1_000 });
+        assert_eq!(err(&"9 ".repeat(500)), NumberError::TooLong { digits: 500 });
+        assert_eq!(
+            err(&"9".repeat(10_000)),
+            NumberError::InputTooLong { bytes: 10_000 }
+        );
         assert_eq!(err("(01) x"), NumberError::NotANumber { found: 'x' });
         assert_eq!(err("+1 (x)"), NumberError::NotANumber { found: 'x' });
     }

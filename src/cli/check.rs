@@ -1,6 +1,6 @@
 //! `numplan check`: validate plan sources and report every problem.
 
-use super::{ColorChoice, EXIT_ERROR, EXIT_FAIL, EXIT_OK, print_stderr, print_stdout};
+use super::{CliError, ColorChoice, EXIT_ERROR, EXIT_FAIL, EXIT_OK, print_stderr, print_stdout};
 use numplan::diag::{self, Code, Severity};
 use numplan::validate;
 use std::path::PathBuf;
@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 /// Validate plan sources and report every problem, rustc-style.
 ///
-/// Exit status: 0 when the plan has no errors (warnings allowed), 1 when it has errors, 2 when it
-/// cannot be read at all (no plan.yaml, an unreadable file) or on a usage error.
+/// Exit status: 0 when the plan has no errors (warnings allowed), 1 when it has errors (a file
+/// over its size limit, E0002, is one), 2 when it cannot be read (no plan.yaml, a missing or
+/// unreadable file, a symbolic link, FIFO or device: E0001) or on a usage error.
 #[derive(clap::Args)]
 pub struct Args {
     /// The plan directory (holding plan.yaml).
-    #[arg(default_value = "plan-sources/fr")]
     plan_dir: PathBuf,
     /// Output format: `human` (rustc-style, on stderr), `json` or `github` (Actions annotations),
     /// both on stdout.
@@ -36,17 +36,17 @@ enum Format {
 }
 
 /// Runs `check`.
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let checked = validate::check_dir(&args.plan_dir);
-    let ok = match args.format {
+    match args.format {
         Format::Human => {
             print_stderr(&diag::render_human(
                 &checked.diagnostics,
                 &checked.sources,
                 args.color.for_stderr(),
             ));
-            match &checked.plan {
-                Some(plan) => {
+            if let Some(plan) = &checked.plan {
+                {
                     let register = match (plan.register_date, plan.history.len()) {
                         (Some(d), 0) => format!(" (register of {d})"),
                         (Some(d), 1) => format!(" (register of {d}, 1 earlier snapshot)"),
@@ -63,29 +63,32 @@ pub fn run(args: Args) -> ExitCode {
                         plan.uses.len(),
                         plan.operators.len(),
                         plan.blocks.len()
-                    ))
+                    ))?;
                 }
-                None => true,
             }
         }
-        Format::Json => print_stdout(&diag::render_json(&checked.diagnostics, &checked.sources)),
-        Format::Github => print_stdout(&diag::render_github(&checked.diagnostics, &checked.sources)),
-    };
-    if !ok {
-        return ExitCode::from(EXIT_ERROR);
+        Format::Json => print_stdout(&diag::render_json(&checked.diagnostics, &checked.sources))?,
+        Format::Github => print_stdout(&diag::render_github(&checked.diagnostics, &checked.sources))?,
     }
-    let io_error = checked.no_manifest || checked.diagnostics.iter().any(|d| d.code == Code::Io);
+    let io_error = unreadable(&checked);
     let errors = checked.error_count();
     let warnings = checked
         .diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Warning)
         .count();
-    if io_error {
-        ExitCode::from(EXIT_ERROR)
+    Ok(ExitCode::from(if io_error {
+        EXIT_ERROR
     } else if errors > 0 || (args.deny_warnings && warnings > 0) {
-        ExitCode::from(EXIT_FAIL)
+        EXIT_FAIL
     } else {
-        ExitCode::from(EXIT_OK)
-    }
+        EXIT_OK
+    }))
+}
+
+/// Whether some file of the plan could not be read at all (missing, unreadable, not a regular
+/// file: E0001): exit 2 by the table. A file read but refused for its size or YAML budget
+/// (E0002) is an error of the plan: exit 1.
+pub fn unreadable(checked: &validate::Checked) -> bool {
+    checked.no_manifest || checked.diagnostics.iter().any(|d| d.code == Code::Io)
 }

@@ -1,25 +1,26 @@
 //! `numplan compile`: check a plan and write its artifact (and signature), atomically.
 
 use super::{
-    EXIT_ERROR, EXIT_FAIL, EXIT_OK, fail, print_stderr, print_stdout, read_secret_key, signature_path,
+    CliError, EXIT_ERROR, EXIT_FAIL, EXIT_OK, print_stderr, print_stdout, read_secret_key, signature_path,
 };
 use numplan::artifact::{self, Artifact, CompileOptions};
 use numplan::date::Date;
 use numplan::diag;
-use numplan::fsutil::{Mode, write_atomic};
+use numplan::fsutil::{Mode, Target, write_all_atomic};
 use numplan::validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Check a plan and compile it into one artifact file.
 ///
-/// Runs the same validation as `check` and refuses to compile a plan with errors (exit 1).
+/// Runs the same validation as `check` and refuses to compile a plan with errors (exit 1). With
+/// `--sign`, the artifact and its signature are written as a pair: concurrent runs on the same
+/// output never leave one run's artifact beside another's signature.
 #[derive(clap::Args)]
 pub struct Args {
     /// The plan directory (holding plan.yaml).
-    #[arg(default_value = "plan-sources/fr")]
     plan_dir: PathBuf,
-    /// Where to write the artifact.
+    /// Where to write the artifact (an existing target must be a regular file).
     #[arg(short, long)]
     output: PathBuf,
     /// Sign with this secret key (writes OUTPUT.minisig). An encrypted key's password is read from
@@ -29,9 +30,13 @@ pub struct Args {
     /// Override the plan's sequence number.
     #[arg(long)]
     sequence: Option<u64>,
-    /// Override the plan's expiry date (YYYY-MM-DD).
+    /// Override the plan's expiry date (YYYY-MM-DD). A day already past is refused (exit 2)
+    /// unless --allow-expired is given.
     #[arg(long, value_parser = parse_date)]
     expires: Option<Date>,
+    /// Write the artifact even if its expiry date is already past (for tests of expiry).
+    #[arg(long)]
+    allow_expired: bool,
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = super::ColorChoice::Auto)]
     color: super::ColorChoice,
@@ -43,13 +48,19 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
 }
 
 /// Runs `compile`.
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    if let Some(expires) = args.expires {
+        let today = super::today_utc();
+        if expires <= today && !args.allow_expired {
+            return Err(CliError::usage(format!(
+                "--expires {expires} is not after today ({today} UTC): the artifact would be expired \
+                 when written; pass --allow-expired to write it anyway"
+            )));
+        }
+    }
     // Read the key first: a bad key must not cost a compilation, nor leave an unsigned artifact.
     let key = match &args.sign {
-        Some(path) => match read_secret_key(path) {
-            Ok(k) => Some(k),
-            Err(code) => return code,
-        },
+        Some(path) => Some(read_secret_key(path)?),
         None => None,
     };
     let checked = validate::check_dir(&args.plan_dir);
@@ -60,51 +71,53 @@ pub fn run(args: Args) -> ExitCode {
             args.color.for_stderr(),
         ));
     }
+    let unreadable = super::check::unreadable(&checked);
     let Some(plan) = checked.plan else {
-        let io = checked.no_manifest || checked.diagnostics.iter().any(|d| d.code == diag::Code::Io);
-        print_stderr("error: the plan has errors; nothing was written\n");
-        return ExitCode::from(if io { EXIT_ERROR } else { EXIT_FAIL });
+        return Err(CliError::with_code(
+            if unreadable { EXIT_ERROR } else { EXIT_FAIL },
+            "the plan has errors; nothing was written",
+        ));
     };
     let options = CompileOptions {
         sequence: args.sequence,
         expires: args.expires,
     };
-    let bytes = match artifact::compile(&plan, &options) {
-        Ok(b) => b,
-        Err(e) => return fail(&e.to_string(), EXIT_FAIL),
-    };
+    let bytes =
+        artifact::compile(&plan, &options).map_err(|e| CliError::with_code(EXIT_FAIL, e.to_string()))?;
     // Re-open what was just built: the writer and the reader must agree before anything is written.
-    let a = match Artifact::open(&bytes) {
-        Ok(a) => a,
-        Err(e) => {
-            return fail(
-                &format!("internal error: the compiled artifact does not open: {e}"),
-                EXIT_ERROR,
-            );
-        }
-    };
+    // Its error exits with the table's code for it, as in every subcommand.
+    let a = Artifact::open(&bytes)
+        .map_err(|e| CliError::artifact("internal error: the compiled artifact does not open", &e))?;
+    if let Some(expires) = a.expires().filter(|&d| d <= super::today_utc()) {
+        print_stderr(&format!(
+            "warning: the plan's expiry date {expires} is already past: the artifact is expired\n"
+        ));
+    }
     let signature = match &key {
         Some(k) => {
             let untrusted = format!("numplan artifact {} {}", a.plan_id(), a.plan_version());
-            match numplan::minisign::sign(k, &bytes, &a.trusted_comment(), &untrusted) {
-                Ok(s) => Some(s),
-                Err(e) => return fail(&format!("cannot sign: {e}"), EXIT_ERROR),
-            }
+            Some(
+                numplan::minisign::sign(k, &bytes, &a.trusted_comment(), &untrusted)
+                    .map_err(|e| CliError::usage(format!("cannot sign: {e}")))?,
+            )
         }
         None => None,
     };
-    if let Err(e) = write_atomic(&args.output, &bytes, Mode::Public) {
-        return fail(
-            &format!("cannot write {}: {e}", args.output.display()),
-            EXIT_ERROR,
-        );
+    let sig_path = signature_path(&args.output);
+    let mut targets = vec![Target {
+        path: &args.output,
+        bytes: &bytes,
+        mode: Mode::Public,
+    }];
+    if let Some(sig) = &signature {
+        targets.push(Target {
+            path: &sig_path,
+            bytes: sig.as_bytes(),
+            mode: Mode::Public,
+        });
     }
-    if let Some(sig) = signature {
-        let path = signature_path(&args.output);
-        if let Err(e) = write_atomic(&path, sig.as_bytes(), Mode::Public) {
-            return fail(&format!("cannot write {}: {e}", path.display()), EXIT_ERROR);
-        }
-    }
+    write_all_atomic(&targets)
+        .map_err(|e| CliError::usage(format!("cannot write {}: {e}", args.output.display())))?;
     let signed = if args.sign.is_some() { ", signed" } else { "" };
     print_stdout(&format!(
         "compiled plan `{}` version {} (sequence {}): {} bytes, sha256 {}{signed} -> {}\n",
@@ -114,6 +127,6 @@ pub fn run(args: Args) -> ExitCode {
         bytes.len(),
         super::hex(a.stored_sha256()),
         args.output.display()
-    ));
-    ExitCode::from(EXIT_OK)
+    ))?;
+    Ok(ExitCode::from(EXIT_OK))
 }

@@ -1,17 +1,17 @@
 //! `numplan diff`: what changed between two plan versions, over the number space.
 
-use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, fail, print_stderr, print_stdout, read_file};
+use super::{CliError, EXIT_FAIL, EXIT_OK, Pinning, print_stderr, print_stdout, read_artifact};
 use numplan::artifact::{self, Artifact, CompileOptions, VerifyOptions};
 use numplan::diff::{Change, Diff, Item, Operator, PlanAnswer};
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// What changed between two plan versions, number by number and over time.
 ///
 /// OLD and NEW are artifacts or plan-source directories (compiled on the fly). Exit status, like
-/// diff(1): 0 identical for every number, 1 differences, 2 error.
+/// diff(1): 0 identical for every number, 1 differences, 2 usage or I/O error; an artifact that
+/// cannot be trusted exits as in `verify` (3 to 7).
 #[derive(clap::Args)]
 pub struct Args {
     /// The old version: an artifact, or a plan directory.
@@ -28,6 +28,9 @@ pub struct Args {
     /// When to colour text output.
     #[arg(long, value_enum, default_value_t = super::ColorChoice::Auto)]
     color: super::ColorChoice,
+    /// Both sides must be of this plan; `--last-seen-sequence` applies to the new side.
+    #[command(flatten)]
+    pinning: Pinning,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -38,65 +41,110 @@ enum Format {
 }
 
 /// Reads one side: an artifact file (digest checked) or a plan directory (checked and compiled).
-fn load(path: &Path) -> Result<Vec<u8>, ExitCode> {
+fn load(path: &Path, last_seen_sequence: Option<u64>) -> Result<Vec<u8>, CliError> {
+    let name = path.display().to_string();
     if path.is_dir() {
         let checked = numplan::validate::check_dir(path);
+        let unreadable = super::check::unreadable(&checked);
         let Some(plan) = checked.plan else {
             print_stderr(&numplan::diag::render_human(
                 &checked.diagnostics,
                 &checked.sources,
                 false,
             ));
-            return Err(fail(
-                &format!("{}: the plan has errors", path.display()),
-                EXIT_ERROR,
-            ));
+            let why = if unreadable {
+                "cannot be read"
+            } else {
+                "has errors"
+            };
+            return Err(CliError::usage(format!("{name}: the plan {why}")));
         };
-        return artifact::compile(&plan, &CompileOptions::default())
-            .map_err(|e| fail(&format!("{}: {e}", path.display()), EXIT_ERROR));
+        let bytes = artifact::compile(&plan, &CompileOptions::default())
+            .map_err(|e| CliError::usage(format!("{name}: {e}")))?;
+        // A plan compiled here is checked for rollback like an artifact.
+        let a = Artifact::open(&bytes).map_err(|e| CliError::artifact(&name, &e))?;
+        a.verify(&VerifyOptions {
+            last_seen_sequence,
+            ..VerifyOptions::default()
+        })
+        .map_err(|e| CliError::artifact(&name, &e))?;
+        return Ok(bytes);
     }
-    let bytes = read_file(path)?;
+    let bytes = read_artifact(path)?;
     Artifact::open(&bytes)
-        .and_then(|a| a.verify(&VerifyOptions::default()))
-        .map_err(|e| fail(&format!("{}: {e}", path.display()), EXIT_ERROR))?;
+        .and_then(|a| {
+            a.verify(&VerifyOptions {
+                last_seen_sequence,
+                ..VerifyOptions::default()
+            })
+        })
+        .map_err(|e| CliError::artifact(&name, &e))?;
     Ok(bytes)
 }
 
 /// Runs `diff`.
-pub fn run(args: Args) -> ExitCode {
-    let (old, new) = match (load(&args.old), load(&args.new)) {
-        (Ok(o), Ok(n)) => (o, n),
-        (Err(code), _) | (_, Err(code)) => return code,
-    };
-    let (old, new) = match (Artifact::open(&old), Artifact::open(&new)) {
-        (Ok(o), Ok(n)) => (o, n),
-        (Err(e), _) | (_, Err(e)) => return fail(&e.to_string(), EXIT_ERROR),
-    };
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let old = load(&args.old, None)?;
+    let new = load(&args.new, args.pinning.last_seen_sequence)?;
+    let (old_name, new_name) = (args.old.display().to_string(), args.new.display().to_string());
+    let old = Artifact::open(&old).map_err(|e| CliError::artifact(&old_name, &e))?;
+    let new = Artifact::open(&new).map_err(|e| CliError::artifact(&new_name, &e))?;
+    args.pinning.check_plan(&old_name, &old)?;
+    args.pinning.check_plan(&new_name, &new)?;
     let d = numplan::diff::diff(&old, &new);
     let status = if d.is_empty() { EXIT_OK } else { EXIT_FAIL };
     if args.quiet {
-        return ExitCode::from(status);
+        return Ok(ExitCode::from(status));
     }
-    let color = match args.color {
-        super::ColorChoice::Always => true,
-        super::ColorChoice::Never => false,
-        super::ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
-        }
-    };
+    let registers = [register_words(&old), register_words(&new)];
     let text = match args.format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&d).unwrap_or_default();
             s.push('\n');
             s
         }
-        Format::Text => render_text(&d, color),
-        Format::Markdown => render_markdown(&d),
+        Format::Text => render_text(&d, args.color.for_stdout(), &registers),
+        Format::Markdown => render_markdown(&d, &registers),
     };
-    if !print_stdout(&text) {
-        return ExitCode::from(EXIT_ERROR);
+    print_stdout(&text)?;
+    Ok(ExitCode::from(status))
+}
+
+/// The register date(s) of one side, in words: `register of 2026-04-17 (earlier: 2025-07-03)`.
+fn register_words(a: &Artifact<'_>) -> String {
+    let Some(current) = a.register_date() else {
+        return "no register".to_string();
+    };
+    let earlier: Vec<String> = a
+        .register_dates()
+        .filter(|&d| d != current)
+        .map(|d| d.to_string())
+        .collect();
+    if earlier.is_empty() {
+        format!("register of {current}")
+    } else {
+        format!(
+            "register of {current} (earlier snapshots: {})",
+            earlier.join(", ")
+        )
     }
-    ExitCode::from(status)
+}
+
+/// A count for people: digits grouped by thousands with commas (`5,828,007`), as in the other
+/// human outputs.
+fn grouped(n: impl std::fmt::Display) -> String {
+    let digits = n.to_string();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits;
+    }
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `01 62 00 00 00` for 10-digit numbers, digits by pairs; other lengths as they are.
@@ -256,18 +304,24 @@ fn summary_lines(d: &Diff) -> Vec<String> {
     vec![
         format!(
             "{} numbers allocated, {} withdrawn, {} transferred",
-            s.numbers_allocated, s.numbers_withdrawn, s.numbers_transferred
+            grouped(s.numbers_allocated),
+            grouped(s.numbers_withdrawn),
+            grouped(s.numbers_transferred)
         ),
         format!(
             "{} blocks allocated, {} withdrawn, {} transferred",
-            s.blocks_allocated, s.blocks_withdrawn, s.blocks_transferred
+            grouped(s.blocks_allocated),
+            grouped(s.blocks_withdrawn),
+            grouped(s.blocks_transferred)
         ),
         format!(
             "{} numbers changed category, {} changed rules, {} changed territory or length",
-            s.numbers_category_changed, s.numbers_rules_changed, s.numbers_other_plan_changes
+            grouped(s.numbers_category_changed),
+            grouped(s.numbers_rules_changed),
+            grouped(s.numbers_other_plan_changes)
         ),
-        format!("{} entries", s.changes),
-        format!("{} changes to the plan-wide policy", s.policy_changes),
+        format!("{} entries", grouped(s.changes)),
+        format!("{} changes to the plan-wide policy", grouped(s.policy_changes)),
     ]
 }
 
@@ -279,7 +333,7 @@ fn policy_lines(d: &Diff) -> Vec<String> {
         .collect()
 }
 
-fn render_text(d: &Diff, color: bool) -> String {
+fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
     let (bold, red, green, yellow, reset) = if color {
         ("\x1b[1m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m")
     } else {
@@ -295,6 +349,7 @@ fn render_text(d: &Diff, color: bool) -> String {
         "{bold}plan {} {} → {} {}{reset}",
         d.old.0, d.old.1, d.new.0, d.new.1
     );
+    let _ = writeln!(out, "  old: {}; new: {}", registers[0], registers[1]);
     for l in summary_lines(d) {
         let _ = writeln!(out, "  {l}");
     }
@@ -306,7 +361,12 @@ fn render_text(d: &Diff, color: bool) -> String {
         }
     }
     for c in &d.changes {
-        let _ = writeln!(out, "\n{bold}{}{reset}  {} numbers", numbers_of(c), c.numbers);
+        let _ = writeln!(
+            out,
+            "\n{bold}{}{reset}  {} numbers",
+            numbers_of(c),
+            grouped(c.numbers)
+        );
         for item in &c.items {
             let colour = match item {
                 Item::Allocated { .. } => green,
@@ -322,12 +382,17 @@ fn render_text(d: &Diff, color: bool) -> String {
 }
 
 /// Release notes in the spirit of the tz database's NEWS: the summary, then the changes by kind.
-fn render_markdown(d: &Diff) -> String {
+fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "# Changes to plan `{}`: {} → {}\n",
         d.new.0, d.old.1, d.new.1
+    );
+    let _ = writeln!(
+        out,
+        "Old: version {}, {}. New: version {}, {}.\n",
+        d.old.1, registers[0], d.new.1, registers[1]
     );
     let _ = writeln!(out, "## Summary\n");
     for l in summary_lines(d) {
@@ -372,9 +437,26 @@ fn render_markdown(d: &Diff) -> String {
         let _ = writeln!(out, "\n## {title}\n");
         for (c, i) in rows {
             for l in item_lines(i) {
-                let _ = writeln!(out, "- `{}` ({} numbers): {l}", numbers_of(c), c.numbers);
+                let _ = writeln!(out, "- `{}` ({} numbers): {l}", numbers_of(c), grouped(c.numbers));
             }
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0u64), "0");
+        assert_eq!(grouped(999u64), "999");
+        assert_eq!(grouped(1000u64), "1,000");
+        assert_eq!(grouped(5_828_007u64), "5,828,007");
+        assert_eq!(
+            grouped(u128::MAX),
+            "340,282,366,920,938,463,463,374,607,431,768,211,455"
+        );
+    }
 }

@@ -1,4 +1,19 @@
-//! Command-line parsing and the shared output helpers of the subcommands.
+//! Command-line parsing, the one error path and exit-code table, and the shared I/O helpers.
+//!
+//! Every subcommand is `run(args) -> Result<ExitCode, CliError>`: success and "the answer is no"
+//! are exit codes, anything else is a [`CliError`], printed in one place ([`main`]) as
+//! `error: MESSAGE` with the code of the table below (the README's table is the same).
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success (the plan is valid, every number valid, no difference) |
+//! | 1 | the answer is no: the plan has errors, an input is not a valid number, the versions differ |
+//! | 2 | usage or I/O error: a missing, unreadable, oversized or non-regular file, a bad key |
+//! | 3 | not an intact artifact: truncated, foreign, malformed, corrupt, unsupported version |
+//! | 4 | the signature does not verify, or signs another artifact |
+//! | 5 | the artifact has expired |
+//! | 6 | rollback: the artifact is older than `--last-seen-sequence` |
+//! | 7 | the artifact is of another plan than `--expect-plan` |
 
 mod check;
 mod compile;
@@ -7,7 +22,9 @@ mod keys;
 mod query;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use numplan::artifact::{Artifact, ArtifactError};
+use std::io::{Read, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit status: success.
@@ -24,6 +41,13 @@ pub const EXIT_SIGNATURE: u8 = 4;
 pub const EXIT_EXPIRED: u8 = 5;
 /// Exit status: the artifact is older than one already seen.
 pub const EXIT_ROLLBACK: u8 = 6;
+/// Exit status: the artifact is of another plan than the one expected.
+pub const EXIT_WRONG_PLAN: u8 = 7;
+
+/// The largest artifact read (256 MiB; the French plan is about 0.5 MiB).
+pub const MAX_ARTIFACT_BYTES: u64 = 256 << 20;
+/// The largest key or signature file read (64 KiB; minisign's are a few hundred bytes).
+pub const MAX_KEY_BYTES: u64 = 64 << 10;
 
 #[derive(Parser)]
 #[command(name = "numplan", version, about = "Numbering plans as reviewed, signed, machine-readable data", long_about = None)]
@@ -42,7 +66,7 @@ enum Command {
     Keygen(keys::KeygenArgs),
     /// Sign an artifact (writes ARTIFACT.minisig).
     Sign(keys::SignArgs),
-    /// Verify an artifact's digest, signature, expiry and sequence.
+    /// Verify an artifact's digest, signature, expiry, sequence and plan.
     Verify(keys::VerifyArgs),
     /// What is this number, on this date: category, territory, operator, caller-ID rules.
     Query(query::Args),
@@ -50,10 +74,45 @@ enum Command {
     Diff(diff::Args),
 }
 
+/// Why a subcommand could not do its job: a message and its exit code from the table.
+#[derive(Debug)]
+pub struct CliError {
+    /// The exit code (2 to 7; 1 for a plan with errors in `compile`).
+    pub code: u8,
+    /// What went wrong, located (the file it concerns).
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage or I/O error (exit 2).
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError {
+            code: EXIT_ERROR,
+            message: message.into(),
+        }
+    }
+
+    /// An artifact refused, with the code of its kind of error.
+    pub fn artifact(name: &str, e: &ArtifactError) -> CliError {
+        CliError {
+            code: artifact_exit_code(e),
+            message: format!("{name}: {e}"),
+        }
+    }
+
+    /// A failure already explained on stderr (diagnostics), with its exit code.
+    pub fn with_code(code: u8, message: impl Into<String>) -> CliError {
+        CliError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
 /// When to colour human output.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set.
+    /// On a terminal that supports colour, unless NO_COLOR is set (CLICOLOR_FORCE forces it).
     Auto,
     /// Always.
     Always,
@@ -64,20 +123,29 @@ pub enum ColorChoice {
 impl ColorChoice {
     /// Whether to colour output written to stderr.
     pub fn for_stderr(self) -> bool {
+        self.decide(&std::io::stderr())
+    }
+
+    /// Whether to colour output written to stdout.
+    pub fn for_stdout(self) -> bool {
+        self.decide(&std::io::stdout())
+    }
+
+    /// The one colour decision: anstream's (terminal, `NO_COLOR`, `CLICOLOR_FORCE`, `TERM=dumb`).
+    fn decide<S: anstream::stream::RawStream>(self, stream: &S) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
-            }
+            ColorChoice::Auto => anstream::AutoStream::choice(stream) != anstream::ColorChoice::Never,
         }
     }
 }
 
-/// Parses the command line and runs the subcommand.
+/// Parses the command line, runs the subcommand, and prints its error if any: the one place
+/// where errors become `error: …` lines and exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Compile(args) => compile::run(args),
         Command::Keygen(args) => keys::keygen(args),
@@ -85,15 +153,23 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => keys::verify(args),
         Command::Query(args) => query::run(args),
         Command::Diff(args) => diff::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            print_stderr(&format!("error: {}\n", escape_controls(&e.message)));
+            ExitCode::from(e.code)
+        }
     }
 }
 
 /// Writes `text` to stdout; a closed pipe (`numplan … | head`) is not an error.
-pub fn print_stdout(text: &str) -> bool {
+pub fn print_stdout(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => true,
-        Err(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::usage(format!("cannot write to standard output: {e}"))),
     }
 }
 
@@ -102,34 +178,125 @@ pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// Prints `error: message` on stderr and returns `code`.
-pub fn fail(message: &str, code: u8) -> ExitCode {
-    print_stderr(&format!("error: {message}\n"));
-    ExitCode::from(code)
+/// `text` with its control characters (ANSI and OSC escapes, line breaks, DEL, C1) written as
+/// `\u{…}`: input is never echoed raw to a terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
 }
 
-/// Reads a whole file, or reports the error (exit 2).
-pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, ExitCode> {
-    std::fs::read(path).map_err(|e| fail(&format!("cannot read {}: {e}", path.display()), EXIT_ERROR))
+/// Reads a whole regular file of at most `cap` bytes: its type and size are checked before
+/// anything is read (a device, FIFO or directory is refused without blocking), and the read is
+/// bounded even if the file grows.
+pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, CliError> {
+    let shown = path.display();
+    let refuse = |why: String| CliError::usage(format!("cannot read {what} {shown}: {why}"));
+    // The type first, by the path: opening a FIFO would block.
+    let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(refuse(format!("{}, not a regular file", file_kind(&meta))));
+    }
+    // Then by the handle, opened without waiting on a FIFO: the path may have been replaced.
+    let (file, meta) = numplan::fsutil::open_regular(path, true).map_err(|e| refuse(e.to_string()))?;
+    let too_large = || refuse(format!("larger than the limit of {}", size_words(cap)));
+    if meta.len() > cap {
+        return Err(too_large());
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| refuse(e.to_string()))?;
+    if buf.len() as u64 > cap {
+        return Err(too_large());
+    }
+    Ok(buf)
+}
+
+/// What kind of file `meta` describes, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let t = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
+}
+
+/// `256 MiB`, `64 KiB`.
+fn size_words(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
+}
+
+/// Reads an artifact file (at most [`MAX_ARTIFACT_BYTES`]).
+pub fn read_artifact(path: &Path) -> Result<Vec<u8>, CliError> {
+    read_capped(path, MAX_ARTIFACT_BYTES, "the artifact")
+}
+
+/// Reads a key or signature file (at most [`MAX_KEY_BYTES`]) as text.
+pub fn read_key_text(path: &Path, what: &str) -> Result<String, CliError> {
+    Ok(String::from_utf8_lossy(&read_capped(path, MAX_KEY_BYTES, what)?).into_owned())
 }
 
 /// Reads a minisign secret key; an encrypted one takes its password from NUMPLAN_KEY_PASSWORD.
-pub fn read_secret_key(path: &std::path::Path) -> Result<numplan::minisign::SecretKey, ExitCode> {
-    let text = String::from_utf8_lossy(&read_file(path)?).into_owned();
+pub fn read_secret_key(path: &Path) -> Result<numplan::minisign::SecretKey, CliError> {
+    let text = read_key_text(path, "the secret key")?;
     let password = std::env::var("NUMPLAN_KEY_PASSWORD").ok();
-    numplan::minisign::SecretKey::parse(&text, password.as_deref())
-        .map_err(|e| fail(&format!("{}: {e}", path.display()), EXIT_ERROR))
+    numplan::minisign::SecretKey::parse(&text, password.as_deref()).map_err(|e| {
+        use numplan::minisign::MinisignError as M;
+        let hint = match e {
+            M::Encrypted => "; set its password in the NUMPLAN_KEY_PASSWORD environment variable",
+            M::WrongPassword => "; check the password in the NUMPLAN_KEY_PASSWORD environment variable",
+            _ => "",
+        };
+        CliError::usage(format!("{}: {e}{hint}", path.display()))
+    })
+}
+
+/// Reads a public key file.
+pub fn read_public_key(path: &Path) -> Result<numplan::minisign::PublicKey, CliError> {
+    let text = read_key_text(path, "the public key")?;
+    numplan::minisign::PublicKey::parse(&text)
+        .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
 }
 
 /// `ARTIFACT.minisig`.
-pub fn signature_path(artifact: &std::path::Path) -> std::path::PathBuf {
+pub fn signature_path(artifact: &Path) -> std::path::PathBuf {
     let mut s = artifact.as_os_str().to_owned();
     s.push(".minisig");
     s.into()
 }
 
 /// The exit status for an artifact error.
-pub fn artifact_exit_code(e: &numplan::artifact::ArtifactError) -> u8 {
+pub fn artifact_exit_code(e: &ArtifactError) -> u8 {
     use numplan::artifact::ArtifactError as E;
     match e {
         E::Truncated { .. }
@@ -143,17 +310,47 @@ pub fn artifact_exit_code(e: &numplan::artifact::ArtifactError) -> u8 {
     }
 }
 
+/// The pinning options every consumer of an artifact takes (`verify`, `query`, `diff`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct Pinning {
+    /// Refuse an artifact of another plan than this id (exit 7), e.g. `fr`.
+    #[arg(long, value_name = "ID")]
+    pub expect_plan: Option<String>,
+    /// The newest sequence number already accepted: an older artifact is refused as a rollback
+    /// (exit 6).
+    #[arg(long, value_name = "N")]
+    pub last_seen_sequence: Option<u64>,
+}
+
+impl Pinning {
+    /// Checks `--expect-plan` (the sequence is checked by `Artifact::verify`).
+    pub fn check_plan(&self, name: &str, a: &Artifact<'_>) -> Result<(), CliError> {
+        match &self.expect_plan {
+            Some(id) if id != a.plan_id() => Err(CliError::with_code(
+                EXIT_WRONG_PLAN,
+                format!(
+                    "{name}: the artifact is of plan `{}`, not of the expected plan `{id}`",
+                    a.plan_id()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Today's date in UTC, from the system clock.
+/// Today's date in UTC, from the system clock (through jiff).
 pub fn today_utc() -> numplan::date::Date {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i32::try_from(secs / 86_400).unwrap_or(i32::MAX);
-    numplan::date::Date::from_days(days)
-        .unwrap_or_else(|| numplan::date::Date::new(1970, 1, 1).expect("a valid date"))
+    date_of(jiff::tz::TimeZone::UTC.to_datetime(jiff::Timestamp::now()).date())
+}
+
+/// A jiff civil date as a numplan date (every jiff date is a valid civil date).
+pub fn date_of(d: jiff::civil::Date) -> numplan::date::Date {
+    numplan::date::Date::new(i32::from(d.year()), d.month() as u32, d.day() as u32)
+        .or_else(|| numplan::date::Date::new(1970, 1, 1))
+        .expect("1970-01-01 is a valid date")
 }

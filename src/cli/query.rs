@@ -1,15 +1,18 @@
 //! `numplan query`: what a number is, whose it is, and whether it may be shown as caller ID.
 
-use super::{EXIT_ERROR, EXIT_FAIL, EXIT_OK, fail, read_file, signature_path};
+use super::{
+    CliError, EXIT_FAIL, EXIT_OK, Pinning, escape_controls, read_artifact, read_key_text, read_public_key,
+    signature_path,
+};
 use numplan::artifact::{
     Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, Ruling, VerifyOptions,
 };
 use numplan::date::Date;
-use numplan::minisign::PublicKey;
+use numplan::number::MAX_INPUT_BYTES;
 use numplan::plan::Verdict;
 use serde::Serialize;
 use serde::ser::SerializeMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,15 +23,20 @@ use std::process::ExitCode;
 /// `01.62.12.34.56`, `+33 1 62 12 34 56`, `+33 (0)1 62 12 34 56`, `0033162123456`, `33162123456`,
 /// `+590 590 12 34 56`, `15`. A number typed with spaces as several arguments (`query 01 62 12 34
 /// 56`) is read as one number. `-` reads numbers from standard input, one per line, answered in
-/// order.
+/// order; a line longer than any number is answered as invalid, and reading goes on.
+///
+/// Digit groups typed as separate arguments are joined only into a number of the plan whose
+/// parts are not numbers by themselves: `query 15 17 18` is three numbers.
+///
+/// Sources (`FILE:LINE`) are relative to the plan's source directory.
 ///
 /// Exit status: 0 every input is a valid number (with --use: every verdict is `allowed`); 1 some
 /// are not (each is still answered; with --use, a `conditional`, `forbidden` or `unknown` verdict
-/// counts as not allowed); 2 usage error, or the artifact cannot be read or verified.
+/// counts as not allowed); 2 usage or I/O error; 3 to 7 the artifact is refused, as in `verify`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The numbers, or `-` for standard input.
-    #[arg(required = true, allow_hyphen_values = true, value_name = "NUMBER")]
+    #[arg(required = true, value_name = "NUMBER")]
     numbers: Vec<String>,
     /// The artifact to query (default: the French plan built into numplan).
     #[arg(long, value_name = "ARTIFACT")]
@@ -53,6 +61,8 @@ pub struct Args {
     /// `--context from-abroad=yes`: it settles the conditions that depend on it.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
+    #[command(flatten)]
+    pinning: Pinning,
 }
 
 /// Output formats.
@@ -67,22 +77,24 @@ enum Format {
 }
 
 /// Runs `query`.
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let owned;
+    // With --pub, the artifact and its signature are read under a shared lock of the artifact's
+    // directory (see `fsutil::DirLock`), released before the answers.
+    let lock = args
+        .plan
+        .as_deref()
+        .filter(|_| args.public_key.is_some())
+        .map(numplan::fsutil::DirLock::shared_for);
     let bytes: &[u8] = match &args.plan {
-        Some(path) => match read_file(path) {
-            Ok(b) => {
-                owned = b;
-                &owned
-            }
-            Err(code) => return code,
-        },
+        Some(path) => {
+            owned = read_artifact(path)?;
+            &owned
+        }
         None => numplan::embedded::FR,
     };
-    let artifact = match open_verified(&args, bytes) {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
+    let artifact = open_verified(&args, bytes)?;
+    drop(lock);
     let uses: Vec<(u32, &str)> = artifact
         .uses()
         .enumerate()
@@ -92,13 +104,10 @@ pub fn run(args: Args) -> ExitCode {
         None => None,
         Some(id) => match artifact.use_row(id) {
             Some(row) => Some(row),
-            None => return fail(&unknown_use(&artifact, id), EXIT_ERROR),
+            None => return Err(CliError::usage(unknown_use(&artifact, id))),
         },
     };
-    let ctx = match parse_context(&artifact, &args.context) {
-        Ok(c) => c,
-        Err(message) => return fail(&message, EXIT_ERROR),
-    };
+    let ctx = parse_context(&artifact, &args.context).map_err(CliError::usage)?;
     let mut q = Querier {
         artifact: &artifact,
         at: args.at,
@@ -113,41 +122,85 @@ pub fn run(args: Args) -> ExitCode {
         tsv_empty: TsvColumns::default(),
         tsv_invalid: None,
         all_ok: true,
+        sources_shown: std::cell::Cell::new(false),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let result = (|| -> std::io::Result<()> {
-        q.header(&mut out)?;
+    let result = (|| -> Result<(), Failure> {
+        q.header(&mut out).map_err(Failure::Write)?;
         if args.numbers.len() == 1 && args.numbers[0] == "-" {
             let stdin = std::io::stdin();
             let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
             let mut line = Vec::new();
-            loop {
-                line.clear();
-                if input.read_until(b'\n', &mut line)? == 0 {
-                    break;
-                }
+            while read_line(&mut input, &mut line).map_err(Failure::Read)? {
                 // A line that is not UTF-8 is still answered (as not a number), never fatal.
                 let text = String::from_utf8_lossy(&line);
                 let text = text.trim_end_matches(['\n', '\r']);
                 if text.trim().is_empty() {
                     continue;
                 }
-                q.answer(&mut out, text)?;
+                q.answer(&mut out, text).map_err(Failure::Write)?;
             }
         } else {
             for number in group_arguments(&artifact, &args.numbers, args.at) {
-                q.answer(&mut out, &number)?;
+                q.answer(&mut out, &number).map_err(Failure::Write)?;
             }
         }
-        out.flush()
+        q.trailer(&mut out).map_err(Failure::Write)?;
+        out.flush().map_err(Failure::Write)
     })();
     match result {
-        Ok(()) => ExitCode::from(if q.all_ok { EXIT_OK } else { EXIT_FAIL }),
+        Ok(()) => Ok(ExitCode::from(if q.all_ok { EXIT_OK } else { EXIT_FAIL })),
         // `numplan query - | head` closes the pipe early: not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
-        Err(e) => fail(&format!("cannot write the answers: {e}"), EXIT_ERROR),
+        Err(Failure::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::from(EXIT_OK)),
+        Err(Failure::Write(e)) => Err(CliError::usage(format!("cannot write the answers: {e}"))),
+        Err(Failure::Read(e)) => Err(CliError::usage(format!("cannot read standard input: {e}"))),
     }
+}
+
+/// Why answering stopped: reading the input or writing the answers failed.
+enum Failure {
+    Read(std::io::Error),
+    Write(std::io::Error),
+}
+
+/// Reads one line of at most [`MAX_INPUT_BYTES`] (and its line break) into `line`; the rest of a
+/// longer line is skipped without being kept, so that `line` holds a prefix one byte over the
+/// limit, which the lookup refuses as too long. `false` at the end of the input.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> std::io::Result<bool> {
+    line.clear();
+    let cap = MAX_INPUT_BYTES as u64 + 2; // the line, one byte over, and `\n`
+    if input.by_ref().take(cap).read_until(b'\n', line)? == 0 {
+        return Ok(false);
+    }
+    if line.last() != Some(&b'\n') && line.len() as u64 == cap {
+        // Skip to the end of the line, a buffer at a time.
+        line.truncate(MAX_INPUT_BYTES + 1);
+        loop {
+            let (done, used) = {
+                let buf = input.fill_buf()?;
+                match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => (true, i + 1),
+                    None => (buf.is_empty(), buf.len()),
+                }
+            };
+            input.consume(used);
+            if done {
+                break;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// An input as the outputs echo it: control characters escaped, and an input over the limit cut
+/// short (it is refused as too long anyway).
+fn shown(input: &str) -> std::borrow::Cow<'_, str> {
+    if input.len() > MAX_INPUT_BYTES {
+        let cut: String = input.chars().take(32).collect();
+        return format!("{}…", escape_controls(&cut)).into();
+    }
+    escape_controls(input)
 }
 
 /// The message for `--use` with a name the plan does not declare as a use.
@@ -188,60 +241,80 @@ fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, S
     artifact.context(&pairs).map_err(|e| format!("--context: {e}"))
 }
 
-/// Opens the artifact and checks its digest; with `--pub`, its signature; and its expiry.
-fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, ExitCode> {
+/// Opens the artifact and checks its digest; with `--pub`, its signature; its expiry; and the
+/// pinning options. Errors exit as in `verify`.
+fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, CliError> {
     let name = args
         .plan
         .as_ref()
         .map_or("the built-in plan".to_string(), |p| p.display().to_string());
-    let artifact = Artifact::open(bytes).map_err(|e| fail(&format!("{name}: {e}"), EXIT_ERROR))?;
+    let artifact = Artifact::open(bytes).map_err(|e| CliError::artifact(&name, &e))?;
     let key = match &args.public_key {
-        Some(path) => {
-            let text = String::from_utf8_lossy(&read_file(path)?).into_owned();
-            Some(PublicKey::parse(&text).map_err(|e| fail(&format!("{}: {e}", path.display()), EXIT_ERROR))?)
-        }
+        Some(path) => Some(read_public_key(path)?),
         None => None,
     };
     let sig = match (&key, &args.plan) {
         (Some(_), Some(plan)) => {
             let path = args.sig.clone().unwrap_or_else(|| signature_path(plan));
-            Some(String::from_utf8_lossy(&read_file(&path)?).into_owned())
+            Some(read_key_text(&path, "the signature")?)
         }
         _ => None,
     };
     let options = VerifyOptions {
         signature: key.as_ref().zip(sig.as_deref()),
         today: Some(super::today_utc()),
-        last_seen_sequence: None,
+        last_seen_sequence: args.pinning.last_seen_sequence,
     };
     artifact
         .verify(&options)
-        .map_err(|e| fail(&format!("{name}: {e}"), EXIT_ERROR))?;
+        .map_err(|e| CliError::artifact(&name, &e))?;
+    args.pinning.check_plan(&name, &artifact)?;
     Ok(artifact)
 }
 
+/// The most digit groups joined into one number, and the most digits: bounds that keep grouping
+/// linear in the number of arguments.
+const MAX_GROUP_PARTS: usize = 12;
+
 /// Reads arguments typed without quotes: consecutive digit groups (`01 62 12 34 56`, `+590 590
-/// 12 34 56`) are joined into the shortest run that makes a valid number; a run that never does is
-/// one (invalid) number. Any other argument is a number by itself.
+/// 12 34 56`) are joined into the shortest run that is a number of the plan, when none of its
+/// parts is one by itself (`15 17 18` are three numbers). A run that never makes a number is one
+/// (invalid) number. Any other argument is a number by itself. Each argument is looked up alone
+/// once, and each start tries at most [`MAX_GROUP_PARTS`] parts: linear in the arguments.
 fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -> Vec<String> {
     let is_group = |a: &String| {
         let digits = a.strip_prefix('+').unwrap_or(a);
         a == "(0)" || ((1..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
     };
     let day = at.unwrap_or_else(super::today_utc);
+    let valid = |s: &str| artifact.lookup(s, day).is_ok();
+    // Per argument: a digit group that is not a number by itself (joinable), or not.
+    let joinable: Vec<bool> = args.iter().map(|a| is_group(a) && !valid(a)).collect();
     let mut out = Vec::new();
     let mut i = 0;
     while i < args.len() {
-        if !is_group(&args[i]) {
+        if !joinable[i] {
             out.push(args[i].clone());
             i += 1;
             continue;
         }
-        let end = (i..args.len())
-            .find(|&k| !is_group(&args[k]))
-            .unwrap_or(args.len());
-        let shortest = (i + 1..=end).find(|&j| artifact.lookup(&args[i..j].join(" "), day).is_ok());
-        let j = shortest.unwrap_or(end);
+        let end = (i..args.len()).find(|&k| !joinable[k]).unwrap_or(args.len());
+        let mut joined = args[i].clone();
+        let mut found = None;
+        for (j, part) in args
+            .iter()
+            .enumerate()
+            .take(end.min(i + MAX_GROUP_PARTS))
+            .skip(i + 1)
+        {
+            joined.push(' ');
+            joined.push_str(part);
+            if valid(&joined) {
+                found = Some(j + 1);
+                break;
+            }
+        }
+        let j = found.unwrap_or(end);
         out.push(args[i..j].join(" "));
         i = j;
     }
@@ -271,6 +344,8 @@ struct Querier<'a> {
     /// The verdict cells of invalid inputs, for one date.
     tsv_invalid: Option<(Date, Vec<u8>)>,
     all_ok: bool,
+    /// Whether a source (`FILE:LINE`) was printed in text, to say once what it is relative to.
+    sources_shown: std::cell::Cell<bool>,
 }
 
 /// What the TSV writer caches per range row: cells written out once.
@@ -300,6 +375,18 @@ impl<'a> Querier<'a> {
             write!(out, "\t{id}")?;
         }
         out.write_all(b"\tholder\terror\n")
+    }
+
+    /// After the answers: in text, once, what the printed sources are relative to.
+    fn trailer(&self, out: &mut impl Write) -> std::io::Result<()> {
+        if self.format == Format::Text && self.sources_shown.get() {
+            writeln!(
+                out,
+                "note: sources (FILE:LINE) are relative to the source directory of plan `{}`",
+                self.artifact.plan_id()
+            )?;
+        }
+        Ok(())
     }
 
     /// Today in time zone `tz`.
@@ -347,8 +434,15 @@ impl<'a> Querier<'a> {
         }
     }
 
-    fn answer(&mut self, out: &mut impl Write, input: &str) -> std::io::Result<()> {
-        let (at, result) = self.lookup(input);
+    fn answer(&mut self, out: &mut impl Write, raw: &str) -> std::io::Result<()> {
+        let (at, result) = self.lookup(raw);
+        // Echoed with control characters escaped (JSON escapes its own), never over the limit.
+        let echo = if self.format == Format::Json && raw.len() <= MAX_INPUT_BYTES {
+            raw.into()
+        } else {
+            shown(raw)
+        };
+        let input: &str = &echo;
         match self.selected {
             Some(row) => self.all_ok &= self.verdict(at, &result, row) == Verdict::Allowed,
             None => self.all_ok &= result.is_ok(),
@@ -377,7 +471,8 @@ impl<'a> Querier<'a> {
             (Format::Text, None) => self.write_text(out, input, at, &result),
             (Format::Text, Some(row)) => {
                 let r = self.ruling(at, &result, row);
-                write_ruling_text(out, input, at, &r, self.artifact.plan_id())
+                self.sources_shown.set(true);
+                write_ruling_text(out, input, at, &r)
             }
         }
     }
@@ -440,10 +535,9 @@ impl<'a> Querier<'a> {
         at: Date,
         result: &Result<Lookup<'a>, LookupError>,
     ) -> Vec<(&'a str, VerdictJson<'a>)> {
-        let plan = self.artifact.plan_id();
         self.uses
             .iter()
-            .map(|&(row, id)| (id, VerdictJson::new(self.ruling(at, result, row), plan)))
+            .map(|&(row, id)| (id, VerdictJson::new(self.ruling(at, result, row))))
             .collect()
     }
 
@@ -482,15 +576,15 @@ impl<'a> Querier<'a> {
                     territory_name: territory.name,
                     country_code: territory.country_code,
                     allocated,
-                    holder: a.holder().map(|h| HolderJson::new(h, plan)),
+                    holder: a.holder().map(HolderJson::new),
                     verdicts,
                     rules: Rules {
                         answer: a,
                         ids: &self.rule_ids,
                     },
-                    doubts: a.doubts().into_iter().map(|d| DoubtJson::new(d, plan)).collect(),
+                    doubts: a.doubts().into_iter().map(DoubtJson::new).collect(),
                     basis: basis(a),
-                    source: source_path(plan, &a.range().2),
+                    source: a.range().2.to_string(),
                 };
                 serde_json::to_writer(&mut *out, &obj)?;
             }
@@ -545,7 +639,6 @@ impl<'a> Querier<'a> {
         at: Date,
         result: &Result<Lookup<'a>, LookupError>,
     ) -> std::io::Result<()> {
-        let plan = self.artifact.plan_id();
         let found = match result {
             Ok(found) => found,
             Err(e) => {
@@ -561,6 +654,7 @@ impl<'a> Querier<'a> {
         let cat = a.category();
         let t = a.territory();
         let e164 = found.e164().unwrap_or_else(|| "(no E.164 form)".to_string());
+        self.sources_shown.set(true);
         writeln!(out, "{input}: {e164}, on {at}")?;
         writeln!(out, "  category   {} ({})", cat.name, cat.id)?;
         match t.country_code {
@@ -606,7 +700,7 @@ impl<'a> Querier<'a> {
         }
         let own = a.doubts();
         for d in &own {
-            writeln!(out, "  doubt      {} ({})", d.text, source_path(plan, &d.source))?;
+            writeln!(out, "  doubt      {} ({})", d.text, d.source)?;
         }
         // Each other doubt of a verdict once, with the uses it bears on.
         let mut seen: Vec<(&Doubt<'a>, Vec<&str>)> = Vec::new();
@@ -619,15 +713,9 @@ impl<'a> Querier<'a> {
             }
         }
         for (d, uses) in seen {
-            writeln!(
-                out,
-                "  doubt      {}: {} ({})",
-                uses.join(", "),
-                d.text,
-                source_path(plan, &d.source)
-            )?;
+            writeln!(out, "  doubt      {}: {} ({})", uses.join(", "), d.text, d.source)?;
         }
-        writeln!(out, "  source     {}", source_path(plan, &a.range().2))
+        writeln!(out, "  source     {}", a.range().2)
     }
 }
 
@@ -646,13 +734,7 @@ fn write_use_line(out: &mut impl Write, r: &Ruling<'_>) -> std::io::Result<()> {
 }
 
 /// `--use` in text: the verdict and headline, then every reason and doubt.
-fn write_ruling_text(
-    out: &mut impl Write,
-    input: &str,
-    at: Date,
-    r: &Ruling<'_>,
-    plan: &str,
-) -> std::io::Result<()> {
+fn write_ruling_text(out: &mut impl Write, input: &str, at: Date, r: &Ruling<'_>) -> std::io::Result<()> {
     writeln!(
         out,
         "{input}: {} {} on {at}: {}",
@@ -665,7 +747,7 @@ fn write_ruling_text(
         let source = if reason.source.is_empty() {
             String::new()
         } else {
-            format!(" ({})", source_path(plan, &reason.source))
+            format!(" ({})", reason.source)
         };
         writeln!(
             out,
@@ -675,31 +757,15 @@ fn write_ruling_text(
         )?;
     }
     for d in &r.doubts {
-        writeln!(
-            out,
-            "  {:<14} {} ({})",
-            "doubt",
-            d.text,
-            source_path(plan, &d.source)
-        )?;
+        writeln!(out, "  {:<14} {} ({})", "doubt", d.text, d.source)?;
     }
     Ok(())
-}
-
-/// A plan source reference as the outputs show it: under `plan-sources/<plan>/`.
-fn source_path(plan: &str, source: &str) -> String {
-    if source.is_empty() {
-        String::new()
-    } else {
-        format!("plan-sources/{plan}/{source}")
-    }
 }
 
 /// Today's date in an IANA time zone (UTC if the zone is unknown).
 fn today_in_zone(tz: &str) -> Date {
     let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    let d = zone.to_datetime(jiff::Timestamp::now()).date();
-    Date::new(i32::from(d.year()), d.month() as u32, d.day() as u32).unwrap_or_else(super::today_utc)
+    super::date_of(zone.to_datetime(jiff::Timestamp::now()).date())
 }
 
 /// The legal bases of an answer: the category's, the range's, and each rule's, once each.
@@ -832,7 +898,7 @@ struct HolderJson<'x> {
 }
 
 impl<'x> HolderJson<'x> {
-    fn new(h: Holding<'x>, plan: &str) -> HolderJson<'x> {
+    fn new(h: Holding<'x>) -> HolderJson<'x> {
         HolderJson {
             code: h.code,
             name: h.name,
@@ -840,7 +906,7 @@ impl<'x> HolderJson<'x> {
             block: h.block,
             register: h.register.map(|d| d.to_string()),
             until: h.until.map(|d| d.to_string()),
-            source: source_path(plan, &h.source),
+            source: h.source.to_string(),
         }
     }
 }
@@ -856,7 +922,7 @@ struct VerdictJson<'x> {
 }
 
 impl<'x> VerdictJson<'x> {
-    fn new(r: Ruling<'x>, plan: &str) -> VerdictJson<'x> {
+    fn new(r: Ruling<'x>) -> VerdictJson<'x> {
         let head = r.reason().clone();
         VerdictJson {
             verdict: r.verdict.as_str(),
@@ -869,10 +935,10 @@ impl<'x> VerdictJson<'x> {
                     outcome: x.outcome.as_str(),
                     text: x.text,
                     basis: x.basis,
-                    source: source_path(plan, &x.source),
+                    source: x.source.to_string(),
                 })
                 .collect(),
-            doubts: r.doubts.into_iter().map(|d| DoubtJson::new(d, plan)).collect(),
+            doubts: r.doubts.into_iter().map(DoubtJson::new).collect(),
         }
     }
 }
@@ -892,10 +958,10 @@ struct DoubtJson<'x> {
 }
 
 impl<'x> DoubtJson<'x> {
-    fn new(d: Doubt<'x>, plan: &str) -> DoubtJson<'x> {
+    fn new(d: Doubt<'x>) -> DoubtJson<'x> {
         DoubtJson {
             text: d.text,
-            source: source_path(plan, &d.source),
+            source: d.source.to_string(),
         }
     }
 }
@@ -928,5 +994,51 @@ impl Serialize for Rules<'_, '_> {
             }
         }
         map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_read_with_a_bound_and_the_rest_skipped() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"0162123456\n");
+        input.extend(std::iter::repeat_n(b'7', 1 << 20));
+        input.extend_from_slice(b"\n15\nlast");
+        let mut reader = std::io::BufReader::with_capacity(64, &input[..]);
+        let mut line = Vec::new();
+        let mut lines = Vec::new();
+        while read_line(&mut reader, &mut line).unwrap() {
+            assert!(line.len() <= MAX_INPUT_BYTES + 2, "{} bytes kept", line.len());
+            lines.push(line.clone());
+        }
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0], b"0162123456\n");
+        assert_eq!(lines[1], vec![b'7'; MAX_INPUT_BYTES + 1]);
+        assert_eq!(lines[2], b"15\n");
+        assert_eq!(lines[3], b"last");
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_is_kept_whole() {
+        let mut input = vec![b'1'; MAX_INPUT_BYTES];
+        input.extend_from_slice(b"\n2\n");
+        let mut reader = &input[..];
+        let mut line = Vec::new();
+        assert!(read_line(&mut reader, &mut line).unwrap());
+        assert_eq!(line.len(), MAX_INPUT_BYTES + 1);
+        assert_eq!(line.last(), Some(&b'\n'));
+        assert!(read_line(&mut reader, &mut line).unwrap());
+        assert_eq!(line, b"2\n");
+    }
+
+    #[test]
+    fn echoes_escape_controls_and_cut_long_inputs() {
+        assert_eq!(shown("01 62"), "01 62");
+        assert_eq!(shown("\u{1b}[2J"), "\\u{1b}[2J");
+        let long = "8".repeat(MAX_INPUT_BYTES + 1);
+        assert_eq!(shown(&long), format!("{}…", "8".repeat(32)));
     }
 }

@@ -8,7 +8,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn the_french_plan_is_valid() {
-    let out = numplan(&["check"]);
+    let out = numplan(&["check", "plan-sources/fr"]);
     assert_eq!(
         code(&out),
         0,

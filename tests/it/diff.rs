@@ -335,7 +335,8 @@ fn errors_exit_2() {
             dir.join("x.npa").to_str().unwrap(),
             "plan-sources/fr"
         ])),
-        2
+        3,
+        "not an artifact: the exit code of verify"
     );
 }
 

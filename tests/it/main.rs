@@ -5,6 +5,9 @@
 
 mod artifact;
 mod check_cli;
+mod cli_exit_codes;
+mod cli_io;
+mod cli_query;
 mod diff;
 mod generated;
 mod invalid;

@@ -342,8 +342,14 @@ fn streams_answer_every_line_in_order_even_garbage() {
     assert!(lines[2].starts_with("not a number\tfalse\t"));
     assert!(lines[3].contains("\tfalse\t"));
     assert!(lines[4].starts_with("+33 6 12 34 56 78\ttrue\t+33612345678\t0612345678\tmobile\tmetropole"));
+    // An over-long line is answered as invalid, echoed cut short, and reading goes on.
     assert!(
-        lines[5].ends_with("more than any number has (20)"),
+        lines[5].starts_with(&format!("{}…\tfalse\t", "9".repeat(32))),
+        "{}",
+        lines[5]
+    );
+    assert!(
+        lines[5].ends_with("longer than any number is written (1024)"),
         "{}",
         lines[5]
     );
@@ -354,13 +360,13 @@ fn streams_answer_every_line_in_order_even_garbage() {
 }
 
 #[test]
-fn all_valid_exits_0_and_artifact_errors_exit_2() {
+fn all_valid_exits_0_and_a_foreign_artifact_exits_3() {
     assert_eq!(code(&numplan(&["query", "0162123456", "15"])), 0);
     let dir = scratch("query-bad-artifact");
     let bad = dir.join("bad.npa");
     std::fs::write(&bad, b"not an artifact").unwrap();
     let out = numplan(&["query", "--plan", bad.to_str().unwrap(), "0162123456"]);
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), 3, "not an intact artifact: the exit code of verify");
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a numplan artifact"));
 }
 
@@ -372,6 +378,7 @@ fn a_signed_artifact_is_verified_before_use() {
     let a = dir.join("fr.npa");
     let out = numplan(&[
         "compile",
+        "plan-sources/fr",
         "-o",
         a.to_str().unwrap(),
         "--sign",
@@ -394,6 +401,6 @@ fn a_signed_artifact_is_verified_before_use() {
     let other = dir.join("other");
     assert_eq!(code(&numplan(&["keygen", "-o", other.to_str().unwrap()])), 0);
     let out = query_with("other.pub");
-    assert_eq!(code(&out), 2);
+    assert_eq!(code(&out), 4, "a bad signature: the exit code of verify");
     assert!(out.stdout.is_empty());
 }

@@ -46,7 +46,14 @@ fn compile_sign_verify_round_trip_with_stock_minisign() {
     // keygen refuses to overwrite a key.
     assert_eq!(code(&numplan(&["keygen", "-o", s(&key)])), 2);
 
-    let out = numplan(&["compile", "-o", s(&artifact), "--sign", s(&dir.join("k.key"))]);
+    let out = numplan(&[
+        "compile",
+        "plan-sources/fr",
+        "-o",
+        s(&artifact),
+        "--sign",
+        s(&dir.join("k.key")),
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("compiled plan `fr`"), "{}", stdout(&out));
     assert!(dir.join("fr.npa.minisig").exists());

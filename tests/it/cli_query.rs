@@ -1,0 +1,320 @@
+//! `numplan query`'s reading of its arguments and input, and what it echoes; `compile`'s and
+//! `diff`'s words for people.
+
+use crate::util::{code, copy_dir, numplan, repo, scratch};
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The first column of each TSV answer line (the header skipped).
+fn inputs(out: &std::process::Output) -> Vec<String> {
+    stdout(out)
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn short_numbers_side_by_side_are_several_numbers() {
+    let out = numplan(&["query", "--format", "tsv", "15", "17", "18"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(inputs(&out), ["15", "17", "18"]);
+    let out = numplan(&["query", "--format", "tsv", "3176", "3250"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(inputs(&out), ["3176", "3250"]);
+    // A group that is no number before one that is: two inputs, not one invalid `12 15`.
+    let out = numplan(&["query", "--format", "tsv", "12", "15"]);
+    assert_eq!(inputs(&out), ["12", "15"]);
+    // Groups that are no number alone still make one.
+    let out = numplan(&["query", "--format", "tsv", "01", "62", "12", "34", "56", "15"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(inputs(&out), ["01 62 12 34 56", "15"]);
+    // A run that never makes a number is one invalid input.
+    let out = numplan(&["query", "--format", "tsv", "01", "62", "12"]);
+    assert_eq!(code(&out), 1);
+    assert_eq!(inputs(&out), ["01 62 12"]);
+}
+
+#[test]
+fn at_after_the_numbers_is_the_option() {
+    let out = numplan(&[
+        "query",
+        "--format",
+        "json",
+        "01",
+        "62",
+        "12",
+        "34",
+        "56",
+        "--at",
+        "2024-01-01",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{}", stdout(&out));
+    assert_eq!(lines[0]["input"], "01 62 12 34 56");
+    assert_eq!(lines[0]["at"], "2024-01-01");
+}
+
+#[test]
+fn a_hundred_thousand_arguments_are_grouped() {
+    // Quadratic grouping took minutes here; each argument is now looked up a bounded number of
+    // times. The run of `1`s never makes a number: one invalid input, refused as too long.
+    let ones = vec!["1"; 100_000];
+    let mut args = vec!["query", "--format", "tsv"];
+    args.extend_from_slice(&ones);
+    args.push("15");
+    let out = numplan(&args);
+    assert_eq!(code(&out), 1);
+    let got = inputs(&out);
+    assert_eq!(got.len(), 2, "{:?}", &got);
+    assert!(got[0].starts_with("1 1 1") && got[0].ends_with('…'), "{}", got[0]);
+    assert_eq!(got[1], "15");
+}
+
+#[test]
+fn control_characters_are_never_echoed() {
+    let evil = "\u{1b}]0;pwned\u{7}\u{1b}[31m0162\u{9b}";
+    for format in ["text", "tsv", "json"] {
+        let out = numplan(&["query", "--format", format, evil]);
+        assert_eq!(code(&out), 1);
+        let text = stdout(&out);
+        assert!(
+            !text.contains(['\u{1b}', '\u{7}']) && (format == "json" || !text.contains('\u{9b}')),
+            "{format}: {text:?}"
+        );
+        if format != "json" {
+            assert!(text.contains("\\u{1b}]0;pwned"), "{format}: {text:?}");
+        }
+    }
+    // From stdin too.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_numplan"))
+        .args(["query", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{evil}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!stdout(&out).contains('\u{1b}'), "{:?}", stdout(&out));
+    // And in error messages on stderr.
+    let out = numplan(&["query", "--use", "\u{1b}[2J", "0162123456"]);
+    assert_eq!(code(&out), 2);
+    assert!(!stderr(&out).contains('\u{1b}'), "{:?}", stderr(&out));
+}
+
+#[test]
+fn an_endless_stdin_line_is_answered_and_reading_goes_on() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_numplan"))
+        .args(["query", "--format", "tsv", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        // 8 MiB without a line break, then a number.
+        let chunk = vec![b'7'; 1 << 16];
+        for _ in 0..128 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\n15\n").unwrap();
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(code(&out), 1);
+    let text = stdout(&out);
+    assert!(
+        text.len() < 4096,
+        "the long line is not echoed whole: {} bytes",
+        text.len()
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[1].contains("longer than any number is written"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].starts_with("15\ttrue\t"), "{}", lines[2]);
+}
+
+#[test]
+fn lengths_and_bare_country_codes_are_told_as_they_are() {
+    let thousand = "9".repeat(1000);
+    let error = |input: &str| {
+        let out = numplan(&["query", "--format", "tsv", input]);
+        assert_eq!(code(&out), 1);
+        let text = stdout(&out);
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .rsplit('\t')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(error(&thousand).contains("1000 digits"), "{}", error(&thousand));
+    assert_eq!(error("+"), "not a number: no digits after `+`");
+    assert_eq!(error("+33"), "not a number: no digits after `+33`");
+    assert_eq!(error("0033"), "not a number: no digits after `+33`");
+}
+
+#[test]
+fn sources_are_relative_to_the_plan_directory() {
+    // A plan copied elsewhere, under another directory name.
+    let dir = scratch("cli-query-sources");
+    copy_dir(&repo("tests/data/valid/mini"), &dir.join("elsewhere"));
+    let a = dir.join("m.npa");
+    let out = numplan(&[
+        "compile",
+        dir.join("elsewhere").to_str().unwrap(),
+        "-o",
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let q = |format: &str| {
+        numplan(&[
+            "query",
+            "--plan",
+            a.to_str().unwrap(),
+            "--format",
+            format,
+            "--at",
+            "2024-06-01",
+            "0162123456",
+        ])
+    };
+    let json: serde_json::Value = serde_json::from_str(stdout(&q("json")).trim()).unwrap();
+    assert_eq!(json["source"], "ranges.yaml:5");
+    let text = stdout(&q("text"));
+    assert!(!text.contains("plan-sources/"), "{text}");
+    assert!(text.contains("  source     ranges.yaml:5\n"), "{text}");
+    assert_eq!(
+        text.matches("relative to the source directory of plan `mini`")
+            .count(),
+        1,
+        "{text}"
+    );
+    // Said once, not per answer.
+    let out = numplan(&[
+        "query",
+        "--plan",
+        a.to_str().unwrap(),
+        "--at",
+        "2024-06-01",
+        "0162123456",
+        "0162123457",
+    ]);
+    assert_eq!(
+        stdout(&out).matches("relative to the source directory").count(),
+        1
+    );
+}
+
+#[test]
+fn an_encrypted_key_without_password_names_the_variable() {
+    let dir = scratch("cli-encrypted-key");
+    // The throwaway encrypted test key of src/minisign.rs's tests (made by `minisign -G`).
+    let key = dir.join("enc.key");
+    std::fs::write(
+        &key,
+        "untrusted comment: throwaway encrypted test key (numplan tests)\n\
+         RWRTY0Iycl3xBeKCGogXsrXvamqT8g6GdFTNxl/2K5iUxQ/rx1MAAAgAAAAAAAAAAAEAAAAALTjqgBWEflDSNPNe8qvHj4WvcJs3d0Y0gc9G0JjtDvMG71yPlLD9gNwZK1NYatODK66yL+otM2MjjTIQ4BRrDpPTgTKfINWcTRJmks2qzwUXijjWs84q/9dwkwrzv8aJ0zdMzOOE0B8=\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_numplan"))
+        .current_dir(crate::util::root())
+        .env_remove("NUMPLAN_KEY_PASSWORD")
+        .args(["compile", "tests/data/valid/mini", "-o"])
+        .arg(dir.join("a.npa"))
+        .arg("--sign")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("NUMPLAN_KEY_PASSWORD"), "{}", stderr(&out));
+}
+
+#[test]
+fn compile_refuses_an_expiry_in_the_past_unless_asked() {
+    let dir = scratch("cli-expired-compile");
+    let a = dir.join("a.npa");
+    let args = |extra: &[&'static str]| {
+        let mut v = vec![
+            "compile",
+            "tests/data/valid/mini",
+            "-o",
+            a.to_str().unwrap(),
+            "--expires",
+            "2020-01-01",
+        ];
+        v.extend_from_slice(extra);
+        numplan(&v)
+    };
+    let out = args(&[]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--allow-expired"), "{}", stderr(&out));
+    assert!(!a.exists());
+    assert_eq!(code(&args(&["--allow-expired"])), 0);
+    assert!(a.exists());
+}
+
+#[test]
+fn release_notes_group_digits_and_show_register_dates() {
+    let dir = scratch("cli-diff-notes");
+    copy_dir(&repo("plan-sources/fr"), &dir);
+    std::fs::copy(
+        repo("plan-sources/fr/MAJNUM-2025-07-03.csv"),
+        dir.join("MAJNUM.csv"),
+    )
+    .unwrap();
+    let out = numplan(&[
+        "diff",
+        "--format",
+        "markdown",
+        dir.to_str().unwrap(),
+        "plan-sources/fr",
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let md = stdout(&out);
+    let head: String = md.lines().take(12).collect::<Vec<_>>().join("\n");
+    // Each side's register dates beside its version (the plan declares the same dates on both
+    // sides: only the file under MAJNUM.csv differs).
+    assert!(
+        head.contains(
+            "Old: version 2026-04-17, register of 2026-04-17 (earlier snapshots: 2025-07-03). \
+             New: version 2026-04-17, register of 2026-04-17 (earlier snapshots: 2025-07-03)."
+        ),
+        "{head}"
+    );
+    // No count of five digits or more written without grouping, in the summary or the entries.
+    for line in md
+        .lines()
+        .filter(|l| l.contains("numbers") || l.contains("blocks"))
+    {
+        let counts = line
+            .split(|c: char| !c.is_ascii_digit() && c != ',')
+            .filter(|w| !w.is_empty() && !w.contains(','));
+        for w in counts {
+            assert!(w.len() < 4 || line.contains('`'), "ungrouped {w} in {line}");
+        }
+    }
+    assert!(md.contains(','), "{head}");
+}
