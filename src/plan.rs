@@ -8,6 +8,7 @@
 
 use crate::date::Date;
 use crate::range::RangeExpr;
+use std::collections::HashMap;
 
 /// Where an item was written: a file of the plan directory and a 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -448,10 +449,9 @@ impl Plan {
         self.territories.iter().find(|t| t.id == id)
     }
 
-    /// The index of the most specific range that contains every number starting with `prefix` and
-    /// applies on `date`.
-    pub fn range_at(&self, prefix: &str, date: Date) -> Option<usize> {
-        most_specific(&self.ranges, prefix, |r| r.period.contains(date))
+    /// The resolver of its ranges: which range answers for a prefix on a day.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(&self.ranges)
     }
 }
 
@@ -468,14 +468,64 @@ pub fn measure(set: &[String]) -> u128 {
         .sum()
 }
 
-/// Among `ranges` that pass `keep`, the most specific one covering `prefix`.
-pub fn most_specific(ranges: &[Range], prefix: &str, keep: impl Fn(&Range) -> bool) -> Option<usize> {
-    ranges
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| keep(r) && covers(&r.prefixes, prefix))
-        .min_by_key(|(i, r)| (measure(&r.prefixes), *i))
-        .map(|(i, _)| i)
+/// The one answer to "which range holds these numbers": an index of every range prefix, and each
+/// range's [`measure`], built once over a plan's ranges.
+///
+/// Nesting refines (see `ARCHITECTURE.md`): among the ranges that contain every number starting
+/// with a prefix and pass a filter (typically, in force on a day), the answer is the one of
+/// smallest measure, the earliest in source order on a tie. Validation places register blocks
+/// with it, the compiler builds each key's timeline with it, and the differential test checks
+/// the compiled artifact against it.
+#[derive(Clone, Debug)]
+pub struct Resolver<'p> {
+    ranges: &'p [Range],
+    measures: Vec<u128>,
+    index: HashMap<&'p str, Vec<usize>>,
+}
+
+impl<'p> Resolver<'p> {
+    /// Indexes `ranges` (a plan's, or the ones validated so far).
+    pub fn new(ranges: &'p [Range]) -> Resolver<'p> {
+        let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in ranges.iter().enumerate() {
+            for p in &r.prefixes {
+                index.entry(p.as_str()).or_default().push(i);
+            }
+        }
+        Resolver {
+            ranges,
+            measures: ranges.iter().map(|r| measure(&r.prefixes)).collect(),
+            index,
+        }
+    }
+
+    /// The ranges it resolves among.
+    pub fn ranges(&self) -> &'p [Range] {
+        self.ranges
+    }
+
+    /// The indices of every range that contains all the numbers starting with `prefix` (one of
+    /// its prefixes starts `prefix`), whatever their periods, in no particular order.
+    pub fn covering<'s>(&'s self, prefix: &'s str) -> impl Iterator<Item = usize> + 's {
+        (0..=prefix.len())
+            .filter_map(move |n| prefix.get(..n).and_then(|p| self.index.get(p)))
+            .flatten()
+            .copied()
+    }
+
+    /// The most specific range containing every number that starts with `prefix`, among those
+    /// that pass `keep`: the smallest measure, then the first in source order.
+    pub fn most_specific(&self, prefix: &str, keep: impl Fn(&Range) -> bool) -> Option<usize> {
+        self.covering(prefix)
+            .filter(|&i| keep(&self.ranges[i]))
+            .min_by_key(|&i| (self.measures[i], i))
+    }
+
+    /// The most specific range containing every number that starts with `prefix` and in force on
+    /// `date`.
+    pub fn at(&self, prefix: &str, date: Date) -> Option<usize> {
+        self.most_specific(prefix, |r| r.period.contains(date))
+    }
 }
 
 #[cfg(test)]
@@ -522,5 +572,75 @@ mod tests {
             covers(&[String::new()], "123"),
             "the empty prefix covers everything"
         );
+    }
+
+    fn range(numbers: &str, category: usize, period: Period) -> Range {
+        let numbers = crate::range::parse(numbers).unwrap();
+        Range {
+            prefixes: numbers.prefixes(),
+            numbers,
+            category,
+            territory: 0,
+            lengths: None,
+            period,
+            basis: None,
+            doubt: None,
+            source: SourceRef {
+                file: "ranges.yaml".to_string(),
+                line: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn the_resolver_picks_the_most_specific_range_in_force() {
+        let since = |s: &str| Period {
+            from: Some(d(s)),
+            until: None,
+        };
+        let ranges = vec![
+            range("01-05", 0, Period::default()),
+            range("0162", 1, since("2023-01-01")),
+            // Same measure as the one before, later in source order.
+            range("0163", 2, Period::default()),
+            range("016", 3, Period::default()),
+            range("0162-0163", 4, Period::default()),
+        ];
+        let r = Resolver::new(&ranges);
+        let mut covering: Vec<usize> = r.covering("016212").collect();
+        covering.sort_unstable();
+        assert_eq!(covering, [0, 1, 3, 4]);
+        assert_eq!(r.covering("016").collect::<Vec<_>>(), [0, 3]);
+        assert_eq!(r.covering("07").count(), 0);
+        assert_eq!(r.at("016212", d("2023-01-01")), Some(1));
+        assert_eq!(
+            r.at("016212", d("2022-12-31")),
+            Some(4),
+            "0162 is not in force yet"
+        );
+        assert_eq!(r.at("0163", d("2022-12-31")), Some(2));
+        assert_eq!(r.at("0164", d("2022-12-31")), Some(3));
+        assert_eq!(
+            r.at("016", d("2022-12-31")),
+            Some(3),
+            "0162 does not cover all of 016"
+        );
+        assert_eq!(r.at("02", d("2022-12-31")), Some(0));
+        assert_eq!(r.at("0", d("2022-12-31")), None, "01-05 does not cover all of 0");
+        assert_eq!(r.at("07", d("2022-12-31")), None);
+        assert_eq!(r.most_specific("0162", |r| r.category != 1), Some(4));
+        assert_eq!(r.most_specific("0162", |_| false), None);
+    }
+
+    #[test]
+    fn on_a_tie_the_resolver_keeps_source_order() {
+        let ranges = vec![
+            range("0270", 0, Period::default()),
+            range("0271", 1, Period::default()),
+            range("0270", 2, Period::default()),
+        ];
+        let r = Resolver::new(&ranges);
+        assert_eq!(r.at("02701", d("2024-01-01")), Some(0));
+        assert_eq!(r.most_specific("02701", |r| r.category != 0), Some(2));
     }
 }

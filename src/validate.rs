@@ -143,7 +143,6 @@ struct Builder {
     category_length_spans: Vec<Span>,
     ranges: Vec<Range>,
     range_spans: Vec<Span>,
-    range_measures: Vec<u128>,
     operators: Vec<Operator>,
     operator_index: HashMap<String, (usize, Span)>,
     blocks: Vec<Block>,
@@ -1440,7 +1439,6 @@ impl Validator<'_> {
             return;
         }
         let prefixes = numbers.prefixes();
-        b.range_measures.push(plan::measure(&prefixes));
         b.ranges.push(Range {
             numbers,
             prefixes,
@@ -1458,18 +1456,12 @@ impl Validator<'_> {
     /// Ranges that cover the same numbers on the same day must agree, unless one lies strictly
     /// inside the other (it then refines it).
     fn range_conflicts(&mut self, b: &Builder) {
-        let index = prefix_index(&b.ranges);
+        let resolver = plan::Resolver::new(&b.ranges);
         let mut pairs = BTreeSet::new();
         for (i, r) in b.ranges.iter().enumerate() {
             for p in &r.prefixes {
-                for n in 0..=p.len() {
-                    if let Some(js) = index.get(&p[..n]) {
-                        for &j in js {
-                            if j != i {
-                                pairs.insert((i.min(j), i.max(j)));
-                            }
-                        }
-                    }
+                for j in resolver.covering(p).filter(|&j| j != i) {
+                    pairs.insert((i.min(j), i.max(j)));
                 }
             }
         }
@@ -1694,7 +1686,7 @@ impl Validator<'_> {
         missing: load::Missing,
     ) -> Vec<Block> {
         let mut out: Vec<Block> = Vec::new();
-        let index = prefix_index(&b.ranges);
+        let resolver = plan::Resolver::new(&b.ranges);
         let place_blocks = !missing.categories && !missing.ranges && !b.broken_ranges;
         let mut seen: Vec<(String, Span)> = Vec::new();
         for &(file, rows) in files {
@@ -1781,23 +1773,11 @@ impl Validator<'_> {
                 }
                 // Which range holds the block: the most specific one in force on its allocation
                 // date; failing that (allocated before the range's period), the next one in force.
-                let mut candidates: Vec<usize> = Vec::new();
-                for n in 0..=prefix.len() {
-                    if let Some(js) = index.get(&prefix[..n]) {
-                        candidates.extend(js.iter().copied());
-                    }
-                }
-                let pick = |keep: &dyn Fn(&Range) -> bool| {
-                    candidates
-                        .iter()
-                        .copied()
-                        .filter(|&i| keep(&b.ranges[i]))
-                        .min_by_key(|&i| (b.range_measures[i], i))
-                };
-                let range = pick(&|r| r.period.contains(date))
-                    .or_else(|| pick(&|r| r.period.from.is_some_and(|f| f > date)));
+                let range = resolver
+                    .at(prefix, date)
+                    .or_else(|| resolver.most_specific(prefix, |r| r.period.from.is_some_and(|f| f > date)));
                 let Some(range) = range else {
-                    let what = if candidates.is_empty() {
+                    let what = if resolver.covering(prefix).next().is_none() {
                         "no range of the plan contains it"
                     } else {
                         "no range containing it applies on or after its allocation date"
@@ -1923,17 +1903,6 @@ pub fn sources_sha256(sources: &SourceMap) -> [u8; 32] {
 
 fn file_name(sources: &SourceMap, file: FileId) -> String {
     sources.file(file).name().to_string()
-}
-
-/// Every prefix of every range, to the ranges that have it.
-fn prefix_index(ranges: &[Range]) -> HashMap<&str, Vec<usize>> {
-    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, r) in ranges.iter().enumerate() {
-        for p in &r.prefixes {
-            index.entry(p.as_str()).or_default().push(i);
-        }
-    }
-    index
 }
 
 #[cfg(test)]
