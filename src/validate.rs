@@ -899,6 +899,27 @@ impl Validator<'_> {
             .with_label("expected Area/Location")
             .with_help("use a tz database name such as `Europe/Paris` or `Indian/Reunion`");
             self.error(d);
+            return;
+        }
+        // Shaped like a name: it must also be one that answers can be given in (the bundled
+        // tzdb, the one `query` uses for "today").
+        if jiff::tz::TimeZone::get(v).is_err() {
+            let db = jiff::tz::db();
+            let names: Vec<_> = db.available().collect();
+            let help = match suggest(v, names.iter().map(|n| n.as_str())) {
+                Some(name) => format!("did you mean `{name}`?"),
+                None => {
+                    "use a name of the IANA tz database, e.g. `Europe/Paris` or `Indian/Reunion`".to_string()
+                }
+            };
+            let d = Diagnostic::error(
+                Code::UnknownTimeZone,
+                self.span(file, s),
+                format!("`{v}` is not a time zone of the IANA tz database"),
+            )
+            .with_label("unknown time zone")
+            .with_help(help);
+            self.error(d);
         }
     }
 
