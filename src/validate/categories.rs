@@ -10,12 +10,7 @@ use crate::span::{FileId, Span};
 impl Validator<'_> {
     pub(super) fn category(&mut self, b: &mut Builder, file: FileId, c: &load::RawCategory) {
         let span = self.span(file, &c.id);
-        let first = b
-            .categories
-            .iter()
-            .position(|x| x.id == c.id.value)
-            .map(|i| b.category_spans[i]);
-        if !self.new_id(b, file, &c.id, "category", first) {
+        if !self.new_id(&mut b.categories, file, &c.id) {
             return;
         }
         let mut lengths = Vec::new();
@@ -46,23 +41,7 @@ impl Validator<'_> {
         let mut rules: Vec<(RuleStatement, Span)> = Vec::new();
         for r in &c.rules {
             let rspan = self.span(file, &r.rule);
-            let Some(rule) = b.rules.iter().position(|x| x.id == r.rule.value) else {
-                if b.broken("rule", &r.rule.value) {
-                    continue;
-                }
-                let help = help_for(
-                    &r.rule.value,
-                    ("rule", "rules"),
-                    b.rules.iter().map(|x| x.id.as_str()),
-                );
-                let d = Diagnostic::error(
-                    Code::UnknownRule,
-                    rspan,
-                    format!("rule `{}` is not declared in plan.yaml", r.rule.value),
-                )
-                .with_label("unknown rule")
-                .with_help(help);
-                self.error(d);
+            let Some(rule) = self.reference(&b.rules, &r.rule.value, rspan) else {
                 continue;
             };
             let def = &b.rules[rule];
@@ -78,7 +57,7 @@ impl Validator<'_> {
                     format!("`{}` is not a value of rule `{}`", r.value.value, def.id),
                 )
                 .with_label("unknown value")
-                .with_secondary(b.rule_spans[rule], "the rule is declared here")
+                .with_secondary(b.rules.span(rule), "the rule is declared here")
                 .with_help(help);
                 self.error(d);
                 continue;
@@ -120,20 +99,22 @@ impl Validator<'_> {
             rules.push((statement, rspan));
         }
         let verdicts = self.verdicts(b, file, c);
-        b.categories.push(Category {
-            id: c.id.value.clone(),
-            name: c.name.value.clone(),
-            lengths,
-            basis,
-            rules: rules.into_iter().map(|(r, _)| r).collect(),
-            verdicts,
-            doubt: doubt(&c.doubt),
-            source: self.source_ref(file, &c.id),
-        });
+        b.categories.push(
+            Category {
+                id: c.id.value.clone(),
+                name: c.name.value.clone(),
+                lengths,
+                basis,
+                rules: rules.into_iter().map(|(r, _)| r).collect(),
+                verdicts,
+                doubt: doubt(&c.doubt),
+                source: self.source_ref(file, &c.id),
+            },
+            span,
+        );
         if !lengths_ok {
             b.broken_lengths.insert(b.categories.len() - 1);
         }
-        b.category_spans.push(span);
         b.category_length_spans.push(self.list_span(file, &c.lengths));
     }
 
@@ -147,7 +128,7 @@ impl Validator<'_> {
         let mut out = Vec::new();
         let mut ok = true;
         for u in &list.value {
-            match b.uses.iter().position(|x| x.id == u.value) {
+            match self.reference(&b.uses, &u.value, self.span(file, u)) {
                 Some(i) if out.contains(&i) => {
                     let d = Diagnostic::error(
                         Code::DuplicateId,
@@ -159,21 +140,7 @@ impl Validator<'_> {
                     ok = false;
                 }
                 Some(i) => out.push(i),
-                None => {
-                    ok = false;
-                    if b.broken("use", &u.value) {
-                        continue;
-                    }
-                    let help = help_for(&u.value, ("use", "uses"), b.uses.iter().map(|x| x.id.as_str()));
-                    let d = Diagnostic::error(
-                        Code::UnknownUse,
-                        self.span(file, u),
-                        format!("use `{}` is not declared in plan.yaml", u.value),
-                    )
-                    .with_label("unknown use")
-                    .with_help(help);
-                    self.error(d);
-                }
+                None => ok = false,
             }
         }
         if list.value.is_empty() {
@@ -187,25 +154,7 @@ impl Validator<'_> {
 
     /// The condition a name refers to; an unknown one is reported.
     pub(super) fn condition_ref(&mut self, b: &Builder, file: FileId, name: &S<String>) -> Option<usize> {
-        if let Some(i) = b.conditions.iter().position(|c| c.id == name.value) {
-            return Some(i);
-        }
-        if !b.broken("condition", &name.value) {
-            let help = help_for(
-                &name.value,
-                ("condition", "conditions"),
-                b.conditions.iter().map(|c| c.id.as_str()),
-            );
-            let d = Diagnostic::error(
-                Code::UnknownCondition,
-                self.span(file, name),
-                format!("condition `{}` is not declared in plan.yaml", name.value),
-            )
-            .with_label("unknown condition")
-            .with_help(help);
-            self.error(d);
-        }
-        None
+        self.reference(&b.conditions, &name.value, self.span(file, name))
     }
 
     /// A category's verdict statements: uses, value, period, conditions, basis; two statements

@@ -1,9 +1,7 @@
 //! Checks of `plan.yaml`: ids, dialling, time zones, territories, rules, documents, uses,
 //! context keys, conditions and the plan-wide requirements.
 
-use super::{
-    Builder, MAX_REQUIREMENTS, MAX_USES, MAX_WHEN, Validator, doubt, help_for, is_document_id, suggest,
-};
+use super::{Builder, MAX_REQUIREMENTS, MAX_USES, MAX_WHEN, Validator, doubt, help_for, suggest};
 use crate::diag::{Code, Diagnostic};
 use crate::load::{self, S};
 use crate::plan::{Check, Condition, ContextKey, Document, Requirement, RuleDef, Territory, Use, Verdict};
@@ -37,12 +35,7 @@ impl Validator<'_> {
         self.time_zone(file, &m.time_zone);
         for t in &m.territories {
             let span = self.span(file, &t.id);
-            let first = b
-                .territories
-                .iter()
-                .position(|x| x.id == t.id.value)
-                .map(|i| b.territory_spans[i]);
-            if !self.new_id(b, file, &t.id, "territory", first) {
+            if !self.new_id(&mut b.territories, file, &t.id) {
                 continue;
             }
             let cc = match &t.country_code {
@@ -87,76 +80,58 @@ impl Validator<'_> {
                     b.register_names.insert(n.value.clone(), (idx, nspan));
                 }
             }
-            b.territories.push(Territory {
-                id: t.id.value.clone(),
-                name: t.name.value.clone(),
-                country_code: cc,
-                time_zone: t
-                    .time_zone
-                    .as_ref()
-                    .map_or_else(|| m.time_zone.value.clone(), |z| z.value.clone()),
-                register_names: t.register_names.iter().map(|n| n.value.clone()).collect(),
-                doubt: doubt(&t.doubt),
-                source: self.source_ref(file, &t.id),
-            });
-            b.territory_spans.push(span);
+            b.territories.push(
+                Territory {
+                    id: t.id.value.clone(),
+                    name: t.name.value.clone(),
+                    country_code: cc,
+                    time_zone: t
+                        .time_zone
+                        .as_ref()
+                        .map_or_else(|| m.time_zone.value.clone(), |z| z.value.clone()),
+                    register_names: t.register_names.iter().map(|n| n.value.clone()).collect(),
+                    doubt: doubt(&t.doubt),
+                    source: self.source_ref(file, &t.id),
+                },
+                span,
+            );
         }
         for r in &m.rules {
             let span = self.span(file, &r.id);
-            let first = b
-                .rules
-                .iter()
-                .position(|x| x.id == r.id.value)
-                .map(|i| b.rule_spans[i]);
-            if !self.new_id(b, file, &r.id, "rule", first) {
+            if !self.new_id(&mut b.rules, file, &r.id) {
                 continue;
             }
             let owner = format!("rule `{}`", r.id.value);
             let values = self.value_list(file, &r.values, (&owner, span), "values: [allowed, forbidden]");
-            b.rules.push(RuleDef {
-                id: r.id.value.clone(),
-                description: r.description.value.clone(),
-                values,
-            });
-            b.rule_spans.push(span);
+            b.rules.push(
+                RuleDef {
+                    id: r.id.value.clone(),
+                    description: r.description.value.clone(),
+                    values,
+                },
+                span,
+            );
         }
         for doc in &m.documents {
             let span = self.span(file, &doc.id);
-            if !is_document_id(&doc.id.value) {
-                let d = Diagnostic::error(
-                    Code::BadId,
-                    span,
-                    format!("`{}` is not a valid document id", doc.id.value),
-                )
-                .with_label("not an id")
-                .with_help("document ids are ASCII letters, digits, `-` and `.`, e.g. `TA-2020`");
-                self.error(d);
-                b.mark_broken("document", &doc.id.value);
-                continue;
-            }
-            if let Some(i) = b.documents.iter().position(|x| x.id == doc.id.value) {
-                self.duplicate(
-                    Code::DuplicateId,
-                    span,
-                    b.document_spans[i],
-                    "document",
-                    &doc.id.value,
-                );
+            if !self.new_id(&mut b.documents, file, &doc.id) {
                 continue;
             }
             let Some(date) = self.date(file, &doc.date) else {
-                b.mark_broken("document", &doc.id.value);
+                b.documents.mark_broken(&doc.id.value);
                 continue;
             };
-            b.documents.push(Document {
-                id: doc.id.value.clone(),
-                title: doc.title.value.clone(),
-                date,
-                url: doc.url.as_ref().map(|u| u.value.clone()),
-                doubt: doubt(&doc.doubt),
-                source: self.source_ref(file, &doc.id),
-            });
-            b.document_spans.push(span);
+            b.documents.push(
+                Document {
+                    id: doc.id.value.clone(),
+                    title: doc.title.value.clone(),
+                    date,
+                    url: doc.url.as_ref().map(|u| u.value.clone()),
+                    doubt: doubt(&doc.doubt),
+                    source: self.source_ref(file, &doc.id),
+                },
+                span,
+            );
         }
         self.uses(b, file, m);
         self.context(b, file, m);
@@ -170,25 +145,20 @@ impl Validator<'_> {
     pub(super) fn uses(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
         for u in &m.uses {
             let span = self.span(file, &u.id);
-            let first = b
-                .uses
-                .iter()
-                .position(|x| x.id == u.id.value)
-                .map(|i| b.use_spans[i]);
-            if !self.new_id(b, file, &u.id, "use", first) {
+            if !self.new_id(&mut b.uses, file, &u.id) {
                 continue;
             }
-            if let Some(i) = b.rules.iter().position(|x| x.id == u.id.value) {
+            if let Some(i) = b.rules.index(&u.id.value) {
                 let d = Diagnostic::error(
                     Code::DuplicateId,
                     span,
                     format!("`{}` is both a rule and a use", u.id.value),
                 )
                 .with_label("declared as a use here")
-                .with_secondary(b.rule_spans[i], "and as a rule here")
+                .with_secondary(b.rules.span(i), "and as a rule here")
                 .with_help("rules and uses share one namespace in answers; rename one of them");
                 self.error(d);
-                b.mark_broken("use", &u.id.value);
+                b.uses.mark_broken(&u.id.value);
                 continue;
             }
             if b.uses.len() == MAX_USES {
@@ -200,15 +170,17 @@ impl Validator<'_> {
                 .with_label("one use too many")
                 .with_help("merge uses that are always judged alike");
                 self.error(d);
-                b.mark_broken("use", &u.id.value);
+                b.uses.mark_broken(&u.id.value);
                 continue;
             }
-            b.uses.push(Use {
-                id: u.id.value.clone(),
-                name: u.name.value.clone(),
-                description: u.description.as_ref().map(|d| d.value.clone()),
-            });
-            b.use_spans.push(span);
+            b.uses.push(
+                Use {
+                    id: u.id.value.clone(),
+                    name: u.name.value.clone(),
+                    description: u.description.as_ref().map(|d| d.value.clone()),
+                },
+                span,
+            );
         }
     }
 
@@ -216,41 +188,33 @@ impl Validator<'_> {
     pub(super) fn context(&mut self, b: &mut Builder, file: FileId, m: &load::RawManifest) {
         for k in &m.context {
             let span = self.span(file, &k.id);
-            let first = b
-                .context
-                .iter()
-                .position(|x| x.id == k.id.value)
-                .map(|i| b.context_spans[i]);
-            if !self.new_id(b, file, &k.id, "context key", first) {
+            if !self.new_id(&mut b.context, file, &k.id) {
                 continue;
             }
             let owner = format!("context key `{}`", k.id.value);
             let values = self.value_list(file, &k.values, (&owner, span), "values: [\"yes\", \"no\"]");
-            b.context.push(ContextKey {
-                id: k.id.value.clone(),
-                description: k.description.value.clone(),
-                values,
-            });
-            b.context_spans.push(span);
+            b.context.push(
+                ContextKey {
+                    id: k.id.value.clone(),
+                    description: k.description.value.clone(),
+                    values,
+                },
+                span,
+            );
         }
     }
 
     /// A condition: its `when` context, what it decides, and what it leaves when unsettled.
     pub(super) fn condition(&mut self, b: &mut Builder, file: FileId, c: &load::RawCondition) {
         let span = self.span(file, &c.id);
-        let first = b
-            .conditions
-            .iter()
-            .position(|x| x.id == c.id.value)
-            .map(|i| b.condition_spans[i]);
-        if !self.new_id(b, file, &c.id, "condition", first) {
+        if !self.new_id(&mut b.conditions, file, &c.id) {
             return;
         }
         let basis = match &c.basis {
             Some(s) => match self.basis(b, file, s) {
                 Some(basis) => Some(basis),
                 None => {
-                    b.mark_broken("condition", &c.id.value);
+                    b.conditions.mark_broken(&c.id.value);
                     return;
                 }
             },
@@ -274,20 +238,22 @@ impl Validator<'_> {
             }
         };
         let (Some(when), Some(then), Some(unsettled_conditional)) = (when, then, unsettled) else {
-            b.mark_broken("condition", &c.id.value);
+            b.conditions.mark_broken(&c.id.value);
             return;
         };
-        b.conditions.push(Condition {
-            id: c.id.value.clone(),
-            text: c.text.value.clone(),
-            basis,
-            when,
-            then,
-            unsettled_conditional,
-            doubt: doubt(&c.doubt),
-            source: self.source_ref(file, &c.id),
-        });
-        b.condition_spans.push(span);
+        b.conditions.push(
+            Condition {
+                id: c.id.value.clone(),
+                text: c.text.value.clone(),
+                basis,
+                when,
+                then,
+                unsettled_conditional,
+                doubt: doubt(&c.doubt),
+                source: self.source_ref(file, &c.id),
+            },
+            span,
+        );
     }
 
     /// A condition's `when`: `key=value` pairs separated by commas, each a declared context key
@@ -314,22 +280,8 @@ impl Validator<'_> {
                 continue;
             };
             let (key, value) = (key.trim(), value.trim());
-            let Some(k) = b.context.iter().position(|c| c.id == key) else {
-                if !b.broken("context key", key) {
-                    let help = help_for(
-                        key,
-                        ("context key", "context keys"),
-                        b.context.iter().map(|c| c.id.as_str()),
-                    );
-                    let d = Diagnostic::error(
-                        Code::UnknownContext,
-                        self.value_sub_span(file, s, at, key.len()),
-                        format!("context key `{key}` is not declared in plan.yaml"),
-                    )
-                    .with_label("unknown context key")
-                    .with_help(help);
-                    self.error(d);
-                }
+            let key_span = self.value_sub_span(file, s, at, key.len());
+            let Some(k) = self.reference(&b.context, key, key_span) else {
                 ok = false;
                 continue;
             };
@@ -347,7 +299,7 @@ impl Validator<'_> {
                     format!("`{value}` is not a value of context key `{key}`"),
                 )
                 .with_label("unknown value")
-                .with_secondary(b.context_spans[k], "the key is declared here")
+                .with_secondary(b.context.span(k), "the key is declared here")
                 .with_help(help);
                 self.error(d);
                 ok = false;
@@ -486,31 +438,19 @@ impl Validator<'_> {
                 Some(list) => {
                     let mut out = Some(Vec::new());
                     for c in &list.value {
-                        match b.categories.iter().position(|x| x.id == c.value) {
+                        // Without every categories file, the category may well exist.
+                        let found = if missing.categories {
+                            b.categories.index(&c.value)
+                        } else {
+                            self.reference(&b.categories, &c.value, self.span(file, c))
+                        };
+                        match found {
                             Some(i) => {
                                 if let Some(o) = out.as_mut() {
                                     o.push(i);
                                 }
                             }
-                            None => {
-                                out = None;
-                                // Without every categories file, the category may well exist.
-                                if !missing.categories && !b.broken("category", &c.value) {
-                                    let help = help_for(
-                                        &c.value,
-                                        ("category", "categories"),
-                                        b.categories.iter().map(|x| x.id.as_str()),
-                                    );
-                                    let d = Diagnostic::error(
-                                        Code::UnknownCategory,
-                                        self.span(file, c),
-                                        format!("category `{}` is not defined", c.value),
-                                    )
-                                    .with_label("unknown category")
-                                    .with_help(help);
-                                    self.error(d);
-                                }
-                            }
+                            None => out = None,
                         }
                     }
                     out.map(Some)

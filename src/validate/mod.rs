@@ -27,6 +27,9 @@ mod categories;
 mod manifest;
 mod ranges;
 mod register;
+mod table;
+
+use table::{Named, Syntax, Table};
 
 /// The outcome of checking a plan.
 #[derive(Debug)]
@@ -77,7 +80,7 @@ pub fn validate(loaded: Loaded) -> Checked {
         diags: diagnostics,
     };
     let plan = manifest.and_then(|(mfile, m)| {
-        let mut b = Builder::default();
+        let mut b = Builder::new();
         v.manifest(&mut b, mfile, &m);
         for (file, cats) in &categories {
             for c in &cats.categories {
@@ -131,29 +134,20 @@ pub fn validate(loaded: Loaded) -> Checked {
 }
 
 /// The plan under construction, with the spans diagnostics need.
-#[derive(Default)]
 struct Builder {
-    territories: Vec<Territory>,
-    territory_spans: Vec<Span>,
+    territories: Table<Territory>,
     register_names: HashMap<String, (usize, Span)>,
-    rules: Vec<RuleDef>,
-    rule_spans: Vec<Span>,
-    uses: Vec<Use>,
-    use_spans: Vec<Span>,
-    context: Vec<ContextKey>,
-    context_spans: Vec<Span>,
-    conditions: Vec<Condition>,
-    condition_spans: Vec<Span>,
+    rules: Table<RuleDef>,
+    uses: Table<Use>,
+    context: Table<ContextKey>,
+    conditions: Table<Condition>,
     requirements: Vec<Requirement>,
-    documents: Vec<Document>,
-    document_spans: Vec<Span>,
-    categories: Vec<Category>,
-    category_spans: Vec<Span>,
+    documents: Table<Document>,
+    categories: Table<Category>,
     category_length_spans: Vec<Span>,
     ranges: Vec<Range>,
     range_spans: Vec<Span>,
-    operators: Vec<Operator>,
-    operator_index: HashMap<String, (usize, Span)>,
+    operators: Table<Operator>,
     blocks: Vec<Block>,
     register_date: Option<Date>,
     history: Vec<Snapshot>,
@@ -161,19 +155,34 @@ struct Builder {
     international_prefix: String,
     /// Some range entry was rejected: blocks are not placed (they would echo that error).
     broken_ranges: bool,
-    /// Ids whose definition was rejected (`kind:id`): references to them are not reported again.
-    broken_ids: std::collections::HashSet<String>,
     /// Categories whose `lengths` had an error: length checks against them are skipped.
     broken_lengths: std::collections::HashSet<usize>,
 }
 
 impl Builder {
-    fn broken(&self, kind: &str, id: &str) -> bool {
-        self.broken_ids.contains(&format!("{kind}:{id}"))
-    }
-
-    fn mark_broken(&mut self, kind: &str, id: &str) {
-        self.broken_ids.insert(format!("{kind}:{id}"));
+    fn new() -> Builder {
+        Builder {
+            territories: Table::new(&table::TERRITORY),
+            register_names: HashMap::new(),
+            rules: Table::new(&table::RULE),
+            uses: Table::new(&table::USE),
+            context: Table::new(&table::CONTEXT_KEY),
+            conditions: Table::new(&table::CONDITION),
+            requirements: Vec::new(),
+            documents: Table::new(&table::DOCUMENT),
+            categories: Table::new(&table::CATEGORY),
+            category_length_spans: Vec::new(),
+            ranges: Vec::new(),
+            range_spans: Vec::new(),
+            operators: Table::new(&table::OPERATOR),
+            blocks: Vec::new(),
+            register_date: None,
+            history: Vec::new(),
+            national_prefix: String::new(),
+            international_prefix: String::new(),
+            broken_ranges: false,
+            broken_lengths: Default::default(),
+        }
     }
 }
 
@@ -190,16 +199,16 @@ impl Builder {
             time_zone: m.time_zone.value.clone(),
             national_prefix: self.national_prefix,
             international_prefix: self.international_prefix,
-            territories: self.territories,
-            rules: self.rules,
-            uses: self.uses,
-            context: self.context,
-            conditions: self.conditions,
+            territories: self.territories.into_items(),
+            rules: self.rules.into_items(),
+            uses: self.uses.into_items(),
+            context: self.context.into_items(),
+            conditions: self.conditions.into_items(),
             requirements: self.requirements,
-            documents: self.documents,
-            categories: self.categories,
+            documents: self.documents.into_items(),
+            categories: self.categories.into_items(),
             ranges: self.ranges,
-            operators: self.operators,
+            operators: self.operators.into_items(),
             has_register: m.files.register.is_some(),
             blocks: self.blocks,
             register_date: self.register_date,
@@ -410,23 +419,19 @@ impl Validator<'_> {
             .split(|c: char| c.is_whitespace() || c == ',')
             .next()
             .unwrap_or("");
-        match b.documents.iter().position(|d| d.id == id) {
+        match b.documents.index(id) {
             Some(document) => Some(Basis {
                 document,
                 text: text.to_string(),
             }),
-            None if b.broken("document", id) => None,
+            None if b.documents.is_broken(id) => None,
             None => {
                 let span = self.value_sub_span(file, s, s.value.find(id).unwrap_or(0), id.len());
                 let help = if id.is_empty() {
                     "a basis starts with the id of a document declared in plan.yaml, e.g. `TA-2020 s. 12(1)`"
                         .to_string()
                 } else {
-                    help_for(
-                        id,
-                        ("document", "documents"),
-                        b.documents.iter().map(|d| d.id.as_str()),
-                    )
+                    help_for(id, ("document", "documents"), b.documents.ids())
                 };
                 let d = Diagnostic::error(
                     Code::UnknownDocument,
@@ -449,26 +454,66 @@ impl Validator<'_> {
         self.error(d);
     }
 
-    /// Checks the id of a new definition of `kind` (`territory`, `rule`, `use`…): a slug, not
-    /// already defined (`first`: where it is). A bad id is marked broken, so that references to
-    /// it are not reported again; a duplicate is reported and the first definition kept.
-    fn new_id(
-        &mut self,
-        b: &mut Builder,
-        file: FileId,
-        id: &S<String>,
-        kind: &str,
-        first: Option<Span>,
-    ) -> bool {
-        if !self.slug(file, id, kind) {
-            b.mark_broken(kind, &id.value);
+    /// Checks the id of a new definition in `table`: written as its kind's ids are, and not
+    /// already defined. A badly written id is marked broken, so that references to it are not
+    /// reported again; a duplicate is reported and the first definition kept.
+    fn new_id<T: Named>(&mut self, table: &mut Table<T>, file: FileId, id: &S<String>) -> bool {
+        let well_written = match table.kind.syntax {
+            Syntax::Slug => self.slug(file, id, table.kind.one),
+            Syntax::Document => self.document_id(file, id),
+        };
+        if !well_written {
+            table.mark_broken(&id.value);
             return false;
         }
-        if let Some(first) = first {
-            self.duplicate(Code::DuplicateId, self.span(file, id), first, kind, &id.value);
+        if let Some(first) = table.span_of(&id.value) {
+            self.duplicate(
+                Code::DuplicateId,
+                self.span(file, id),
+                first,
+                table.kind.one,
+                &id.value,
+            );
             return false;
         }
         true
+    }
+
+    /// The index of the definition in `table` that `name` (written at `span`) refers to. An
+    /// unknown name is reported with the closest id or the list of ids, unless a definition of
+    /// it was rejected (that error was reported).
+    fn reference<T: Named>(&mut self, table: &Table<T>, name: &str, span: Span) -> Option<usize> {
+        if let Some(i) = table.index(name) {
+            return Some(i);
+        }
+        if !table.is_broken(name) {
+            let kind = table.kind;
+            let help = help_for(name, (kind.one, kind.many), table.ids());
+            let d = Diagnostic::error(
+                kind.unknown,
+                span,
+                format!("{} `{name}` is {}", kind.one, kind.missing),
+            )
+            .with_label(format!("unknown {}", kind.one))
+            .with_help(help);
+            self.error(d);
+        }
+        None
+    }
+
+    fn document_id(&mut self, file: FileId, s: &S<String>) -> bool {
+        if is_document_id(&s.value) {
+            return true;
+        }
+        let d = Diagnostic::error(
+            Code::BadId,
+            self.span(file, s),
+            format!("`{}` is not a valid document id", s.value),
+        )
+        .with_label("not an id")
+        .with_help("document ids are ASCII letters, digits, `-` and `.`, e.g. `TA-2020`");
+        self.error(d);
+        false
     }
 
     /// The values of a rule or context key: slugs, none twice, at least one. `owner` names what

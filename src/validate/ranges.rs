@@ -1,7 +1,7 @@
 //! Checks of the ranges files: syntax, references, periods, lengths, and conflicts between
 //! ranges.
 
-use super::{Builder, Validator, doubt, help_for};
+use super::{Builder, Validator, doubt};
 use crate::diag::{Code, Diagnostic};
 use crate::load;
 use crate::plan::{self, Range, Resolver};
@@ -26,38 +26,8 @@ impl Validator<'_> {
                 None
             }
         };
-        let category = b.categories.iter().position(|c| c.id == r.category.value);
-        if category.is_none() && !b.broken("category", &r.category.value) {
-            let help = help_for(
-                &r.category.value,
-                ("category", "categories"),
-                b.categories.iter().map(|c| c.id.as_str()),
-            );
-            let d = Diagnostic::error(
-                Code::UnknownCategory,
-                self.span(file, &r.category),
-                format!("category `{}` is not defined", r.category.value),
-            )
-            .with_label("unknown category")
-            .with_help(help);
-            self.error(d);
-        }
-        let territory = b.territories.iter().position(|t| t.id == r.territory.value);
-        if territory.is_none() && !b.broken("territory", &r.territory.value) {
-            let help = help_for(
-                &r.territory.value,
-                ("territory", "territories"),
-                b.territories.iter().map(|t| t.id.as_str()),
-            );
-            let d = Diagnostic::error(
-                Code::UnknownTerritory,
-                self.span(file, &r.territory),
-                format!("territory `{}` is not defined", r.territory.value),
-            )
-            .with_label("unknown territory")
-            .with_help(help);
-            self.error(d);
-        }
+        let category = self.reference(&b.categories, &r.category.value, self.span(file, &r.category));
+        let territory = self.reference(&b.territories, &r.territory.value, self.span(file, &r.territory));
         let period = self.period(file, &r.from, &r.until);
         // `Some(None)`: no basis written; `None`: a basis that does not resolve.
         let basis = match &r.basis {

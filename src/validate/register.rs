@@ -25,8 +25,7 @@ impl Validator<'_> {
                 self.error(d);
                 continue;
             }
-            if let Some((_, first)) = b.operator_index.get(code) {
-                let first = *first;
+            if let Some(first) = b.operators.span_of(code) {
                 // The operator list is Arcep's file, kept unchanged: a duplicate there is reported,
                 // not an error of the plan; the first row is used.
                 let d = Diagnostic::error(
@@ -44,16 +43,17 @@ impl Validator<'_> {
                 continue;
             }
             let name = row.name.value.trim();
-            b.operator_index
-                .insert(code.to_string(), (b.operators.len(), span));
-            b.operators.push(Operator {
-                code: code.to_string(),
-                name: (!name.is_empty()).then(|| name.to_string()),
-                source: SourceRef {
-                    file: file_name(self.sources, file),
-                    line: u32::try_from(row.line).unwrap_or(u32::MAX),
+            b.operators.push(
+                Operator {
+                    code: code.to_string(),
+                    name: (!name.is_empty()).then(|| name.to_string()),
+                    source: SourceRef {
+                        file: file_name(self.sources, file),
+                        line: u32::try_from(row.line).unwrap_or(u32::MAX),
+                    },
                 },
-            });
+                span,
+            );
         }
     }
 
@@ -68,8 +68,7 @@ impl Validator<'_> {
                 self.error(d);
                 continue;
             }
-            if let Some((_, first)) = b.operator_index.get(code) {
-                let first = *first;
+            if let Some(first) = b.operators.span_of(code) {
                 let d = Diagnostic::error(
                     Code::DuplicateOperator,
                     span,
@@ -82,13 +81,14 @@ impl Validator<'_> {
                 self.error(d);
                 continue;
             }
-            b.operator_index
-                .insert(code.to_string(), (b.operators.len(), span));
-            b.operators.push(Operator {
-                code: code.to_string(),
-                name: op.name.as_ref().map(|n| n.value.clone()),
-                source: self.source_ref(file, &op.code),
-            });
+            b.operators.push(
+                Operator {
+                    code: code.to_string(),
+                    name: op.name.as_ref().map(|n| n.value.clone()),
+                    source: self.source_ref(file, &op.code),
+                },
+                span,
+            );
         }
     }
 
@@ -235,8 +235,8 @@ impl Validator<'_> {
                         None
                     }
                 };
-                let operator = match b.operator_index.get(row.mnemo.value.as_str()) {
-                    Some((o, _)) => Some(*o),
+                let operator = match b.operators.index(&row.mnemo.value) {
+                    Some(o) => Some(o),
                     None if missing.operators => None,
                     None => {
                         let d = Diagnostic::error(
