@@ -355,10 +355,8 @@ impl Validator<'_> {
         }
         // Shaped like a name: it must also be one that answers can be given in (the bundled
         // tzdb, the one `query` uses for "today").
-        if jiff::tz::TimeZone::get(v).is_err() {
-            let db = jiff::tz::db();
-            let names: Vec<_> = db.available().collect();
-            let help = match suggest(v, names.iter().map(|n| n.as_str())) {
+        if let Err(closest) = tz_database_name(v) {
+            let help = match closest {
                 Some(name) => format!("did you mean `{name}`?"),
                 None => {
                     "use a name of the IANA tz database, e.g. `Europe/Paris` or `Indian/Reunion`".to_string()
@@ -474,5 +472,42 @@ impl Validator<'_> {
                 source: self.source_ref(file, at),
             });
         }
+    }
+}
+
+/// Whether `name` is a time zone of the bundled tz database (the one answers use); if not, the
+/// closest name when one is near.
+fn tz_database_name(name: &str) -> Result<(), Option<String>> {
+    if jiff::tz::TimeZone::get(name).is_ok() {
+        return Ok(());
+    }
+    let db = jiff::tz::db();
+    let names: Vec<_> = db.available().collect();
+    Err(suggest(name, names.iter().map(|n| n.as_str())).map(str::to_string))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tz_database_name;
+
+    #[test]
+    fn time_zones_are_looked_up_in_the_tz_database() {
+        for known in [
+            "Europe/Paris",
+            "Indian/Reunion",
+            "UTC",
+            "America/Argentina/Buenos_Aires",
+        ] {
+            assert_eq!(tz_database_name(known), Ok(()), "{known}");
+        }
+        assert_eq!(
+            tz_database_name("Indian/Reunoin"),
+            Err(Some("Indian/Reunion".to_string()))
+        );
+        assert_eq!(
+            tz_database_name("America/Cayene"),
+            Err(Some("America/Cayenne".to_string()))
+        );
+        assert_eq!(tz_database_name("Mars/Olympus_Mons"), Err(None));
     }
 }
