@@ -374,59 +374,194 @@ pub struct Block {
 }
 
 /// A validated numbering plan.
+///
+/// Only [`crate::validate`] makes one (its fields are private, read through the accessors), so
+/// its invariants hold for everything that reads it, the compiler first.
+///
+/// ```compile_fail,E0451
+/// // Outside the crate, no `Plan` can be forged, not even from a valid one.
+/// fn forge(plan: &numplan::plan::Plan) -> numplan::plan::Plan {
+///     numplan::plan::Plan { sequence: 7, ..plan.clone() }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     /// Plan id, e.g. `fr`.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Publishing authority.
-    pub authority: String,
+    pub(crate) authority: String,
     /// Plan version string.
-    pub version: String,
+    pub(crate) version: String,
     /// Publication sequence number: each published artifact of a plan has a greater one, so
     /// consumers can refuse a rollback to an older file.
-    pub sequence: u64,
+    pub(crate) sequence: u64,
     /// The day from which artifacts of this plan should no longer be trusted, if any.
-    pub expires: Option<Date>,
+    pub(crate) expires: Option<Date>,
     /// SHA-256 over every source file (names relative to the plan directory, sorted, with their
     /// texts), identifying exactly what the plan was built from.
-    pub sources_sha256: [u8; 32],
+    pub(crate) sources_sha256: [u8; 32],
     /// IANA time zone of the plan.
-    pub time_zone: String,
+    pub(crate) time_zone: String,
     /// Trunk prefix, e.g. `0`.
-    pub national_prefix: String,
+    pub(crate) national_prefix: String,
     /// International prefix, e.g. `00`.
-    pub international_prefix: String,
+    pub(crate) international_prefix: String,
     /// Territories.
-    pub territories: Vec<Territory>,
+    pub(crate) territories: Vec<Territory>,
     /// The rule vocabulary.
-    pub rules: Vec<RuleDef>,
+    pub(crate) rules: Vec<RuleDef>,
     /// The uses the plan gives verdicts for.
-    pub uses: Vec<Use>,
+    pub(crate) uses: Vec<Use>,
     /// The context keys that settle conditions.
-    pub context: Vec<ContextKey>,
+    pub(crate) context: Vec<ContextKey>,
     /// The conditions verdicts may carry.
-    pub conditions: Vec<Condition>,
+    pub(crate) conditions: Vec<Condition>,
     /// Requirements that apply across categories, in source order.
-    pub requirements: Vec<Requirement>,
+    pub(crate) requirements: Vec<Requirement>,
     /// Cited documents.
-    pub documents: Vec<Document>,
+    pub(crate) documents: Vec<Document>,
     /// Categories.
-    pub categories: Vec<Category>,
+    pub(crate) categories: Vec<Category>,
     /// Ranges.
-    pub ranges: Vec<Range>,
+    pub(crate) ranges: Vec<Range>,
     /// Operators (the list's, then the extra ones).
-    pub operators: Vec<Operator>,
+    pub(crate) operators: Vec<Operator>,
     /// Whether the plan has a register (`files.register`): without one, whether a number is
     /// allocated is not known.
-    pub has_register: bool,
+    pub(crate) has_register: bool,
     /// Register blocks, sorted by prefix.
-    pub blocks: Vec<Block>,
+    pub(crate) blocks: Vec<Block>,
     /// The day the register was published, if the plan says.
-    pub register_date: Option<Date>,
+    pub(crate) register_date: Option<Date>,
     /// Earlier snapshots of the register, oldest first (all before `register_date`).
-    pub history: Vec<Snapshot>,
+    pub(crate) history: Vec<Snapshot>,
+}
+
+impl Plan {
+    /// Plan id, e.g. `fr`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Publishing authority.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// Plan version string.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Publication sequence number: each published artifact of a plan has a greater one, so
+    /// consumers can refuse a rollback to an older file.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The day from which artifacts of this plan should no longer be trusted, if any.
+    pub fn expires(&self) -> Option<Date> {
+        self.expires
+    }
+
+    /// SHA-256 over every source file (names relative to the plan directory, sorted, with their
+    /// texts), identifying exactly what the plan was built from.
+    pub fn sources_sha256(&self) -> [u8; 32] {
+        self.sources_sha256
+    }
+
+    /// IANA time zone of the plan.
+    pub fn time_zone(&self) -> &str {
+        &self.time_zone
+    }
+
+    /// Trunk prefix, e.g. `0`.
+    pub fn national_prefix(&self) -> &str {
+        &self.national_prefix
+    }
+
+    /// International prefix, e.g. `00`.
+    pub fn international_prefix(&self) -> &str {
+        &self.international_prefix
+    }
+
+    /// Territories.
+    pub fn territories(&self) -> &[Territory] {
+        &self.territories
+    }
+
+    /// The rule vocabulary.
+    pub fn rules(&self) -> &[RuleDef] {
+        &self.rules
+    }
+
+    /// The uses the plan gives verdicts for.
+    pub fn uses(&self) -> &[Use] {
+        &self.uses
+    }
+
+    /// The context keys that settle conditions.
+    pub fn context(&self) -> &[ContextKey] {
+        &self.context
+    }
+
+    /// The conditions verdicts may carry.
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// Requirements that apply across categories, in source order.
+    pub fn requirements(&self) -> &[Requirement] {
+        &self.requirements
+    }
+
+    /// Cited documents.
+    pub fn documents(&self) -> &[Document] {
+        &self.documents
+    }
+
+    /// Categories.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// Ranges.
+    pub fn ranges(&self) -> &[Range] {
+        &self.ranges
+    }
+
+    /// Operators (the list's, then the extra ones).
+    pub fn operators(&self) -> &[Operator] {
+        &self.operators
+    }
+
+    /// Whether the plan has a register (`files.register`): without one, whether a number is
+    /// allocated is not known.
+    pub fn has_register(&self) -> bool {
+        self.has_register
+    }
+
+    /// Register blocks, sorted by prefix.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+
+    /// The day the register was published, if the plan says.
+    pub fn register_date(&self) -> Option<Date> {
+        self.register_date
+    }
+
+    /// Earlier snapshots of the register, oldest first (all before `register_date`).
+    pub fn history(&self) -> &[Snapshot] {
+        &self.history
+    }
 }
 
 impl Range {

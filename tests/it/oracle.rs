@@ -34,14 +34,18 @@ fn case(dir: &str) -> Case {
         .plan
         .unwrap_or_else(|| panic!("{dir} is valid: {:?}", checked.diagnostics));
     let bytes = compile(&plan, &CompileOptions::default()).expect("the plan compiles");
-    let mut prefixes: Vec<String> = plan.ranges.iter().flat_map(|r| r.prefixes.clone()).collect();
-    let snapshots = plan.history.iter().map(|s| &s.blocks).chain([&plan.blocks]);
+    let mut prefixes: Vec<String> = plan.ranges().iter().flat_map(|r| r.prefixes.clone()).collect();
+    let snapshots = plan
+        .history()
+        .iter()
+        .map(|s| &s.blocks[..])
+        .chain([plan.blocks()]);
     prefixes.extend(snapshots.flatten().map(|b| b.prefix.clone()));
     prefixes.sort();
     prefixes.dedup();
     let mut days: Vec<Date> = Vec::new();
-    let periods = plan.ranges.iter().map(|r| r.period).chain(
-        plan.categories
+    let periods = plan.ranges().iter().map(|r| r.period).chain(
+        plan.categories()
             .iter()
             .flat_map(|c| c.rules.iter().map(|s| s.period)),
     );
@@ -49,12 +53,12 @@ fn case(dir: &str) -> Case {
         days.extend(p.from);
         days.extend(p.until);
     }
-    days.extend(plan.register_date);
-    for s in &plan.history {
+    days.extend(plan.register_date());
+    for s in plan.history() {
         days.push(s.date);
         days.extend(s.blocks.iter().map(|b| b.allocated));
     }
-    days.extend(plan.blocks.iter().map(|b| b.allocated));
+    days.extend(plan.blocks().iter().map(|b| b.allocated));
     let mut days: Vec<i32> = days.into_iter().map(Date::to_days).collect();
     days.sort_unstable();
     days.dedup();
@@ -107,10 +111,10 @@ fn day(days: &[i32]) -> impl Strategy<Value = Date> + use<> {
 /// snapshot's block if it was.
 fn expected_holder<'p>(plan: &'p Plan, number: &str, day: Date) -> Option<&'p Block> {
     let snapshots: Vec<(Option<Date>, &[Block])> = plan
-        .history
+        .history()
         .iter()
         .map(|s| (Some(s.date), &s.blocks[..]))
-        .chain([(plan.register_date, &plan.blocks[..])])
+        .chain([(plan.register_date(), plan.blocks())])
         .collect();
     let covering = |i: usize| {
         snapshots[i]
@@ -158,7 +162,7 @@ fn compare(
         number,
         day
     );
-    let category = &plan.categories[r.category];
+    let category = &plan.categories()[r.category];
     prop_assert_eq!(
         answer.category().id,
         category.id.as_str(),
@@ -168,7 +172,7 @@ fn compare(
     );
     prop_assert_eq!(
         answer.territory_id(),
-        plan.territories[r.territory].id.as_str(),
+        plan.territories()[r.territory].id.as_str(),
         "{} on {}",
         number,
         day
@@ -184,7 +188,7 @@ fn compare(
         .rules
         .iter()
         .filter(|s| s.period.contains(day))
-        .map(|s| (plan.rules[s.rule].id.clone(), s.value.clone()))
+        .map(|s| (plan.rules()[s.rule].id.clone(), s.value.clone()))
         .collect();
     prop_assert_eq!(rules, expected_rules, "{} on {}: rules in force", number, day);
     let holder = answer
@@ -194,7 +198,7 @@ fn compare(
     let expected_block = holding.map(|b| {
         (
             b.prefix.clone(),
-            plan.operators[b.operator].code.clone(),
+            plan.operators()[b.operator].code.clone(),
             Some(b.allocated),
         )
     });
@@ -242,12 +246,12 @@ fn the_oracle_sees_a_wrong_answer() {
     let case = case("tests/data/valid/mini");
     let artifact = Artifact::open(&case.bytes).expect("the artifact opens");
     let day = Date::new(2024, 6, 1).expect("a date");
-    let number = case.plan.blocks[0].prefix.clone() + "0000";
-    let mut inner = case.plan.ranges[0].clone();
+    let number = case.plan.blocks()[0].prefix.clone() + "0000";
+    let mut inner = case.plan.ranges()[0].clone();
     inner.prefixes = vec![number.clone()];
     inner.numbers = numplan::range::parse(&number).expect("digits");
     inner.period = Default::default();
-    let mut ranges = case.plan.ranges.clone();
+    let mut ranges = case.plan.ranges().to_vec();
     let answer = artifact.lookup_national(&number, day);
     assert!(answer.is_some(), "{number} is in a range of the mini plan");
     let resolver = Resolver::new(&ranges);
