@@ -110,8 +110,8 @@ fn size_table() {
          {:<36} {:>10}  {:>8.1}%  {:>8.1}%\n\
          artifact / MAJNUM.csv = {:.3}; artifact / MAJNUM.csv.gz = {:.3}; \
          MAJNUM.csv / artifact = {:.2}x\n",
-        plan.blocks.len(),
-        plan.ranges.len(),
+        plan.blocks().len(),
+        plan.ranges().len(),
         "file",
         "bytes",
         "of CSV",
@@ -139,7 +139,7 @@ fn size_table() {
     eprintln!(
         "peer csv_crate_btreemap reads {} MAJNUM.csv blocks (numplan: {} blocks, MAJNUM + MAJNFB)\n",
         csv_btreemap(&majnum).len(),
-        plan.blocks.len()
+        plan.blocks().len()
     );
 }
 

@@ -72,6 +72,7 @@ codes! {
     BadDate = "E0202", "bad-date", "A date cannot be read, or is not a calendar date.";
     EmptyPeriod = "E0203", "empty-period", "`until` is not after `from`.";
     BadValue = "E0204", "bad-value", "A value is out of its allowed set (a country code, a length, a dialling prefix).";
+    UnknownTimeZone = "E0205", "unknown-time-zone", "A time zone is not in the IANA tz database that numplan bundles.";
     UnknownCategory = "E0301", "unknown-category", "A range names a category that is not defined.";
     UnknownTerritory = "E0302", "unknown-territory", "A range or register row names a territory that is not defined.";
     UnknownRule = "E0303", "unknown-rule", "A category states a rule that plan.yaml does not declare.";

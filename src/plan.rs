@@ -8,6 +8,7 @@
 
 use crate::date::Date;
 use crate::range::RangeExpr;
+use std::collections::HashMap;
 
 /// Where an item was written: a file of the plan directory and a 1-based line.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -373,59 +374,194 @@ pub struct Block {
 }
 
 /// A validated numbering plan.
+///
+/// Only [`crate::validate`] makes one (its fields are private, read through the accessors), so
+/// its invariants hold for everything that reads it, the compiler first.
+///
+/// ```compile_fail,E0451
+/// // Outside the crate, no `Plan` can be forged, not even from a valid one.
+/// fn forge(plan: &numplan::plan::Plan) -> numplan::plan::Plan {
+///     numplan::plan::Plan { sequence: 7, ..plan.clone() }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
     /// Plan id, e.g. `fr`.
-    pub id: String,
+    pub(crate) id: String,
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// Publishing authority.
-    pub authority: String,
+    pub(crate) authority: String,
     /// Plan version string.
-    pub version: String,
+    pub(crate) version: String,
     /// Publication sequence number: each published artifact of a plan has a greater one, so
     /// consumers can refuse a rollback to an older file.
-    pub sequence: u64,
+    pub(crate) sequence: u64,
     /// The day from which artifacts of this plan should no longer be trusted, if any.
-    pub expires: Option<Date>,
+    pub(crate) expires: Option<Date>,
     /// SHA-256 over every source file (names relative to the plan directory, sorted, with their
     /// texts), identifying exactly what the plan was built from.
-    pub sources_sha256: [u8; 32],
+    pub(crate) sources_sha256: [u8; 32],
     /// IANA time zone of the plan.
-    pub time_zone: String,
+    pub(crate) time_zone: String,
     /// Trunk prefix, e.g. `0`.
-    pub national_prefix: String,
+    pub(crate) national_prefix: String,
     /// International prefix, e.g. `00`.
-    pub international_prefix: String,
+    pub(crate) international_prefix: String,
     /// Territories.
-    pub territories: Vec<Territory>,
+    pub(crate) territories: Vec<Territory>,
     /// The rule vocabulary.
-    pub rules: Vec<RuleDef>,
+    pub(crate) rules: Vec<RuleDef>,
     /// The uses the plan gives verdicts for.
-    pub uses: Vec<Use>,
+    pub(crate) uses: Vec<Use>,
     /// The context keys that settle conditions.
-    pub context: Vec<ContextKey>,
+    pub(crate) context: Vec<ContextKey>,
     /// The conditions verdicts may carry.
-    pub conditions: Vec<Condition>,
+    pub(crate) conditions: Vec<Condition>,
     /// Requirements that apply across categories, in source order.
-    pub requirements: Vec<Requirement>,
+    pub(crate) requirements: Vec<Requirement>,
     /// Cited documents.
-    pub documents: Vec<Document>,
+    pub(crate) documents: Vec<Document>,
     /// Categories.
-    pub categories: Vec<Category>,
+    pub(crate) categories: Vec<Category>,
     /// Ranges.
-    pub ranges: Vec<Range>,
+    pub(crate) ranges: Vec<Range>,
     /// Operators (the list's, then the extra ones).
-    pub operators: Vec<Operator>,
+    pub(crate) operators: Vec<Operator>,
     /// Whether the plan has a register (`files.register`): without one, whether a number is
     /// allocated is not known.
-    pub has_register: bool,
+    pub(crate) has_register: bool,
     /// Register blocks, sorted by prefix.
-    pub blocks: Vec<Block>,
+    pub(crate) blocks: Vec<Block>,
     /// The day the register was published, if the plan says.
-    pub register_date: Option<Date>,
+    pub(crate) register_date: Option<Date>,
     /// Earlier snapshots of the register, oldest first (all before `register_date`).
-    pub history: Vec<Snapshot>,
+    pub(crate) history: Vec<Snapshot>,
+}
+
+impl Plan {
+    /// Plan id, e.g. `fr`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Publishing authority.
+    pub fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// Plan version string.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Publication sequence number: each published artifact of a plan has a greater one, so
+    /// consumers can refuse a rollback to an older file.
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The day from which artifacts of this plan should no longer be trusted, if any.
+    pub fn expires(&self) -> Option<Date> {
+        self.expires
+    }
+
+    /// SHA-256 over every source file (names relative to the plan directory, sorted, with their
+    /// texts), identifying exactly what the plan was built from.
+    pub fn sources_sha256(&self) -> [u8; 32] {
+        self.sources_sha256
+    }
+
+    /// IANA time zone of the plan.
+    pub fn time_zone(&self) -> &str {
+        &self.time_zone
+    }
+
+    /// Trunk prefix, e.g. `0`.
+    pub fn national_prefix(&self) -> &str {
+        &self.national_prefix
+    }
+
+    /// International prefix, e.g. `00`.
+    pub fn international_prefix(&self) -> &str {
+        &self.international_prefix
+    }
+
+    /// Territories.
+    pub fn territories(&self) -> &[Territory] {
+        &self.territories
+    }
+
+    /// The rule vocabulary.
+    pub fn rules(&self) -> &[RuleDef] {
+        &self.rules
+    }
+
+    /// The uses the plan gives verdicts for.
+    pub fn uses(&self) -> &[Use] {
+        &self.uses
+    }
+
+    /// The context keys that settle conditions.
+    pub fn context(&self) -> &[ContextKey] {
+        &self.context
+    }
+
+    /// The conditions verdicts may carry.
+    pub fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    /// Requirements that apply across categories, in source order.
+    pub fn requirements(&self) -> &[Requirement] {
+        &self.requirements
+    }
+
+    /// Cited documents.
+    pub fn documents(&self) -> &[Document] {
+        &self.documents
+    }
+
+    /// Categories.
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+
+    /// Ranges.
+    pub fn ranges(&self) -> &[Range] {
+        &self.ranges
+    }
+
+    /// Operators (the list's, then the extra ones).
+    pub fn operators(&self) -> &[Operator] {
+        &self.operators
+    }
+
+    /// Whether the plan has a register (`files.register`): without one, whether a number is
+    /// allocated is not known.
+    pub fn has_register(&self) -> bool {
+        self.has_register
+    }
+
+    /// Register blocks, sorted by prefix.
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+
+    /// The day the register was published, if the plan says.
+    pub fn register_date(&self) -> Option<Date> {
+        self.register_date
+    }
+
+    /// Earlier snapshots of the register, oldest first (all before `register_date`).
+    pub fn history(&self) -> &[Snapshot] {
+        &self.history
+    }
 }
 
 impl Range {
@@ -448,10 +584,9 @@ impl Plan {
         self.territories.iter().find(|t| t.id == id)
     }
 
-    /// The index of the most specific range that contains every number starting with `prefix` and
-    /// applies on `date`.
-    pub fn range_at(&self, prefix: &str, date: Date) -> Option<usize> {
-        most_specific(&self.ranges, prefix, |r| r.period.contains(date))
+    /// The resolver of its ranges: which range answers for a prefix on a day.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(&self.ranges)
     }
 }
 
@@ -468,14 +603,64 @@ pub fn measure(set: &[String]) -> u128 {
         .sum()
 }
 
-/// Among `ranges` that pass `keep`, the most specific one covering `prefix`.
-pub fn most_specific(ranges: &[Range], prefix: &str, keep: impl Fn(&Range) -> bool) -> Option<usize> {
-    ranges
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| keep(r) && covers(&r.prefixes, prefix))
-        .min_by_key(|(i, r)| (measure(&r.prefixes), *i))
-        .map(|(i, _)| i)
+/// The one answer to "which range holds these numbers": an index of every range prefix, and each
+/// range's [`measure`], built once over a plan's ranges.
+///
+/// Nesting refines (see `ARCHITECTURE.md`): among the ranges that contain every number starting
+/// with a prefix and pass a filter (typically, in force on a day), the answer is the one of
+/// smallest measure, the earliest in source order on a tie. Validation places register blocks
+/// with it, the compiler builds each key's timeline with it, and the differential test checks
+/// the compiled artifact against it.
+#[derive(Clone, Debug)]
+pub struct Resolver<'p> {
+    ranges: &'p [Range],
+    measures: Vec<u128>,
+    index: HashMap<&'p str, Vec<usize>>,
+}
+
+impl<'p> Resolver<'p> {
+    /// Indexes `ranges` (a plan's, or the ones validated so far).
+    pub fn new(ranges: &'p [Range]) -> Resolver<'p> {
+        let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in ranges.iter().enumerate() {
+            for p in &r.prefixes {
+                index.entry(p.as_str()).or_default().push(i);
+            }
+        }
+        Resolver {
+            ranges,
+            measures: ranges.iter().map(|r| measure(&r.prefixes)).collect(),
+            index,
+        }
+    }
+
+    /// The ranges it resolves among.
+    pub fn ranges(&self) -> &'p [Range] {
+        self.ranges
+    }
+
+    /// The indices of every range that contains all the numbers starting with `prefix` (one of
+    /// its prefixes starts `prefix`), whatever their periods, in no particular order.
+    pub fn covering<'s>(&'s self, prefix: &'s str) -> impl Iterator<Item = usize> + 's {
+        (0..=prefix.len())
+            .filter_map(move |n| prefix.get(..n).and_then(|p| self.index.get(p)))
+            .flatten()
+            .copied()
+    }
+
+    /// The most specific range containing every number that starts with `prefix`, among those
+    /// that pass `keep`: the smallest measure, then the first in source order.
+    pub fn most_specific(&self, prefix: &str, keep: impl Fn(&Range) -> bool) -> Option<usize> {
+        self.covering(prefix)
+            .filter(|&i| keep(&self.ranges[i]))
+            .min_by_key(|&i| (self.measures[i], i))
+    }
+
+    /// The most specific range containing every number that starts with `prefix` and in force on
+    /// `date`.
+    pub fn at(&self, prefix: &str, date: Date) -> Option<usize> {
+        self.most_specific(prefix, |r| r.period.contains(date))
+    }
 }
 
 #[cfg(test)]
@@ -522,5 +707,75 @@ mod tests {
             covers(&[String::new()], "123"),
             "the empty prefix covers everything"
         );
+    }
+
+    fn range(numbers: &str, category: usize, period: Period) -> Range {
+        let numbers = crate::range::parse(numbers).unwrap();
+        Range {
+            prefixes: numbers.prefixes(),
+            numbers,
+            category,
+            territory: 0,
+            lengths: None,
+            period,
+            basis: None,
+            doubt: None,
+            source: SourceRef {
+                file: "ranges.yaml".to_string(),
+                line: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn the_resolver_picks_the_most_specific_range_in_force() {
+        let since = |s: &str| Period {
+            from: Some(d(s)),
+            until: None,
+        };
+        let ranges = vec![
+            range("01-05", 0, Period::default()),
+            range("0162", 1, since("2023-01-01")),
+            // Same measure as the one before, later in source order.
+            range("0163", 2, Period::default()),
+            range("016", 3, Period::default()),
+            range("0162-0163", 4, Period::default()),
+        ];
+        let r = Resolver::new(&ranges);
+        let mut covering: Vec<usize> = r.covering("016212").collect();
+        covering.sort_unstable();
+        assert_eq!(covering, [0, 1, 3, 4]);
+        assert_eq!(r.covering("016").collect::<Vec<_>>(), [0, 3]);
+        assert_eq!(r.covering("07").count(), 0);
+        assert_eq!(r.at("016212", d("2023-01-01")), Some(1));
+        assert_eq!(
+            r.at("016212", d("2022-12-31")),
+            Some(4),
+            "0162 is not in force yet"
+        );
+        assert_eq!(r.at("0163", d("2022-12-31")), Some(2));
+        assert_eq!(r.at("0164", d("2022-12-31")), Some(3));
+        assert_eq!(
+            r.at("016", d("2022-12-31")),
+            Some(3),
+            "0162 does not cover all of 016"
+        );
+        assert_eq!(r.at("02", d("2022-12-31")), Some(0));
+        assert_eq!(r.at("0", d("2022-12-31")), None, "01-05 does not cover all of 0");
+        assert_eq!(r.at("07", d("2022-12-31")), None);
+        assert_eq!(r.most_specific("0162", |r| r.category != 1), Some(4));
+        assert_eq!(r.most_specific("0162", |_| false), None);
+    }
+
+    #[test]
+    fn on_a_tie_the_resolver_keeps_source_order() {
+        let ranges = vec![
+            range("0270", 0, Period::default()),
+            range("0271", 1, Period::default()),
+            range("0270", 2, Period::default()),
+        ];
+        let r = Resolver::new(&ranges);
+        assert_eq!(r.at("02701", d("2024-01-01")), Some(0));
+        assert_eq!(r.most_specific("02701", |r| r.category != 0), Some(2));
     }
 }

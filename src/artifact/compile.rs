@@ -9,7 +9,7 @@ use super::{
     verdict_code,
 };
 use crate::date::Date;
-use crate::plan::{self, Basis, Block, Check, Plan, SourceRef};
+use crate::plan::{Basis, Block, Check, Plan, Range, Resolver, SourceRef};
 use crate::validate::MAX_SNAPSHOTS;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -394,13 +394,7 @@ impl Writer {
     /// The fst: every range prefix and every block prefix of every register snapshot, mapped to
     /// (holdings word) << 32 | timeline.
     fn number_space(&mut self, plan: &Plan) -> Result<Vec<u8>, CompileError> {
-        let measures: Vec<u128> = plan.ranges.iter().map(|r| plan::measure(&r.prefixes)).collect();
-        let mut range_index: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, r) in plan.ranges.iter().enumerate() {
-            for p in &r.prefixes {
-                range_index.entry(p.as_str()).or_default().push(i);
-            }
-        }
+        let resolver = plan.resolver();
         // The register snapshots, oldest first; the current register last.
         let snapshots: Vec<(Option<Date>, &[Block])> = plan
             .history
@@ -444,22 +438,17 @@ impl Writer {
         let mut timelines_table: Vec<u32> = Vec::new();
         let mut holdings = Holdings::default();
         let mut builder = fst::MapBuilder::memory();
-        let mut candidates: Vec<usize> = Vec::new();
         let mut covering: Vec<Option<usize>> = vec![None; snapshots.len()];
         for key in keys {
-            candidates.clear();
             covering.fill(None);
             for n in 0..=key.len() {
-                if let Some(rs) = range_index.get(&key[..n]) {
-                    candidates.extend(rs);
-                }
                 for (s, index) in block_indexes.iter().enumerate() {
                     if let Some(&b) = index.get(&key[..n]) {
                         covering[s] = Some(b);
                     }
                 }
             }
-            let segs = timeline(plan, &measures, &candidates);
+            let segs = timeline(&resolver, key);
             let next = timelines.len() as u32;
             let tl = *timelines.entry(segs.clone()).or_insert_with(|| {
                 timelines_table.extend([(segments_table.len() / 3) as u32, segs.len() as u32]);
@@ -730,10 +719,13 @@ pub(crate) fn holder_segments(
 }
 
 /// The answer over time for numbers under a key: `[from, until) → range`, merged, in date order.
-fn timeline(plan: &Plan, measures: &[u128], candidates: &[usize]) -> Vec<[u32; 3]> {
+/// On each day the answer is the resolver's; it changes only where a covering range's period
+/// starts or ends.
+fn timeline(resolver: &Resolver<'_>, key: &str) -> Vec<[u32; 3]> {
+    let ranges = resolver.ranges();
     let mut bounds: BTreeSet<i32> = BTreeSet::new();
-    for &c in candidates {
-        let p = plan.ranges[c].period;
+    for c in resolver.covering(key) {
+        let p = ranges[c].period;
         bounds.extend(p.from.map(Date::to_days));
         bounds.extend(p.until.map(Date::to_days));
     }
@@ -746,17 +738,14 @@ fn timeline(plan: &Plan, measures: &[u128], candidates: &[usize]) -> Vec<[u32; 3
         if from >= until {
             continue;
         }
-        // Every candidate's period either contains the whole segment or none of it.
-        let active = |c: usize| {
-            let p = plan.ranges[c].period;
+        // Every covering range's period either contains the whole segment or none of it.
+        let active = |r: &Range| {
+            let p = r.period;
             p.from.is_none_or(|f| f.to_days() <= from) && p.until.is_none_or(|u| until <= u.to_days())
         };
-        let best = candidates
-            .iter()
-            .copied()
-            .filter(|&c| active(c))
-            .min_by_key(|&c| (measures[c], c));
-        let Some(best) = best else { continue };
+        let Some(best) = resolver.most_specific(key, active) else {
+            continue;
+        };
         match out.last_mut() {
             Some(last) if last[2] == best as u32 && last[1] == from as u32 => last[1] = until as u32,
             _ => out.push([from as u32, until as u32, best as u32]),

@@ -47,7 +47,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             ));
             if let Some(plan) = &checked.plan {
                 {
-                    let register = match (plan.register_date, plan.history.len()) {
+                    let register = match (plan.register_date(), plan.history().len()) {
                         (Some(d), 0) => format!(" (register of {d})"),
                         (Some(d), 1) => format!(" (register of {d}, 1 earlier snapshot)"),
                         (Some(d), n) => format!(" (register of {d}, {n} earlier snapshots)"),
@@ -55,14 +55,14 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     };
                     print_stdout(&format!(
                         "plan `{}` version {}: {} territories, {} categories, {} ranges, {} uses, {} operators, {} register blocks{register}: ok\n",
-                        plan.id,
-                        plan.version,
-                        plan.territories.len(),
-                        plan.categories.len(),
-                        plan.ranges.len(),
-                        plan.uses.len(),
-                        plan.operators.len(),
-                        plan.blocks.len()
+                        plan.id(),
+                        plan.version(),
+                        plan.territories().len(),
+                        plan.categories().len(),
+                        plan.ranges().len(),
+                        plan.uses().len(),
+                        plan.operators().len(),
+                        plan.blocks().len()
                     ))?;
                 }
             }

@@ -13,6 +13,7 @@ mod generated;
 mod invalid;
 mod limits;
 mod minisign_interop;
+mod oracle;
 mod query;
 mod register_data;
 mod signing;

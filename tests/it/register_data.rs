@@ -94,7 +94,7 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
     });
     let rows = independent_rows(&raw_majnum());
     let from_majnum: Vec<_> = plan
-        .blocks
+        .blocks()
         .iter()
         .filter(|b| b.source.file == "MAJNUM.csv")
         .collect();
@@ -103,11 +103,12 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
     for b in &from_majnum {
         let row = by_prefix[b.prefix.as_str()];
         assert_eq!(
-            plan.operators[b.operator].code, row[3],
+            plan.operators()[b.operator].code,
+            row[3],
             "operator of {}",
             b.prefix
         );
-        let t = &plan.territories[b.territory];
+        let t = &plan.territories()[b.territory];
         assert!(
             t.register_names.contains(&row[4]),
             "territory of {}: {} vs {}",
@@ -116,7 +117,7 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
             row[4]
         );
         assert_eq!(usize::from(b.length), row[1].len());
-        let cat = &plan.categories[plan.ranges[b.range].category];
+        let cat = &plan.categories()[plan.ranges()[b.range].category];
         assert!(cat.lengths.contains(&b.length), "{} in {}", b.prefix, cat.id);
     }
     // Blocks of the verified ranges allocated from 2023 on are attached to the NPV category.
@@ -128,7 +129,8 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
         if npv.iter().any(|p| b.prefix.starts_with(p)) && b.allocated.year() >= 2023 {
             seen += 1;
             assert_eq!(
-                plan.categories[plan.ranges[b.range].category].id, "polyvalent-verifie",
+                plan.categories()[plan.ranges()[b.range].category].id,
+                "polyvalent-verifie",
                 "{}",
                 b.prefix
             );
@@ -141,7 +143,7 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
             .iter()
             .find(|b| b.prefix.starts_with(prefix))
             .expect("a block");
-        plan.territories[b.territory].country_code
+        plan.territories()[b.territory].country_code
     };
     assert_eq!(cc("0262"), Some(262));
     assert_eq!(cc("0590"), Some(590));

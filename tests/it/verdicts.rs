@@ -314,12 +314,12 @@ fn the_code_holds_no_identifier_of_the_french_plan() {
     let checked = numplan::validate::check_dir(&repo("plan-sources/fr"));
     let plan = checked.plan.expect("the French plan is valid");
     let mut idents: Vec<String> = Vec::new();
-    idents.extend(plan.uses.iter().map(|u| u.id.clone()));
-    idents.extend(plan.rules.iter().map(|r| r.id.clone()));
-    idents.extend(plan.categories.iter().map(|c| c.id.clone()));
-    idents.extend(plan.documents.iter().map(|d| d.id.clone()));
-    idents.extend(plan.conditions.iter().map(|c| c.id.clone()));
-    idents.extend(plan.context.iter().map(|k| k.id.clone()));
+    idents.extend(plan.uses().iter().map(|u| u.id.clone()));
+    idents.extend(plan.rules().iter().map(|r| r.id.clone()));
+    idents.extend(plan.categories().iter().map(|c| c.id.clone()));
+    idents.extend(plan.documents().iter().map(|d| d.id.clone()));
+    idents.extend(plan.conditions().iter().map(|c| c.id.clone()));
+    idents.extend(plan.context().iter().map(|k| k.id.clone()));
     idents.extend(["cli", "cli-automated", "cli-sms", "Arcep"].map(String::from));
     assert!(idents.len() > 40, "{idents:?}");
     let mut found = Vec::new();

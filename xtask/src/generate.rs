@@ -105,16 +105,16 @@ pub fn generate(root: &Path, check: bool) -> Result<Report, GenerateError> {
             path: dir.clone(),
             error: std::io::Error::other(format!("the compiled artifact does not open: {e}")),
         })?;
-        let file = format!("{}.{EXTENSION}", plan.id);
+        let file = format!("{}.{EXTENSION}", plan.id());
         index.push(serde_json::json!({
-            "plan": plan.id,
-            "name": plan.name,
-            "version": plan.version,
-            "sequence": plan.sequence,
+            "plan": plan.id(),
+            "name": plan.name(),
+            "version": plan.version(),
+            "sequence": plan.sequence(),
             "file": file,
             "size": bytes.len(),
             "sha256": hex(a.stored_sha256()),
-            "sources_sha256": hex(&plan.sources_sha256),
+            "sources_sha256": hex(&plan.sources_sha256()),
             "sources": format!("plan-sources/{}", dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()),
         }));
         outputs.push((format!("generated/{file}"), bytes));

@@ -140,13 +140,13 @@ impl Rng {
 /// any allocation date. Found from the plan itself rather than a hand-written list.
 fn plain_prefixes(plan: &Plan) -> Result<Vec<String>, String> {
     let plain = |i: usize| {
-        let r = &plan.ranges[i];
-        plan.categories[r.category].id == "polyvalent"
-            && plan.territories[r.territory].id == "metropole"
+        let r = &plan.ranges()[i];
+        plan.categories()[r.category].id == "polyvalent"
+            && plan.territories()[r.territory].id == "metropole"
             && r.period == Default::default()
     };
     let range_prefixes: Vec<(&str, usize)> = plan
-        .ranges
+        .ranges()
         .iter()
         .enumerate()
         .flat_map(|(i, r)| r.prefixes.iter().map(move |p| (p.as_str(), i)))
@@ -202,7 +202,7 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
         .plan
         .ok_or_else(|| format!("{} has errors; run `cargo xtask check-plans`", src.display()))?;
     for (code, _) in SYNTH_OPERATORS {
-        if !plan.operators.iter().any(|o| o.code == code) {
+        if !plan.operators().iter().any(|o| o.code == code) {
             return Err(format!(
                 "operator {code} is not in the French plan's operator lists"
             ));
@@ -224,8 +224,8 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
     }
     // Allocation dates: from 1997-01-01 to the plan's version date (the plain ranges are undated).
     let first = Date::new(1997, 1, 1).ok_or("bad date")?.to_days();
-    let last = Date::parse(&plan.version)
-        .map_err(|e| format!("plan version `{}` is not a date: {e}", plan.version))?
+    let last = Date::parse(plan.version())
+        .map_err(|e| format!("plan version `{}` is not a date: {e}", plan.version()))?
         .to_days();
     let weights: u64 = SYNTH_OPERATORS.iter().map(|&(_, w)| u64::from(w)).sum();
 
