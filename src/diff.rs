@@ -102,8 +102,9 @@ pub struct Change {
     pub last: String,
     /// Length of the numbers counted.
     pub length: usize,
-    /// How many numbers changed.
-    pub numbers: u64,
+    /// How many numbers changed (`u128`: a 20-digit category holds 10^20 numbers, more than a
+    /// `u64` counts).
+    pub numbers: u128,
     /// Longer prefixes inside this entry's that are not part of it (listed in their own entries
     /// or unchanged).
     pub except: Vec<String>,
@@ -115,11 +116,11 @@ pub struct Change {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Numbers in a block in the new version and in none in the old.
-    pub numbers_allocated: u64,
+    pub numbers_allocated: u128,
     /// Numbers in a block in the old version and in none in the new.
-    pub numbers_withdrawn: u64,
+    pub numbers_withdrawn: u128,
     /// Numbers whose operator changed.
-    pub numbers_transferred: u64,
+    pub numbers_transferred: u128,
     /// Blocks of the new register holding numbers that no block held before.
     pub blocks_allocated: u64,
     /// Blocks of the old register holding numbers that no block holds now.
@@ -127,11 +128,11 @@ pub struct Summary {
     /// Blocks of the new register holding numbers that another operator held before.
     pub blocks_transferred: u64,
     /// Numbers whose category changed at some date.
-    pub numbers_category_changed: u64,
+    pub numbers_category_changed: u128,
     /// Numbers whose rules (or their dates) changed, category aside.
-    pub numbers_rules_changed: u64,
+    pub numbers_rules_changed: u128,
     /// Numbers whose territory or allowed lengths changed.
-    pub numbers_other_plan_changes: u64,
+    pub numbers_other_plan_changes: u128,
     /// Entries in the diff.
     pub changes: u64,
     /// Lines of the plan-wide policy removed or added (see [`Diff::policy`]).
@@ -398,15 +399,18 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
             });
         }
     }
-    let count = |i: usize| -> u64 {
+    // In `u128`: numbers are at most 31 digits long (a length bitmask of 32 bits), and
+    // 10^31 < 2^128; the sums saturate all the same rather than trust that.
+    let count = |i: usize| -> u128 {
         let l = lengths[i];
-        let size = |k: &str| 10u64.saturating_pow(l.saturating_sub(k.len()) as u32);
+        let size =
+            |k: &str| 10u128.saturating_pow(u32::try_from(l.saturating_sub(k.len())).unwrap_or(u32::MAX));
         let all = size(&keys[i]);
-        let minus: u64 = holes[i]
+        let minus: u128 = holes[i]
             .iter()
             .filter(|&&h| keys[h].len() <= l)
             .map(|&h| size(&keys[h]))
-            .sum();
+            .fold(0, u128::saturating_add);
         all.saturating_sub(minus)
     };
 
@@ -419,15 +423,15 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
         for item in &r.items {
             match item {
                 Item::Allocated { blocks, .. } => {
-                    summary.numbers_allocated += n;
+                    summary.numbers_allocated = summary.numbers_allocated.saturating_add(n);
                     allocated.extend(blocks.iter().cloned());
                 }
                 Item::Withdrawn { blocks, .. } => {
-                    summary.numbers_withdrawn += n;
+                    summary.numbers_withdrawn = summary.numbers_withdrawn.saturating_add(n);
                     withdrawn.extend(blocks.iter().cloned());
                 }
                 Item::Transferred { blocks, .. } => {
-                    summary.numbers_transferred += n;
+                    summary.numbers_transferred = summary.numbers_transferred.saturating_add(n);
                     transferred.extend(blocks.iter().cloned());
                 }
                 _ => {}
@@ -443,11 +447,11 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
             .flatten()
             .collect();
         if aspects.contains("category") || aspects.contains("range") {
-            summary.numbers_category_changed += n;
+            summary.numbers_category_changed = summary.numbers_category_changed.saturating_add(n);
         } else if aspects.contains("rules") {
-            summary.numbers_rules_changed += n;
+            summary.numbers_rules_changed = summary.numbers_rules_changed.saturating_add(n);
         } else if !aspects.is_empty() {
-            summary.numbers_other_plan_changes += n;
+            summary.numbers_other_plan_changes = summary.numbers_other_plan_changes.saturating_add(n);
         }
     }
     // Blocks, counted by their prefixes: those with at least one number that changed.
@@ -480,7 +484,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
                 c.prefixes.push(key.clone());
                 merge_blocks(&mut c.items, r.items);
                 c.last = pad('9');
-                c.numbers += n;
+                c.numbers = c.numbers.saturating_add(n);
                 last = Some((*ci, key.clone()));
                 continue;
             }
