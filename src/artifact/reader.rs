@@ -9,8 +9,8 @@
 
 use super::verdict::Doubt;
 use super::{
-    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC, NONE, SECTION_ENTRY_LEN,
-    code, col,
+    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC, MAX_REQUIREMENTS,
+    MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, SECTION_ENTRY_LEN, code, col,
 };
 use crate::date::Date;
 use sha2::{Digest, Sha256};
@@ -116,8 +116,8 @@ impl fmt::Display for ArtifactError {
 
 impl std::error::Error for ArtifactError {}
 
-/// The longest index key (range syntax allows 20 digits).
-const MAX_KEY: usize = 20;
+/// The longest index key.
+const MAX_KEY: usize = super::limit::KEY_DIGITS;
 
 fn malformed(what: impl Into<String>) -> ArtifactError {
     ArtifactError::Malformed { what: what.into() }
@@ -170,6 +170,156 @@ impl<'a> Table<'a> {
             None => NONE,
         }
     }
+}
+
+/// Checks every run of rows a table points to (`first`, `count` columns): inside its target
+/// table, and no longer than the format's limit; and the tables whose size a bitmask or a
+/// packed field bounds. Linear in the rows of the small tables, so `open` stays cheap; after it,
+/// no accessor iterates further than a limit allows.
+fn check_runs(tables: &[Table<'_>; KINDS]) -> Result<(), ArtifactError> {
+    use super::limit;
+    let rows = |k: Kind| tables[k as usize].rows;
+    let runs: [(Kind, usize, usize, Kind, u32, &str); 10] = [
+        (
+            Kind::Timelines,
+            col::TL_FIRST,
+            col::TL_COUNT,
+            Kind::Segments,
+            limit::TIMELINE_SEGMENTS,
+            "timeline segments of a key",
+        ),
+        (
+            Kind::Holdings,
+            col::HOLD_FIRST,
+            col::HOLD_COUNT,
+            Kind::HoldSegments,
+            limit::HOLD_SEGMENTS,
+            "holdings of a key",
+        ),
+        (
+            Kind::Categories,
+            col::CAT_STMT_FIRST,
+            col::CAT_STMT_COUNT,
+            Kind::Statements,
+            limit::CATEGORY_STATEMENTS,
+            "rule statements of a category",
+        ),
+        (
+            Kind::Categories,
+            col::CAT_VERDICT_FIRST,
+            col::CAT_VERDICT_COUNT,
+            Kind::Verdicts,
+            limit::CATEGORY_STATEMENTS,
+            "verdict statements of a category",
+        ),
+        (
+            Kind::Categories,
+            col::CAT_REQ_FIRST,
+            col::CAT_REQ_COUNT,
+            Kind::Indices,
+            MAX_REQUIREMENTS,
+            "requirements of a category",
+        ),
+        (
+            Kind::Rules,
+            col::RULE_VALUES_FIRST,
+            col::RULE_VALUES_COUNT,
+            Kind::RuleValues,
+            limit::VALUES,
+            "values of a rule",
+        ),
+        (
+            Kind::Territories,
+            col::TER_NAMES_FIRST,
+            col::TER_NAMES_COUNT,
+            Kind::RuleValues,
+            limit::VALUES,
+            "register names of a territory",
+        ),
+        (
+            Kind::ContextKeys,
+            col::CTX_VALUES_FIRST,
+            col::CTX_VALUES_COUNT,
+            Kind::RuleValues,
+            limit::VALUES,
+            "values of a context key",
+        ),
+        (
+            Kind::Conditions,
+            col::COND_WHEN_FIRST,
+            col::COND_WHEN_COUNT,
+            Kind::Terms,
+            MAX_TERMS,
+            "terms of a condition",
+        ),
+        (
+            Kind::Verdicts,
+            col::VS_COND_FIRST,
+            col::VS_COND_COUNT,
+            Kind::Indices,
+            MAX_STATEMENT_CONDITIONS,
+            "conditions of a verdict statement",
+        ),
+    ];
+    for (kind, first, count, target, max, what) in runs {
+        let table = &tables[kind as usize];
+        for row in 0..table.rows {
+            let (f, n) = (table.get(row, first), table.get(row, count));
+            if n > max {
+                return Err(malformed(format!(
+                    "{kind:?} row {row} claims {n} {what}, more than the format's {max}"
+                )));
+            }
+            if u64::from(f) + u64::from(n) > u64::from(rows(target)) {
+                return Err(malformed(format!(
+                    "{kind:?} row {row} points past the end of the {target:?} table"
+                )));
+            }
+        }
+    }
+    let sized: [(Kind, u32, &str); 3] = [
+        (Kind::Uses, crate::validate::MAX_USES as u32, "uses"),
+        (
+            Kind::Registers,
+            crate::validate::MAX_SNAPSHOTS as u32,
+            "register snapshots",
+        ),
+        (Kind::Requirements, MAX_REQUIREMENTS, "requirements"),
+    ];
+    for (kind, max, what) in sized {
+        if rows(kind) > max {
+            return Err(malformed(format!(
+                "{} {what}, more than the format's {max}",
+                rows(kind)
+            )));
+        }
+    }
+    Ok(())
+}
+
+std::thread_local! {
+    /// Set while [`quietly`] runs on this thread.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it: a panic hook, installed once, stays silent
+/// on a thread inside `quietly` and hands every other panic to the hook that was there before.
+/// (A program that installs its own hook later will print what `f` panics with; it is still
+/// caught.) Unwinding is needed: under `panic = "abort"` a crafted index aborts the process.
+fn quietly<R>(f: impl FnOnce() -> R) -> Result<R, ()> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.map_err(|_| ())
 }
 
 /// An opened artifact. Borrowed bytes: from a `Vec`, `include_bytes!` or a memory map.
@@ -343,6 +493,7 @@ impl<'a> Artifact<'a> {
         if meta.rows != 1 {
             return Err(malformed("the meta table must have one row"));
         }
+        check_runs(&tables)?;
         Ok(Artifact {
             bytes,
             sequence,
@@ -367,21 +518,13 @@ impl<'a> Artifact<'a> {
         })
     }
 
-    /// Checks the digest, then (as asked) the signature and its trusted comment, the expiry date
-    /// and rollback, in that order; the first failure is returned.
+    /// Checks (as asked) the signature and its trusted comment first, then the digest, the
+    /// number index (see below), the expiry date and rollback, in that order; the first failure
+    /// is returned. The signature comes first because it covers the whole file: with a key, no
+    /// byte of a file that is not signed reaches the index walk.
     pub fn verify(&self, options: &VerifyOptions<'_>) -> Result<Trust, ArtifactError> {
-        let n = self.bytes.len() - DIGEST_LEN;
-        let computed: [u8; 32] = Sha256::digest(&self.bytes[..n]).into();
-        let stored = &self.bytes[n..];
-        if computed[..] != *stored {
-            return Err(ArtifactError::Corrupt {
-                stored: hex(stored),
-                computed: hex(&computed),
-            });
-        }
-        self.check_index()?;
         let mut trust = Trust {
-            sha256: hex(&computed),
+            sha256: String::new(),
             trusted_comment: None,
             key_id: None,
         };
@@ -400,6 +543,17 @@ impl<'a> Artifact<'a> {
             trust.trusted_comment = Some(v.trusted_comment);
             trust.key_id = Some(key.key_id_hex());
         }
+        let n = self.bytes.len() - DIGEST_LEN;
+        let computed: [u8; 32] = Sha256::digest(&self.bytes[..n]).into();
+        let stored = &self.bytes[n..];
+        if computed[..] != *stored {
+            return Err(ArtifactError::Corrupt {
+                stored: hex(stored),
+                computed: hex(&computed),
+            });
+        }
+        trust.sha256 = hex(&computed);
+        self.check_index()?;
         if let (Some(expires), Some(today)) = (self.expires, options.today)
             && today >= expires
         {
@@ -416,36 +570,126 @@ impl<'a> Artifact<'a> {
         Ok(trust)
     }
 
-    /// Checks that the number index can be walked: its own checksum, then a walk over every key
-    /// and every node a lookup can reach. A digest is no signature (anyone can recompute it), and
-    /// the `fst` crate does not defend against crafted bytes: this walk, done once, is what makes
-    /// later lookups on the file safe. A crafted index that makes it panic is refused.
+    /// Checks that the number index is one a lookup can walk, and that walking all of it ends
+    /// soon: its own checksum, then every node reachable from the root, each once. A digest is
+    /// no signature (anyone can recompute it), and the `fst` crate does not defend against
+    /// crafted bytes: this check, done once, is what makes later lookups on the file safe.
+    ///
+    /// What it holds every reachable node to:
+    /// - every transition leads to a strictly lower address (the order in which the fst builder
+    ///   writes nodes), so the index is acyclic, and addresses stay inside the index;
+    /// - inputs are ASCII digits, and the node finds each of its transitions by its input;
+    /// - no key is longer than [`limit::KEY_DIGITS`](super::limit::KEY_DIGITS) digits, and no
+    ///   sum of outputs along a key overflows;
+    /// - the keys counted through the nodes are the index's own count, and at most
+    ///   [`limit::KEYS_PER_INDEX_BYTE`](super::limit::KEYS_PER_INDEX_BYTE) per byte of it (so a
+    ///   full listing, as `diff` makes, is proportional to the file).
+    ///
+    /// Each node is decoded once (a memo by address), so the check is linear in the index's
+    /// size. The `fst` crate decodes a node by slicing, which panics on some crafted bytes rather
+    /// than returning an error; those panics are caught (the library needs `panic = "unwind"`,
+    /// the default) without a word on standard error (see [`quietly`]), and the file is refused.
     fn check_index(&self) -> Result<(), ArtifactError> {
         self.fst
             .verify()
             .map_err(|e| malformed(format!("number index: {e}")))?;
-        let walk = || {
-            use fst::Streamer;
-            let mut stream = self.fst.stream();
-            let mut keys = 0usize;
-            while let Some((key, _)) = stream.next() {
-                keys += 1;
-                // The nodes along every key, as a lookup decodes them (transitions by input).
-                let mut node = self.fst.root();
-                for &b in key {
-                    match node.find_input(b) {
-                        Some(t) => node = self.fst.node(node.transition(t).addr),
-                        None => return Err(malformed("a key of the number index cannot be walked")),
-                    }
-                }
-            }
-            Ok(keys)
-        };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(walk)) {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(malformed("the number index is inconsistent")),
+        match quietly(|| self.walk_index()) {
+            Ok(result) => result,
+            Err(()) => Err(malformed("the number index is inconsistent")),
         }
+    }
+
+    /// The walk of [`Artifact::check_index`]: an explicit depth-first search over the index's
+    /// nodes, each decoded once.
+    fn walk_index(&self) -> Result<(), ArtifactError> {
+        use super::limit;
+        /// What is known of a node once its transitions are checked.
+        #[derive(Clone, Copy)]
+        struct Seen {
+            /// The longest key suffix below it, in transitions.
+            height: usize,
+            /// How many keys end at or below it.
+            keys: u64,
+            /// The largest sum of outputs from it to a final state.
+            out: u64,
+        }
+        let fst = &self.fst;
+        let size = fst.as_bytes().len();
+        let mut seen: std::collections::HashMap<usize, Seen> = std::collections::HashMap::new();
+        let broken = |what: &str| malformed(format!("number index: {what}"));
+        // The path from the root: (address, next transition to look at).
+        let root = fst.root();
+        let mut path: Vec<(fst::raw::Node<'_>, usize)> = vec![(root, 0)];
+        while let Some(&mut (node, ref mut next)) = path.last_mut() {
+            if *next < node.len() {
+                let t = node.transition(*next);
+                *next += 1;
+                if !t.inp.is_ascii_digit() || node.find_input(t.inp) != Some(*next - 1) {
+                    return Err(broken("a transition is not on a digit"));
+                }
+                if t.addr >= node.addr() || t.addr >= size {
+                    return Err(broken("a transition does not lead to a lower address"));
+                }
+                match seen.get(&t.addr) {
+                    Some(s) if path.len() + s.height > limit::KEY_DIGITS => {
+                        return Err(broken("a key is longer than a number"));
+                    }
+                    Some(_) => {}
+                    None if path.len() + 1 > limit::KEY_DIGITS + 1 => {
+                        return Err(broken("a key is longer than a number"));
+                    }
+                    None => path.push((fst.node(t.addr), 0)),
+                }
+                continue;
+            }
+            // Every child is known: sum them up.
+            let mut me = Seen {
+                height: 0,
+                keys: u64::from(node.is_final()),
+                out: if node.is_final() {
+                    node.final_output().value()
+                } else {
+                    0
+                },
+            };
+            for t in node.transitions() {
+                let Some(child) = seen.get(&t.addr) else {
+                    return Err(broken("a node was not reached"));
+                };
+                me.height = me.height.max(child.height + 1);
+                me.keys = me
+                    .keys
+                    .checked_add(child.keys)
+                    .ok_or_else(|| broken("too many keys"))?;
+                let out = t
+                    .out
+                    .value()
+                    .checked_add(child.out)
+                    .ok_or_else(|| broken("an output overflows"))?;
+                me.out = me.out.max(out);
+            }
+            seen.insert(node.addr(), me);
+            path.pop();
+        }
+        let Some(root) = seen.get(&root.addr()) else {
+            return Err(broken("the root was not reached"));
+        };
+        let budget = limit::KEYS_PER_INDEX_BYTE.saturating_mul(size as u64);
+        if root.keys != fst.len() as u64 {
+            return Err(broken(&format!(
+                "its nodes hold {} keys, its header says {}",
+                root.keys,
+                fst.len()
+            )));
+        }
+        if root.keys > budget {
+            return Err(broken(&format!(
+                "{} keys in {size} bytes, more than the format's {} a byte",
+                root.keys,
+                limit::KEYS_PER_INDEX_BYTE
+            )));
+        }
+        Ok(())
     }
 
     /// The trusted comment a signature of this artifact carries: plan id, version, sequence and
@@ -615,7 +859,7 @@ impl<'a> Artifact<'a> {
         } else {
             let t = word & !code::HOLDINGS_BIT;
             let first = self.word(Kind::Holdings, t, col::HOLD_FIRST);
-            let count = self.word(Kind::Holdings, t, col::HOLD_COUNT).min(1 << 16);
+            let count = self.word(Kind::Holdings, t, col::HOLD_COUNT);
             (None, first..first.saturating_add(count))
         };
         single.into_iter().chain(run.map(move |s| {
@@ -691,7 +935,7 @@ impl<'a> Artifact<'a> {
         let k = Kind::Rules;
         (0..self.table(k).rows).map(move |r| {
             let first = self.word(k, r, col::RULE_VALUES_FIRST);
-            let count = self.word(k, r, col::RULE_VALUES_COUNT).min(1 << 16);
+            let count = self.word(k, r, col::RULE_VALUES_COUNT);
             let values = (first..first.saturating_add(count))
                 .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
                 .collect();
@@ -730,7 +974,7 @@ impl<'a> Artifact<'a> {
     pub fn register_names(&self, t: u32) -> Vec<&'a str> {
         let k = Kind::Territories;
         let first = self.word(k, t, col::TER_NAMES_FIRST);
-        let count = self.word(k, t, col::TER_NAMES_COUNT).min(1 << 16);
+        let count = self.word(k, t, col::TER_NAMES_COUNT);
         (first..first.saturating_add(count))
             .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
             .collect()
@@ -815,6 +1059,10 @@ impl<'a> Artifact<'a> {
     ) -> Option<(usize, u64)> {
         let mut out = fst::raw::Output::new(out);
         for (i, &b) in digits.iter().enumerate().skip(start) {
+            // The index check proved transitions on digits only: another byte ends the walk.
+            if !b.is_ascii_digit() {
+                break;
+            }
             let Some(t) = node.find_input(b) else { break };
             let t = node.transition(t);
             out = out.cat(t.out);
@@ -837,7 +1085,7 @@ impl<'a> Artifact<'a> {
         let day = date.to_days();
         let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
         let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
-        let range = (first..first.saturating_add(count.min(1 << 16))).find_map(|s| {
+        let range = (first..first.saturating_add(count)).find_map(|s| {
             let from = self.word(Kind::Segments, s, col::SEG_FROM) as i32;
             let until = self.word(Kind::Segments, s, col::SEG_UNTIL) as i32;
             in_period(from, until, day).then(|| self.word(Kind::Segments, s, col::SEG_RANGE))
@@ -999,7 +1247,7 @@ impl<'a> Artifact<'a> {
             self.word(Kind::Categories, c, col::CAT_LENGTHS)
         };
         let first = self.word(Kind::Categories, c, col::CAT_STMT_FIRST);
-        let count = self.word(Kind::Categories, c, col::CAT_STMT_COUNT).min(1 << 16);
+        let count = self.word(Kind::Categories, c, col::CAT_STMT_COUNT);
         let date = |w: u32| match w as i32 {
             DAY_MIN | DAY_MAX => None,
             d => Date::from_days(d),
@@ -1019,14 +1267,12 @@ impl<'a> Artifact<'a> {
         rules.sort();
         let vk = Kind::Verdicts;
         let first = self.word(Kind::Categories, c, col::CAT_VERDICT_FIRST);
-        let count = self
-            .word(Kind::Categories, c, col::CAT_VERDICT_COUNT)
-            .min(1 << 16);
+        let count = self.word(Kind::Categories, c, col::CAT_VERDICT_COUNT);
         let mut verdicts = Vec::new();
         for v in first..first.saturating_add(count) {
             let uses = self.word(vk, v, col::VS_USES);
             let cfirst = self.word(vk, v, col::VS_COND_FIRST);
-            let ccount = self.word(vk, v, col::VS_COND_COUNT).min(1 << 16);
+            let ccount = self.word(vk, v, col::VS_COND_COUNT);
             let conditions: Vec<&'a str> = (cfirst..cfirst.saturating_add(ccount))
                 .map(|i| {
                     let cond = self.word(Kind::Indices, i, col::INDEX);
@@ -1057,7 +1303,7 @@ impl<'a> Artifact<'a> {
     fn segments(&self, timeline: u32) -> Vec<Segment> {
         let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
         let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
-        (first..first.saturating_add(count.min(1 << 16)))
+        (first..first.saturating_add(count))
             .map(|s| {
                 let d = |c| match self.word(Kind::Segments, s, c) as i32 {
                     DAY_MIN | DAY_MAX => None,
@@ -1541,7 +1787,7 @@ impl<'a> Answer<'a> {
         let first = a.word(Kind::Categories, c, col::CAT_STMT_FIRST);
         let count = a.word(Kind::Categories, c, col::CAT_STMT_COUNT);
         let day = self.day;
-        (first..first.saturating_add(count.min(1 << 16))).filter(move |&s| {
+        (first..first.saturating_add(count)).filter(move |&s| {
             let from = a.word(Kind::Statements, s, col::STMT_FROM) as i32;
             let until = a.word(Kind::Statements, s, col::STMT_UNTIL) as i32;
             in_period(from, until, day)

@@ -21,10 +21,7 @@
 //! states nothing. Every step is a [`Reason`] with its basis and source line.
 
 use super::reader::{Answer, Artifact, LookupError};
-use super::{
-    DAY_MAX, DAY_MIN, Kind, MAX_REQUIREMENTS, MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, code, col,
-    verdict_code, verdict_of,
-};
+use super::{DAY_MAX, DAY_MIN, Kind, MAX_REQUIREMENTS, NONE, code, col, verdict_code, verdict_of};
 use crate::date::Date;
 use crate::plan::Verdict;
 use std::borrow::Cow;
@@ -254,7 +251,7 @@ impl<'a> Artifact<'a> {
     fn context_values(&self, key: u32) -> Vec<&'a str> {
         let k = Kind::ContextKeys;
         let first = self.word(k, key, col::CTX_VALUES_FIRST);
-        let count = self.word(k, key, col::CTX_VALUES_COUNT).min(1 << 16);
+        let count = self.word(k, key, col::CTX_VALUES_COUNT);
         (first..first.saturating_add(count))
             .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
             .collect()
@@ -321,7 +318,7 @@ impl<'a> Artifact<'a> {
     fn when_words(&self, cond: u32) -> Vec<String> {
         let k = Kind::Conditions;
         let first = self.word(k, cond, col::COND_WHEN_FIRST);
-        let count = self.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
+        let count = self.word(k, cond, col::COND_WHEN_COUNT);
         (first..first.saturating_add(count))
             .map(|t| {
                 let key = self.word(Kind::Terms, t, col::TERM_KEY);
@@ -409,7 +406,7 @@ impl<'a> Artifact<'a> {
         }
         let forbids = self.word(k, cond, col::COND_THEN) == code::FORBIDDEN;
         let first = self.word(k, cond, col::COND_WHEN_FIRST);
-        let count = self.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
+        let count = self.word(k, cond, col::COND_WHEN_COUNT);
         let (mut given, mut contradicted) = (count > 0, false);
         for t in first..first.saturating_add(count) {
             let key = self.word(Kind::Terms, t, col::TERM_KEY);
@@ -516,7 +513,7 @@ impl<'a> Artifact<'a> {
         };
         let ck = Kind::Categories;
         let first = self.word(ck, category, col::CAT_VERDICT_FIRST);
-        let count = self.word(ck, category, col::CAT_VERDICT_COUNT).min(1 << 16);
+        let count = self.word(ck, category, col::CAT_VERDICT_COUNT);
         let vk = Kind::Verdicts;
         // Statements for one use never overlap, so any order finds the one; newest first, since
         // most questions are about today.
@@ -532,7 +529,7 @@ impl<'a> Artifact<'a> {
         step(Item::Rule { stmt }, Outcome::Rule, false);
         if let Some(v) = stmt {
             let first = self.word(vk, v, col::VS_COND_FIRST);
-            let count = self.word(vk, v, col::VS_COND_COUNT).min(MAX_STATEMENT_CONDITIONS);
+            let count = self.word(vk, v, col::VS_COND_COUNT);
             for i in first..first.saturating_add(count) {
                 let cond = self.word(Kind::Indices, i, col::INDEX);
                 let (outcome, makes_conditional) = self.condition_outcome(cond, ctx);
@@ -772,7 +769,7 @@ impl<'a> Words<'a, '_> {
         let a = self.a;
         let k = Kind::Conditions;
         let first = a.word(k, cond, col::COND_WHEN_FIRST);
-        let count = a.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
+        let count = a.word(k, cond, col::COND_WHEN_COUNT);
         let pair = |key: u32, value: u32| {
             let values = a.context_values(key);
             format!(
