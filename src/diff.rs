@@ -218,7 +218,11 @@ fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
     }
 }
 
-fn answer(a: &Artifact<'_>, key: &str) -> Answer {
+/// The plan's answers of an artifact's range rows, made once each: a diff reads every key's
+/// timeline, and keys share ranges.
+type Memo = std::collections::HashMap<u32, PlanAnswer>;
+
+fn answer(a: &Artifact<'_>, key: &str, memo: &mut Memo) -> Answer {
     let Some((block, segments)) = a.resolve(key) else {
         return Answer {
             block: None,
@@ -236,7 +240,12 @@ fn answer(a: &Artifact<'_>, key: &str) -> Answer {
     });
     let timeline = segments
         .iter()
-        .map(|s: &Segment| (s.from, s.until, plan_answer(&a.range_info(s.range))))
+        .map(|s: &Segment| {
+            let answer = memo
+                .entry(s.range)
+                .or_insert_with(|| plan_answer(&a.range_info(s.range)));
+            (s.from, s.until, answer.clone())
+        })
         .collect();
     Answer { block, timeline }
 }
@@ -384,8 +393,9 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     let mut regions: Vec<Region> = Vec::new();
     let mut lengths = vec![0usize; keys.len()];
     let mut holes: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    let (mut old_memo, mut new_memo) = (Memo::new(), Memo::new());
     for (i, k) in keys.iter().enumerate() {
-        let (o, n) = (answer(old, k), answer(new, k));
+        let (o, n) = (answer(old, k, &mut old_memo), answer(new, k, &mut new_memo));
         lengths[i] = region_length(&o, &n, k);
         if let Some(p) = parent[i] {
             holes[p].push(i);

@@ -300,10 +300,13 @@ pub(crate) mod limit {
     /// plans holds fewer keys than bytes (the French one: 20,927 keys in 107,883 bytes), while a
     /// 21-level index of all digits holds 10^21 keys in a few hundred bytes.
     pub const KEYS_PER_INDEX_BYTE: u64 = 16;
-    /// The most segments in one key's timeline (the ranges that answer for it over time).
-    pub const TIMELINE_SEGMENTS: u32 = 4096;
-    /// The most segments in one key's holdings (who held its block over the snapshots).
-    pub const HOLD_SEGMENTS: u32 = 4096;
+    /// The most segments in one key's timeline (the ranges that answer for it over time; the
+    /// French plan's keys have at most 2). Every key of a `diff` reads its whole timeline, so
+    /// this bounds a diff's work by keys × 256.
+    pub const TIMELINE_SEGMENTS: u32 = 256;
+    /// The most segments in one key's holdings (who held its block over the snapshots: a
+    /// snapshot opens at most two, and there are at most 64).
+    pub const HOLD_SEGMENTS: u32 = 256;
     /// The most rule statements, and the most verdict statements, of one category.
     pub const CATEGORY_STATEMENTS: u32 = 4096;
     /// The most values of a rule, register names of a territory, values of a context key.

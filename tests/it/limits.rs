@@ -156,11 +156,11 @@ fn the_reader_refuses_a_file_over_a_limit_of_the_format() {
         (
             12,
             1,
-            4097,
-            "claims 4097 timeline segments of a key, more than the format's 4096",
+            257,
+            "claims 257 timeline segments of a key, more than the format's 256",
         ),
-        (12, 1, 4000, "points past the end of the Segments table"),
-        (24, 1, 1 << 20, "more than the format's 4096"),
+        (12, 1, 200, "points past the end of the Segments table"),
+        (24, 1, 1 << 20, "holdings of a key, more than the format's 256"),
         (9, 9, 65_537, "rule statements of a category"),
         (18, 8, 17, "terms of a condition, more than the format's 16"),
     ];
