@@ -7,7 +7,7 @@
 //! nothing for any number is no change. Changed regions that are neighbours and changed the same
 //! way are merged into one entry.
 
-use crate::artifact::{Artifact, RangeInfo, Segment};
+use crate::artifact::{Artifact, RangeInfo, Resolved, Segment};
 use crate::date::Date;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -200,7 +200,7 @@ fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
         rules: info
             .rules
             .iter()
-            .map(|(r, v, f, u)| format!("{r}={v}{}", period(*f, *u)))
+            .map(|r| format!("{}={}{}", r.rule, r.value, period(r.from, r.until)))
             .chain(info.verdicts.iter().map(|v| {
                 let conditions = if v.conditions.is_empty() {
                     String::new()
@@ -223,7 +223,7 @@ fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
 type Memo = std::collections::HashMap<u32, PlanAnswer>;
 
 fn answer(a: &Artifact<'_>, key: &str, memo: &mut Memo) -> Answer {
-    let Some((block, segments)) = a.resolve(key) else {
+    let Some(Resolved { block, segments }) = a.resolve(key) else {
         return Answer {
             block: None,
             timeline: Vec::new(),
@@ -370,7 +370,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     let keys: BTreeSet<String> = old
         .entries()
         .chain(new.entries())
-        .map(|(k, _, _)| String::from_utf8_lossy(&k).into_owned())
+        .map(|e| String::from_utf8_lossy(&e.key).into_owned())
         .collect();
     let keys: Vec<String> = keys.into_iter().collect();
 

@@ -15,17 +15,19 @@
 
 mod compile;
 mod format;
+mod lookup;
 mod reader;
 
 mod verdict;
 
 pub use compile::{CompileError, CompileOptions, compile};
 pub(crate) use format::*;
+pub use lookup::{Answer, CategoryRef, Lookup, LookupError};
 pub use reader::{
-    Answer, Artifact, ArtifactError, BlockInfo, CategoryRef, Holding, Lookup, LookupError, RangeInfo,
-    RuleValue, Segment, TerritoryInfo, Trust, VerifyOptions,
+    Artifact, ArtifactError, BlockInfo, DocumentInfo, Entry, Holding, RangeInfo, RangeRef, Resolved,
+    RuleInfo, RuleStatement, RuleValue, Segment, TerritoryInfo, Trust, VerifyOptions,
 };
-pub use verdict::{Context, ContextError, Doubt, Outcome, Reason, Ruling, UseInfo};
+pub use verdict::{Context, ContextError, ContextKeyInfo, Doubt, Outcome, Reason, Ruling, UseInfo};
 
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"NUMPLAN\0";

@@ -20,7 +20,8 @@
 //! lowered from `allowed` to **conditional** by an unsettled condition; **unknown** when the plan
 //! states nothing. Every step is a [`Reason`] with its basis and source line.
 
-use super::reader::{Answer, Artifact, LookupError};
+use super::lookup::{Answer, LookupError};
+use super::reader::Artifact;
 use super::{DAY_MAX, DAY_MIN, Kind, MAX_REQUIREMENTS, NONE, code, col, verdict_code, verdict_of};
 use crate::date::Date;
 use crate::plan::Verdict;
@@ -57,8 +58,20 @@ impl Context {
     }
 }
 
+/// A context key of the plan, as the artifact stores it (see [`Artifact::context_keys`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextKeyInfo<'a> {
+    /// Its id, as `--context KEY=VALUE` names it.
+    pub id: &'a str,
+    /// What it says of the call.
+    pub description: &'a str,
+    /// The values it takes.
+    pub values: Vec<&'a str>,
+}
+
 /// Why a context cannot be built from what the caller gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContextError {
     /// The plan has no such context key.
     UnknownKey {
@@ -236,15 +249,13 @@ impl<'a> Artifact<'a> {
         (0..self.rows(Kind::Uses)).find(|&u| self.string(Kind::Uses, u, col::USE_ID) == id)
     }
 
-    /// The context keys: `(id, description, values)`.
-    pub fn context_keys(&self) -> impl Iterator<Item = (&'a str, &'a str, Vec<&'a str>)> + '_ {
+    /// The context keys, in the plan's order.
+    pub fn context_keys(&self) -> impl Iterator<Item = ContextKeyInfo<'a>> + '_ {
         let k = Kind::ContextKeys;
-        (0..self.rows(k)).map(move |c| {
-            (
-                self.string(k, c, col::CTX_ID),
-                self.string(k, c, col::CTX_DESCRIPTION),
-                self.context_values(c),
-            )
+        (0..self.rows(k)).map(move |c| ContextKeyInfo {
+            id: self.string(k, c, col::CTX_ID),
+            description: self.string(k, c, col::CTX_DESCRIPTION),
+            values: self.context_values(c),
         })
     }
 
@@ -261,7 +272,7 @@ impl<'a> Artifact<'a> {
     /// keys, conditions and requirements (what `diff` compares beside the number space).
     pub fn policy(&self) -> Vec<String> {
         let mut out: Vec<String> = self.uses().map(|u| format!("use {}: {}", u.id, u.name)).collect();
-        for (id, _, values) in self.context_keys() {
+        for ContextKeyInfo { id, values, .. } in self.context_keys() {
             out.push(format!("context {id}: {}", values.join(", ")));
         }
         let ck = Kind::Conditions;
@@ -347,15 +358,15 @@ impl<'a> Artifact<'a> {
     /// A context from `key=value` pairs of the plan's context keys.
     pub fn context(&self, pairs: &[(&str, &str)]) -> Result<Context, ContextError> {
         let mut terms: Vec<(u32, u32)> = Vec::new();
-        let keys: Vec<(&str, &str, Vec<&str>)> = self.context_keys().collect();
+        let keys: Vec<ContextKeyInfo<'_>> = self.context_keys().collect();
         for &(key, value) in pairs {
-            let Some(k) = keys.iter().position(|(id, ..)| *id == key) else {
+            let Some(k) = keys.iter().position(|c| c.id == key) else {
                 return Err(ContextError::UnknownKey {
                     key: key.to_string(),
-                    known: keys.iter().map(|(id, ..)| id.to_string()).collect(),
+                    known: keys.iter().map(|c| c.id.to_string()).collect(),
                 });
             };
-            let values = &keys[k].2;
+            let values = &keys[k].values;
             let Some(v) = values.iter().position(|x| *x == value) else {
                 return Err(ContextError::UnknownValue {
                     key: key.to_string(),

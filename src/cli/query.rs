@@ -107,7 +107,7 @@ pub fn run(args: Args) -> ExitCode {
         selected,
         uses,
         ctx,
-        rule_ids: artifact.rules().map(|r| r.0).collect(),
+        rule_ids: artifact.rules().map(|r| r.id).collect(),
         has_register: artifact.has_register(),
         tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
         tsv_empty: TsvColumns::default(),
@@ -158,7 +158,7 @@ fn unknown_use(artifact: &Artifact<'_>, id: &str) -> String {
     } else {
         format!("the plan's uses are: {}", uses.join(", "))
     };
-    if artifact.rules().any(|r| r.0 == id) {
+    if artifact.rules().any(|r| r.id == id) {
         format!(
             "`{id}` is a rule of the plan, not a use: verdicts are given for uses ({list}); \
              rules are shown in every answer"
@@ -173,7 +173,7 @@ fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, S
     let mut pairs = Vec::new();
     for g in given {
         let Some((key, value)) = g.split_once('=') else {
-            let keys: Vec<&str> = artifact.context_keys().map(|k| k.0).collect();
+            let keys: Vec<&str> = artifact.context_keys().map(|k| k.id).collect();
             let keys = if keys.is_empty() {
                 "it has none".to_string()
             } else {
@@ -490,7 +490,7 @@ impl<'a> Querier<'a> {
                     },
                     doubts: a.doubts().into_iter().map(|d| DoubtJson::new(d, plan)).collect(),
                     basis: basis(a),
-                    source: source_path(plan, &a.range().2),
+                    source: source_path(plan, &a.range().source),
                 };
                 serde_json::to_writer(&mut *out, &obj)?;
             }
@@ -627,7 +627,7 @@ impl<'a> Querier<'a> {
                 source_path(plan, &d.source)
             )?;
         }
-        writeln!(out, "  source     {}", source_path(plan, &a.range().2))
+        writeln!(out, "  source     {}", source_path(plan, &a.range().source))
     }
 }
 
@@ -713,7 +713,7 @@ fn basis<'a>(a: &Answer<'a>) -> Vec<&'a str> {
     if let Some(b) = a.category_basis() {
         push(b);
     }
-    if let Some(b) = a.range().1 {
+    if let Some(b) = a.range().basis {
         push(b);
     }
     for r in a.rules() {
