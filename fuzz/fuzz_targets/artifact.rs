@@ -256,7 +256,10 @@ fn exercise(bytes: &[u8]) -> Option<ArtifactError> {
                 ] {
                     if let Some(answer) = artifact.lookup_national(number, *date) {
                         answer_details(&answer);
-                        verdicts(&artifact, &answer);
+                        // Verdicts on one day: they cost most, and the day changes little.
+                        if Some(*date) == today {
+                            verdicts(&artifact, &answer);
+                        }
                     }
                 }
                 // Written forms, read with the file's own dialling data.
@@ -274,7 +277,9 @@ fn exercise(bytes: &[u8]) -> Option<ArtifactError> {
                         Ok(found) => {
                             let _ = (found.national.as_str(), found.significant(), found.e164());
                             answer_details(&found.answer);
-                            verdicts(&artifact, &found.answer);
+                            if Some(*date) == today {
+                                verdicts(&artifact, &found.answer);
+                            }
                         }
                         Err(e) => {
                             let _ = (e.to_string(), e.national());
@@ -308,9 +313,9 @@ fn answer_details(answer: &Answer<'_>) {
 /// each of its values), through the full ruling and the fast (memoised) path; they must agree.
 fn verdicts(artifact: &Artifact<'_>, answer: &Answer<'_>) {
     let mut contexts = vec![artifact.context(&[]).expect("the empty context")];
-    let keys: Vec<_> = artifact.context_keys().take(8).collect();
+    let keys: Vec<_> = artifact.context_keys().take(4).collect();
     for key in &keys {
-        for value in key.values.iter().take(4) {
+        for value in key.values.iter().take(3) {
             contexts.extend(artifact.context(&[(key.id, value)]).ok());
         }
     }
