@@ -252,6 +252,7 @@ fn every_command_refuses_a_crafted_index() {
     for (name, index) in [
         ("crafted-21-levels", all_digits(21, u64::MAX)),
         ("crafted-10e19-keys", all_digits(19, 10u64.pow(19))),
+        ("crafted-loop", looping_index()),
     ] {
         let s = Signed::new(name, index);
         let (npa, key, public) = (s.path("crafted.npa"), s.path("k.key"), s.path("k.pub"));
@@ -275,4 +276,44 @@ fn every_command_refuses_a_crafted_index() {
             assert!(!err.contains("panicked"), "{args:?}: {err}");
         }
     }
+}
+
+/// A 2-level index whose root's transition on `5` leads back to the root itself: a cycle, so
+/// the keys `5`, `55`, `555`… never end. The root stores its transitions as 8-byte deltas back
+/// from its lowest byte; the loop's delta is negative, which the `fst` crate's subtraction wraps
+/// to the root's own address in a release build (a debug build panics on the overflow).
+fn looping_index() -> Vec<u8> {
+    let base = all_digits(1, 10);
+    let (header, bottom) = (&base[..16], &base[16..38]); // the bottom node's state byte: 37
+    let mut out = header.to_vec();
+    out.extend(bottom);
+    let end = out.len() as u64; // 38: the root's lowest byte
+    let start = end + 10 * 8 + 10 + 2 - 1; // its state byte, its address
+    for i in (0..10u8).rev() {
+        let target = if i == 5 { start } else { 37 };
+        out.extend(end.wrapping_sub(target).to_le_bytes());
+    }
+    out.extend((b'0'..=b'9').rev());
+    out.extend([8 << 4, 10]); // 8-byte transitions, no outputs; ten transitions, not final
+    assert_eq!(out.len() as u64, start + 1);
+    out.extend(1000u64.to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend([0; 4]);
+    reseal(&mut out);
+    out
+}
+
+#[test]
+fn an_index_that_loops_back_is_refused() {
+    let index = looping_index();
+    let fst = fst::raw::Fst::new(index.clone()).expect("a well-formed fst header");
+    fst.verify().expect("a right checksum");
+    let f = with_index(&mini(), index);
+    let a = Artifact::open(&f).unwrap();
+    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    // A release build reaches the address rule; a debug build the caught overflow.
+    assert!(
+        what.contains("does not lead to a lower address") || what.contains("inconsistent"),
+        "{what}"
+    );
 }
