@@ -566,7 +566,13 @@ impl Writer {
         let mut builder = fst::MapBuilder::memory();
         let mut candidates: Vec<usize> = Vec::new();
         let mut covering: Vec<Option<usize>> = vec![None; snapshots.len()];
+        let key_count = keys.len();
         for key in keys {
+            within(
+                "digits in an index key",
+                key.len(),
+                super::limit::KEY_DIGITS as u64,
+            )?;
             candidates.clear();
             covering.fill(None);
             for n in 0..=key.len() {
@@ -606,9 +612,16 @@ impl Writer {
         self.tables.insert(Kind::Segments, segments_table);
         self.tables.insert(Kind::Holdings, holdings.timelines);
         self.tables.insert(Kind::HoldSegments, holdings.segments);
-        Ok(builder
+        let index = builder
             .into_inner()
-            .expect("an in-memory fst builder does not fail"))
+            .expect("an in-memory fst builder does not fail");
+        // What `verify` allows a file: a listing of the keys proportional to the index.
+        within(
+            "keys in the number index for its size",
+            key_count,
+            super::limit::KEYS_PER_INDEX_BYTE.saturating_mul(index.len() as u64),
+        )?;
+        Ok(index)
     }
 
     /// The holdings word of a key (see `docs/artifact-format.md`) from the block covering it in
