@@ -164,11 +164,24 @@ fn the_reader_refuses_a_file_over_a_limit_of_the_format() {
         (9, 9, 65_537, "rule statements of a category"),
         (18, 8, 17, "terms of a condition, more than the format's 16"),
     ];
+    let dir = scratch("reader-limits");
     for (kind, col, value, expected) in cases {
         let f = with_word(kind, 0, col, value);
         match Artifact::open(&f) {
             Err(ArtifactError::Malformed { what }) => assert!(what.contains(expected), "{what}"),
             other => panic!("{kind}/{col}={value}: {:?}", other.map(|_| ())),
+        }
+        // The commands that read every key (diff) or answer one (query) refuse it too.
+        let path = dir.join(format!("{kind}-{col}.npa"));
+        std::fs::write(&path, &f).unwrap();
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["diff", path, path],
+            vec!["query", "--plan", path, "0162123456"],
+        ] {
+            let out = numplan(&args);
+            assert_ne!(code(&out), 0, "{args:?}");
+            assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
         }
     }
 }
