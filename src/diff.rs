@@ -7,7 +7,7 @@
 //! nothing for any number is no change. Changed regions that are neighbours and changed the same
 //! way are merged into one entry.
 
-use crate::artifact::{Artifact, RangeInfo, Segment};
+use crate::artifact::{Artifact, RangeInfo, Resolved, Segment};
 use crate::date::Date;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -102,8 +102,9 @@ pub struct Change {
     pub last: String,
     /// Length of the numbers counted.
     pub length: usize,
-    /// How many numbers changed.
-    pub numbers: u64,
+    /// How many numbers changed (`u128`: a 20-digit category holds 10^20 numbers, more than a
+    /// `u64` counts).
+    pub numbers: u128,
     /// Longer prefixes inside this entry's that are not part of it (listed in their own entries
     /// or unchanged).
     pub except: Vec<String>,
@@ -115,11 +116,11 @@ pub struct Change {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Numbers in a block in the new version and in none in the old.
-    pub numbers_allocated: u64,
+    pub numbers_allocated: u128,
     /// Numbers in a block in the old version and in none in the new.
-    pub numbers_withdrawn: u64,
+    pub numbers_withdrawn: u128,
     /// Numbers whose operator changed.
-    pub numbers_transferred: u64,
+    pub numbers_transferred: u128,
     /// Blocks of the new register holding numbers that no block held before.
     pub blocks_allocated: u64,
     /// Blocks of the old register holding numbers that no block holds now.
@@ -127,11 +128,11 @@ pub struct Summary {
     /// Blocks of the new register holding numbers that another operator held before.
     pub blocks_transferred: u64,
     /// Numbers whose category changed at some date.
-    pub numbers_category_changed: u64,
+    pub numbers_category_changed: u128,
     /// Numbers whose rules (or their dates) changed, category aside.
-    pub numbers_rules_changed: u64,
+    pub numbers_rules_changed: u128,
     /// Numbers whose territory or allowed lengths changed.
-    pub numbers_other_plan_changes: u64,
+    pub numbers_other_plan_changes: u128,
     /// Entries in the diff.
     pub changes: u64,
     /// Lines of the plan-wide policy removed or added (see [`Diff::policy`]).
@@ -199,7 +200,7 @@ fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
         rules: info
             .rules
             .iter()
-            .map(|(r, v, f, u)| format!("{r}={v}{}", period(*f, *u)))
+            .map(|r| format!("{}={}{}", r.rule, r.value, period(r.from, r.until)))
             .chain(info.verdicts.iter().map(|v| {
                 let conditions = if v.conditions.is_empty() {
                     String::new()
@@ -217,8 +218,12 @@ fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
     }
 }
 
-fn answer(a: &Artifact<'_>, key: &str) -> Answer {
-    let Some((block, segments)) = a.resolve(key) else {
+/// The plan's answers of an artifact's range rows, made once each: a diff reads every key's
+/// timeline, and keys share ranges.
+type Memo = std::collections::HashMap<u32, PlanAnswer>;
+
+fn answer(a: &Artifact<'_>, key: &str, memo: &mut Memo) -> Answer {
+    let Some(Resolved { block, segments }) = a.resolve(key) else {
         return Answer {
             block: None,
             timeline: Vec::new(),
@@ -235,7 +240,12 @@ fn answer(a: &Artifact<'_>, key: &str) -> Answer {
     });
     let timeline = segments
         .iter()
-        .map(|s: &Segment| (s.from, s.until, plan_answer(&a.range_info(s.range))))
+        .map(|s: &Segment| {
+            let answer = memo
+                .entry(s.range)
+                .or_insert_with(|| plan_answer(&a.range_info(s.range)));
+            (s.from, s.until, answer.clone())
+        })
         .collect();
     Answer { block, timeline }
 }
@@ -360,7 +370,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     let keys: BTreeSet<String> = old
         .entries()
         .chain(new.entries())
-        .map(|(k, _, _)| String::from_utf8_lossy(&k).into_owned())
+        .map(|e| String::from_utf8_lossy(&e.key).into_owned())
         .collect();
     let keys: Vec<String> = keys.into_iter().collect();
 
@@ -383,8 +393,9 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     let mut regions: Vec<Region> = Vec::new();
     let mut lengths = vec![0usize; keys.len()];
     let mut holes: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    let (mut old_memo, mut new_memo) = (Memo::new(), Memo::new());
     for (i, k) in keys.iter().enumerate() {
-        let (o, n) = (answer(old, k), answer(new, k));
+        let (o, n) = (answer(old, k, &mut old_memo), answer(new, k, &mut new_memo));
         lengths[i] = region_length(&o, &n, k);
         if let Some(p) = parent[i] {
             holes[p].push(i);
@@ -398,15 +409,18 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
             });
         }
     }
-    let count = |i: usize| -> u64 {
+    // In `u128`: numbers are at most 31 digits long (a length bitmask of 32 bits), and
+    // 10^31 < 2^128; the sums saturate all the same rather than trust that.
+    let count = |i: usize| -> u128 {
         let l = lengths[i];
-        let size = |k: &str| 10u64.saturating_pow(l.saturating_sub(k.len()) as u32);
+        let size =
+            |k: &str| 10u128.saturating_pow(u32::try_from(l.saturating_sub(k.len())).unwrap_or(u32::MAX));
         let all = size(&keys[i]);
-        let minus: u64 = holes[i]
+        let minus: u128 = holes[i]
             .iter()
             .filter(|&&h| keys[h].len() <= l)
             .map(|&h| size(&keys[h]))
-            .sum();
+            .fold(0, u128::saturating_add);
         all.saturating_sub(minus)
     };
 
@@ -419,15 +433,15 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
         for item in &r.items {
             match item {
                 Item::Allocated { blocks, .. } => {
-                    summary.numbers_allocated += n;
+                    summary.numbers_allocated = summary.numbers_allocated.saturating_add(n);
                     allocated.extend(blocks.iter().cloned());
                 }
                 Item::Withdrawn { blocks, .. } => {
-                    summary.numbers_withdrawn += n;
+                    summary.numbers_withdrawn = summary.numbers_withdrawn.saturating_add(n);
                     withdrawn.extend(blocks.iter().cloned());
                 }
                 Item::Transferred { blocks, .. } => {
-                    summary.numbers_transferred += n;
+                    summary.numbers_transferred = summary.numbers_transferred.saturating_add(n);
                     transferred.extend(blocks.iter().cloned());
                 }
                 _ => {}
@@ -443,11 +457,11 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
             .flatten()
             .collect();
         if aspects.contains("category") || aspects.contains("range") {
-            summary.numbers_category_changed += n;
+            summary.numbers_category_changed = summary.numbers_category_changed.saturating_add(n);
         } else if aspects.contains("rules") {
-            summary.numbers_rules_changed += n;
+            summary.numbers_rules_changed = summary.numbers_rules_changed.saturating_add(n);
         } else if !aspects.is_empty() {
-            summary.numbers_other_plan_changes += n;
+            summary.numbers_other_plan_changes = summary.numbers_other_plan_changes.saturating_add(n);
         }
     }
     // Blocks, counted by their prefixes: those with at least one number that changed.
@@ -480,7 +494,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
                 c.prefixes.push(key.clone());
                 merge_blocks(&mut c.items, r.items);
                 c.last = pad('9');
-                c.numbers += n;
+                c.numbers = c.numbers.saturating_add(n);
                 last = Some((*ci, key.clone()));
                 continue;
             }

@@ -5,8 +5,8 @@
 //! order, and nothing from the build machine (time, paths) enters the file.
 
 use super::{
-    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, NONE, SECTION_ENTRY_LEN, code,
-    verdict_code,
+    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, MAX_REQUIREMENTS,
+    MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, SECTION_ENTRY_LEN, code, verdict_code,
 };
 use crate::date::Date;
 use crate::plan::{Basis, Block, Check, Plan, Range, Resolver, SourceRef};
@@ -25,11 +25,22 @@ pub struct CompileOptions {
 
 /// Why a plan cannot be compiled (beyond validation, which a [`Plan`] has passed).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CompileError {
     /// A table is over the format's capacity.
     TooLarge {
         /// Which.
         what: &'static str,
+    },
+    /// A count is over one of the format's limits (`docs/artifact-format.md` lists them; a
+    /// reader refuses a file over them).
+    OverLimit {
+        /// What is counted, e.g. `segments in one key's timeline`.
+        what: &'static str,
+        /// How many the plan has.
+        found: u64,
+        /// The format's limit.
+        limit: u64,
     },
 }
 
@@ -39,6 +50,10 @@ impl std::fmt::Display for CompileError {
             CompileError::TooLarge { what } => {
                 write!(f, "the plan is too large for the artifact format: {what}")
             }
+            CompileError::OverLimit { what, found, limit } => write!(
+                f,
+                "the plan is too large for the artifact format: {found} {what}, the format holds at most {limit}"
+            ),
         }
     }
 }
@@ -49,12 +64,80 @@ impl std::error::Error for CompileError {}
 ///
 /// The same plan (and options) always gives the same bytes.
 pub fn compile(plan: &Plan, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+    check_limits(plan)?;
     let mut w = Writer::default();
-    w.compile(plan, options)
+    let bytes = w.compile(plan, options)?;
+    match w.overflow {
+        Some(e) => Err(e),
+        None => Ok(bytes),
+    }
+}
+
+/// `found` against the format's `limit` for `what`.
+fn within(what: &'static str, found: usize, limit: u64) -> Result<(), CompileError> {
+    let found = found as u64;
+    if found > limit {
+        return Err(CompileError::OverLimit { what, found, limit });
+    }
+    Ok(())
+}
+
+/// The limits of the format a plan's counts must keep within (see [`super::limit`]); the
+/// reader refuses a file over any of them. Checked before anything is written, so that every
+/// row index and count written below fits its word.
+fn check_limits(plan: &Plan) -> Result<(), CompileError> {
+    use super::limit;
+    // Every table's rows are numbered by u32 words, NONE (u32::MAX) meaning absent.
+    let rows = u64::from(NONE - 1);
+    for (what, n) in [
+        ("rules", plan.rules.len()),
+        ("territories", plan.territories.len()),
+        ("context keys", plan.context.len()),
+        ("conditions", plan.conditions.len()),
+        ("documents", plan.documents.len()),
+        ("categories", plan.categories.len()),
+        ("ranges", plan.ranges.len()),
+        ("operators", plan.operators.len()),
+    ] {
+        within(what, n, rows)?;
+    }
+    within("uses", plan.uses.len(), crate::validate::MAX_USES as u64)?;
+    within(
+        "requirements",
+        plan.requirements.len(),
+        u64::from(MAX_REQUIREMENTS),
+    )?;
+    let values = u64::from(limit::VALUES);
+    for r in &plan.rules {
+        within("values of a rule", r.values.len(), values)?;
+    }
+    for t in &plan.territories {
+        within("register names of a territory", t.register_names.len(), values)?;
+    }
+    for k in &plan.context {
+        within("values of a context key", k.values.len(), values)?;
+    }
+    for c in &plan.conditions {
+        within("terms of a condition", c.when.len(), u64::from(MAX_TERMS))?;
+    }
+    let statements = u64::from(limit::CATEGORY_STATEMENTS);
+    for c in &plan.categories {
+        within("rule statements of a category", c.rules.len(), statements)?;
+        within("verdict statements of a category", c.verdicts.len(), statements)?;
+        for v in &c.verdicts {
+            within(
+                "conditions of a verdict statement",
+                v.conditions.len(),
+                u64::from(MAX_STATEMENT_CONDITIONS),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn day(d: Option<Date>, open: i32) -> u32 {
-    d.map_or(open, Date::to_days) as u32
+    // Day numbers are stored as the bits of an i32.
+    d.map_or(open, Date::to_days).cast_unsigned()
 }
 
 /// Builds the tables.
@@ -65,17 +148,35 @@ struct Writer {
     files: BTreeMap<String, u32>,
     file_rows: Vec<u32>,
     tables: BTreeMap<Kind, Vec<u32>>,
+    /// The first count found not to fit a `u32` word (see [`Writer::fit`]).
+    overflow: Option<CompileError>,
 }
 
 impl Writer {
+    /// `n` as a word; past `u32::MAX - 1` (`NONE` is reserved) the count `what` does not fit,
+    /// which [`compile`] reports once the tables are written.
+    fn fit(&mut self, n: usize, what: &'static str) -> u32 {
+        match u32::try_from(n) {
+            Ok(w) if w < NONE => w,
+            _ => {
+                self.overflow.get_or_insert(CompileError::OverLimit {
+                    what,
+                    found: n as u64,
+                    limit: u64::from(NONE - 1),
+                });
+                NONE
+            }
+        }
+    }
+
     /// Interns a string; returns its two words.
     fn s(&mut self, text: &str) -> [u32; 2] {
         if let Some(&(o, l)) = self.interned.get(text) {
             return [o, l];
         }
-        let o = self.strings.len() as u32;
+        let o = self.fit(self.strings.len(), "bytes of strings");
         self.strings.extend_from_slice(text.as_bytes());
-        let v = (o, text.len() as u32);
+        let v = (o, self.fit(text.len(), "bytes of a string"));
         self.interned.insert(text.to_string(), v);
         [v.0, v.1]
     }
@@ -92,7 +193,7 @@ impl Writer {
         if let Some(&i) = self.files.get(name) {
             return i;
         }
-        let i = self.files.len() as u32;
+        let i = self.fit(self.files.len(), "source files");
         self.files.insert(name.to_string(), i);
         let words = self.s(name);
         self.file_rows.extend(words);
@@ -107,7 +208,7 @@ impl Writer {
         match b {
             Some(b) => {
                 let [o, l] = self.s(&b.text);
-                [b.document as u32, o, l]
+                [self.fit(b.document, "documents"), o, l]
             }
             None => [NONE, NONE, NONE],
         }
@@ -138,7 +239,7 @@ impl Writer {
         let mut values: Vec<u32> = Vec::new();
         let mut rule_value_base = Vec::new();
         for r in &plan.rules {
-            let first = (values.len() / 2) as u32;
+            let first = self.fit(values.len() / 2, "values of rules, territories and context keys");
             rule_value_base.push(first);
             for v in &r.values {
                 let w = self.s(v);
@@ -147,13 +248,13 @@ impl Writer {
             let row = [
                 self.s(&r.id),
                 self.s(&r.description),
-                [first, r.values.len() as u32],
+                [first, self.fit(r.values.len(), "values of a rule")],
             ]
             .concat();
             self.row(Kind::Rules, &row);
         }
         for t in &plan.territories {
-            let first = (values.len() / 2) as u32;
+            let first = self.fit(values.len() / 2, "values of rules, territories and context keys");
             for n in &t.register_names {
                 let w = self.s(n);
                 values.extend(w);
@@ -165,7 +266,7 @@ impl Writer {
                 &[
                     t.country_code.map_or(NONE, u32::from),
                     first,
-                    t.register_names.len() as u32,
+                    self.fit(t.register_names.len(), "register names of a territory"),
                 ],
                 &self.opt_s(t.doubt.as_deref()),
                 &self.source(&t.source),
@@ -174,7 +275,7 @@ impl Writer {
             self.row(Kind::Territories, &row);
         }
         for k in &plan.context {
-            let first = (values.len() / 2) as u32;
+            let first = self.fit(values.len() / 2, "values of rules, territories and context keys");
             for v in &k.values {
                 let w = self.s(v);
                 values.extend(w);
@@ -182,7 +283,7 @@ impl Writer {
             let row = [
                 self.s(&k.id),
                 self.s(&k.description),
-                [first, k.values.len() as u32],
+                [first, self.fit(k.values.len(), "values of a context key")],
             ]
             .concat();
             self.row(Kind::ContextKeys, &row);
@@ -199,9 +300,13 @@ impl Writer {
         }
         let mut terms: Vec<u32> = Vec::new();
         for c in &plan.conditions {
-            let first = (terms.len() / 2) as u32;
+            let first = self.fit(terms.len() / 2, "terms of conditions");
             for &(k, v) in &c.when {
-                terms.extend([k as u32, v as u32]);
+                // Rows of the context keys and of their values: within the limits checked.
+                terms.extend([
+                    self.fit(k, "context keys"),
+                    self.fit(v, "values of a context key"),
+                ]);
             }
             let row = [
                 &self.s(&c.id)[..],
@@ -209,7 +314,7 @@ impl Writer {
                 &self.basis(c.basis.as_ref()),
                 &[
                     first,
-                    c.when.len() as u32,
+                    self.fit(c.when.len(), "terms of a condition"),
                     verdict_code(c.then),
                     u32::from(c.unsettled_conditional),
                 ],
@@ -224,7 +329,7 @@ impl Writer {
             let row = [
                 &self.s(&d.id)[..],
                 &self.s(&d.title),
-                &[d.date.to_days() as u32],
+                &[d.date.to_days().cast_unsigned()],
                 &self.opt_s(d.url.as_deref()),
                 &self.opt_s(d.doubt.as_deref()),
                 &self.source(&d.source),
@@ -239,15 +344,16 @@ impl Writer {
             let lengths = length_mask(&c.lengths);
             let first = statements;
             for st in &c.rules {
-                let value = rule_value_base[st.rule]
+                let value = rule_value_base[st.rule] as usize
                     + plan.rules[st.rule]
                         .values
                         .iter()
                         .position(|v| *v == st.value)
-                        .unwrap_or(0) as u32;
+                        .unwrap_or(0);
+                let value = self.fit(value, "values of rules, territories and context keys");
                 let row = [
                     &[
-                        st.rule as u32,
+                        self.fit(st.rule, "rules"),
                         value,
                         day(st.period.from, DAY_MIN),
                         day(st.period.until, DAY_MAX),
@@ -262,8 +368,11 @@ impl Writer {
             }
             let verdict_first = verdict_rows;
             for v in &c.verdicts {
-                let cond_first = indices.len() as u32;
-                indices.extend(v.conditions.iter().map(|&i| i as u32));
+                let cond_first = self.fit(indices.len(), "indices");
+                for &i in &v.conditions {
+                    let i = self.fit(i, "conditions");
+                    indices.push(i);
+                }
                 let row = [
                     &[
                         use_mask(&v.uses),
@@ -274,7 +383,10 @@ impl Writer {
                     &self.basis(Some(&v.basis)),
                     &self.opt_s(v.reason.as_deref()),
                     &self.opt_s(v.doubt.as_deref()),
-                    &[cond_first, v.conditions.len() as u32],
+                    &[
+                        cond_first,
+                        self.fit(v.conditions.len(), "conditions of a verdict statement"),
+                    ],
                     &self.source(&v.source),
                 ]
                 .concat();
@@ -282,27 +394,34 @@ impl Writer {
                 verdict_rows += 1;
             }
             // The requirements that apply to the category, so that a verdict reads only those.
-            let req_first = indices.len() as u32;
-            let reqs: Vec<u32> = (0..plan.requirements.len())
+            let req_first = self.fit(indices.len(), "indices");
+            let reqs: Vec<usize> = (0..plan.requirements.len())
                 .filter(|&r| {
                     plan.requirements[r]
                         .categories
                         .as_ref()
                         .is_none_or(|cats| cats.contains(&category))
                 })
-                .map(|r| r as u32)
                 .collect();
-            let req_count = reqs.len() as u32;
-            indices.extend(reqs);
+            let req_count = self.fit(reqs.len(), "requirements");
+            for r in reqs {
+                let r = self.fit(r, "requirements");
+                indices.push(r);
+            }
             let row = [
                 &self.s(&c.id)[..],
                 &self.s(&c.name),
                 &[lengths],
                 &self.basis(c.basis.as_ref()),
-                &[first, c.rules.len() as u32],
+                &[first, self.fit(c.rules.len(), "rule statements of a category")],
                 &self.source(&c.source),
                 &self.opt_s(c.doubt.as_deref()),
-                &[verdict_first, c.verdicts.len() as u32, req_first, req_count],
+                &[
+                    verdict_first,
+                    self.fit(c.verdicts.len(), "verdict statements of a category"),
+                    req_first,
+                    req_count,
+                ],
             ]
             .concat();
             self.row(Kind::Categories, &row);
@@ -311,7 +430,7 @@ impl Writer {
             let (check, condition) = match r.check {
                 Check::Valid => (code::CHECK_VALID, NONE),
                 Check::Allocated => (code::CHECK_ALLOCATED, NONE),
-                Check::Condition(c) => (code::CHECK_CONDITION, c as u32),
+                Check::Condition(c) => (code::CHECK_CONDITION, self.fit(c, "conditions")),
             };
             let row = [
                 &[
@@ -333,8 +452,8 @@ impl Writer {
         for r in &plan.ranges {
             let row = [
                 &[
-                    r.category as u32,
-                    r.territory as u32,
+                    self.fit(r.category, "categories"),
+                    self.fit(r.territory, "territories"),
                     day(r.period.from, DAY_MIN),
                     day(r.period.until, DAY_MAX),
                 ][..],
@@ -383,12 +502,13 @@ impl Writer {
             });
         }
         let row = [
-            b.operator as u32 | (b.prefix.len() as u32) << 24,
-            b.allocated.to_days() as u32,
+            // Both checked above: under 2^24 and 2^8.
+            self.fit(b.operator, "operators") | self.fit(b.prefix.len(), "digits of a block") << 24,
+            b.allocated.to_days().cast_unsigned(),
             line | file << 24,
         ];
         self.row(Kind::Blocks, &row);
-        Ok(rows as u32)
+        Ok(self.fit(rows, "blocks"))
     }
 
     /// The fst: every range prefix and every block prefix of every register snapshot, mapped to
@@ -409,7 +529,7 @@ impl Writer {
         }
         let registers: Vec<u32> = snapshots
             .iter()
-            .filter_map(|(d, _)| d.map(|d| d.to_days() as u32))
+            .filter_map(|(d, _)| d.map(|d| d.to_days().cast_unsigned()))
             .collect();
         self.tables.insert(Kind::Registers, registers);
         let block_indexes: Vec<HashMap<&str, usize>> = snapshots
@@ -439,7 +559,13 @@ impl Writer {
         let mut holdings = Holdings::default();
         let mut builder = fst::MapBuilder::memory();
         let mut covering: Vec<Option<usize>> = vec![None; snapshots.len()];
+        let key_count = keys.len();
         for key in keys {
+            within(
+                "digits in an index key",
+                key.len(),
+                super::limit::KEY_DIGITS as u64,
+            )?;
             covering.fill(None);
             for n in 0..=key.len() {
                 for (s, index) in block_indexes.iter().enumerate() {
@@ -449,9 +575,16 @@ impl Writer {
                 }
             }
             let segs = timeline(&resolver, key);
-            let next = timelines.len() as u32;
+            within(
+                "segments in one key's timeline",
+                segs.len(),
+                u64::from(super::limit::TIMELINE_SEGMENTS),
+            )?;
+            let next = self.fit(timelines.len(), "timelines");
+            let first = self.fit(segments_table.len() / 3, "timeline segments");
+            let count = self.fit(segs.len(), "segments in one key's timeline");
             let tl = *timelines.entry(segs.clone()).or_insert_with(|| {
-                timelines_table.extend([(segments_table.len() / 3) as u32, segs.len() as u32]);
+                timelines_table.extend([first, count]);
                 for s in &segs {
                     segments_table.extend(s);
                 }
@@ -468,9 +601,16 @@ impl Writer {
         self.tables.insert(Kind::Segments, segments_table);
         self.tables.insert(Kind::Holdings, holdings.timelines);
         self.tables.insert(Kind::HoldSegments, holdings.segments);
-        Ok(builder
+        let index = builder
             .into_inner()
-            .expect("an in-memory fst builder does not fail"))
+            .expect("an in-memory fst builder does not fail");
+        // What `verify` allows a file: a listing of the keys proportional to the index.
+        within(
+            "keys in the number index for its size",
+            key_count,
+            super::limit::KEYS_PER_INDEX_BYTE.saturating_mul(index.len() as u64),
+        )?;
+        Ok(index)
     }
 
     /// The holdings word of a key (see `docs/artifact-format.md`) from the block covering it in
@@ -489,7 +629,8 @@ impl Writer {
             [only] if only.snapshot == current && only.until == DAY_MAX && !only.contradicted => {
                 let b = covering[current].expect("a segment holds a covering block");
                 if only.from == snapshots[current].1[b].allocated.to_days() {
-                    return Ok(b as u32 + 1);
+                    // Current blocks were all written by `block_row`, which keeps them under 2^24.
+                    return Ok(self.fit(b, "blocks") + 1);
                 }
             }
             _ => {}
@@ -501,7 +642,7 @@ impl Writer {
                 covering[seg.snapshot].expect("a segment holds a covering block"),
             );
             let row = if snap == current {
-                b as u32
+                self.fit(b, "blocks")
             } else if let Some(&row) = holdings.old_rows.get(&(snap, b)) {
                 row
             } else {
@@ -509,20 +650,26 @@ impl Writer {
                 holdings.old_rows.insert((snap, b), row);
                 row
             };
-            let mut packed = row | (snap as u32) << 24;
+            // At most MAX_SNAPSHOTS (64) snapshots, checked in `number_space`: six bits.
+            let mut packed = row | self.fit(snap, "register snapshots") << 24;
             if seg.end_uncertain {
                 packed |= code::END_UNCERTAIN;
             }
             if seg.contradicted {
                 packed |= code::CONTRADICTED;
             }
-            rows.push([seg.from as u32, seg.until as u32, packed]);
+            rows.push([seg.from.cast_unsigned(), seg.until.cast_unsigned(), packed]);
         }
-        let next = holdings.interned.len() as u32;
+        within(
+            "segments in one key's holdings",
+            rows.len(),
+            u64::from(super::limit::HOLD_SEGMENTS),
+        )?;
+        let next = self.fit(holdings.interned.len(), "holdings");
+        let first = self.fit(holdings.segments.len() / 3, "holding segments");
+        let count = self.fit(rows.len(), "segments in one key's holdings");
         let index = *holdings.interned.entry(rows.clone()).or_insert_with(|| {
-            holdings
-                .timelines
-                .extend([(holdings.segments.len() / 3) as u32, rows.len() as u32]);
+            holdings.timelines.extend([first, count]);
             for r in &rows {
                 holdings.segments.extend(r);
             }
@@ -554,8 +701,12 @@ impl Writer {
                     let words = self.tables.remove(&kind).unwrap_or_default();
                     let stride = kind.stride();
                     let mut b = Vec::with_capacity(8 + words.len() * 4);
-                    b.extend((stride as u32).to_le_bytes());
-                    b.extend(((words.len() / stride) as u32).to_le_bytes());
+                    let (stride, rows) = (
+                        self.fit(stride, "words a row"),
+                        self.fit(words.len() / stride, "rows of a table"),
+                    );
+                    b.extend(stride.to_le_bytes());
+                    b.extend(rows.to_le_bytes());
                     for w in words {
                         b.extend(w.to_le_bytes());
                     }

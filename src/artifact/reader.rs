@@ -1,16 +1,16 @@
-//! The artifact reader: cheap open, explicit verify, lookups.
+//! The artifact reader: cheap open, explicit verify, the tables' accessors.
 //!
-//! [`Artifact::open`] checks the structure (magic, version, section table, table shapes, that
-//! strings are UTF-8, the fst header) without hashing anything, so it costs microseconds on any
-//! size. [`Artifact::verify`] checks the SHA-256 digest and, given a public key, the minisign
-//! signature, its trusted comment, the expiry date and rollback. Lookups trust the file: verify
-//! before relying on one. No byte sequence makes `open` or `verify` panic; every table access is
-//! bounds-checked.
-
+//! [`Artifact::open`] checks the structure (magic, version, section table, table shapes, every
+//! run a table points to against the format's limits, that strings are UTF-8, the fst header)
+//! without hashing anything, so it costs microseconds on any size. [`Artifact::verify`] checks,
+//! given a public key, the minisign signature and its trusted comment first, then the SHA-256
+//! digest, then every node of the number index (a bounded walk: see `check_index`), the expiry
+//! date and rollback. Lookups (`lookup.rs`) trust the file: verify before relying on one. No byte
+//! sequence makes `open` or `verify` panic or loop; every table access is bounds-checked.
 use super::verdict::Doubt;
 use super::{
-    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC, NONE, SECTION_ENTRY_LEN,
-    code, col,
+    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC, MAX_REQUIREMENTS,
+    MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, SECTION_ENTRY_LEN, code, col,
 };
 use crate::date::Date;
 use sha2::{Digest, Sha256};
@@ -18,6 +18,7 @@ use std::fmt;
 
 /// Why an artifact is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ArtifactError {
     /// The file is shorter than its structure says.
     Truncated {
@@ -116,10 +117,10 @@ impl fmt::Display for ArtifactError {
 
 impl std::error::Error for ArtifactError {}
 
-/// The longest index key (range syntax allows 20 digits).
-const MAX_KEY: usize = 20;
+/// The longest index key.
+pub(super) const MAX_KEY: usize = super::limit::KEY_DIGITS;
 
-fn malformed(what: impl Into<String>) -> ArtifactError {
+pub(super) fn malformed(what: impl Into<String>) -> ArtifactError {
     ArtifactError::Malformed { what: what.into() }
 }
 
@@ -129,10 +130,10 @@ fn hex(bytes: &[u8]) -> String {
 
 /// A table of rows of `u32` words.
 #[derive(Clone, Copy, Debug, Default)]
-struct Table<'a> {
+pub(super) struct Table<'a> {
     words: &'a [u8],
     stride: usize,
-    rows: u32,
+    pub(super) rows: u32,
 }
 
 impl<'a> Table<'a> {
@@ -172,6 +173,156 @@ impl<'a> Table<'a> {
     }
 }
 
+/// Checks every run of rows a table points to (`first`, `count` columns): inside its target
+/// table, and no longer than the format's limit; and the tables whose size a bitmask or a
+/// packed field bounds. Linear in the rows of the small tables, so `open` stays cheap; after it,
+/// no accessor iterates further than a limit allows.
+fn check_runs(tables: &[Table<'_>; KINDS]) -> Result<(), ArtifactError> {
+    use super::limit;
+    let rows = |k: Kind| tables[k as usize].rows;
+    let runs: [(Kind, usize, usize, Kind, u32, &str); 10] = [
+        (
+            Kind::Timelines,
+            col::TL_FIRST,
+            col::TL_COUNT,
+            Kind::Segments,
+            limit::TIMELINE_SEGMENTS,
+            "timeline segments of a key",
+        ),
+        (
+            Kind::Holdings,
+            col::HOLD_FIRST,
+            col::HOLD_COUNT,
+            Kind::HoldSegments,
+            limit::HOLD_SEGMENTS,
+            "holdings of a key",
+        ),
+        (
+            Kind::Categories,
+            col::CAT_STMT_FIRST,
+            col::CAT_STMT_COUNT,
+            Kind::Statements,
+            limit::CATEGORY_STATEMENTS,
+            "rule statements of a category",
+        ),
+        (
+            Kind::Categories,
+            col::CAT_VERDICT_FIRST,
+            col::CAT_VERDICT_COUNT,
+            Kind::Verdicts,
+            limit::CATEGORY_STATEMENTS,
+            "verdict statements of a category",
+        ),
+        (
+            Kind::Categories,
+            col::CAT_REQ_FIRST,
+            col::CAT_REQ_COUNT,
+            Kind::Indices,
+            MAX_REQUIREMENTS,
+            "requirements of a category",
+        ),
+        (
+            Kind::Rules,
+            col::RULE_VALUES_FIRST,
+            col::RULE_VALUES_COUNT,
+            Kind::RuleValues,
+            limit::VALUES,
+            "values of a rule",
+        ),
+        (
+            Kind::Territories,
+            col::TER_NAMES_FIRST,
+            col::TER_NAMES_COUNT,
+            Kind::RuleValues,
+            limit::VALUES,
+            "register names of a territory",
+        ),
+        (
+            Kind::ContextKeys,
+            col::CTX_VALUES_FIRST,
+            col::CTX_VALUES_COUNT,
+            Kind::RuleValues,
+            limit::VALUES,
+            "values of a context key",
+        ),
+        (
+            Kind::Conditions,
+            col::COND_WHEN_FIRST,
+            col::COND_WHEN_COUNT,
+            Kind::Terms,
+            MAX_TERMS,
+            "terms of a condition",
+        ),
+        (
+            Kind::Verdicts,
+            col::VS_COND_FIRST,
+            col::VS_COND_COUNT,
+            Kind::Indices,
+            MAX_STATEMENT_CONDITIONS,
+            "conditions of a verdict statement",
+        ),
+    ];
+    for (kind, first, count, target, max, what) in runs {
+        let table = &tables[kind as usize];
+        for row in 0..table.rows {
+            let (f, n) = (table.get(row, first), table.get(row, count));
+            if n > max {
+                return Err(malformed(format!(
+                    "{kind:?} row {row} claims {n} {what}, more than the format's {max}"
+                )));
+            }
+            if u64::from(f) + u64::from(n) > u64::from(rows(target)) {
+                return Err(malformed(format!(
+                    "{kind:?} row {row} points past the end of the {target:?} table"
+                )));
+            }
+        }
+    }
+    let sized: [(Kind, u32, &str); 3] = [
+        (Kind::Uses, crate::validate::MAX_USES as u32, "uses"),
+        (
+            Kind::Registers,
+            crate::validate::MAX_SNAPSHOTS as u32,
+            "register snapshots",
+        ),
+        (Kind::Requirements, MAX_REQUIREMENTS, "requirements"),
+    ];
+    for (kind, max, what) in sized {
+        if rows(kind) > max {
+            return Err(malformed(format!(
+                "{} {what}, more than the format's {max}",
+                rows(kind)
+            )));
+        }
+    }
+    Ok(())
+}
+
+std::thread_local! {
+    /// Set while [`quietly`] runs on this thread.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it: a panic hook, installed once, stays silent
+/// on a thread inside `quietly` and hands every other panic to the hook that was there before.
+/// (A program that installs its own hook later will print what `f` panics with; it is still
+/// caught.) Unwinding is needed: under `panic = "abort"` a crafted index aborts the process.
+fn quietly<R>(f: impl FnOnce() -> R) -> Result<R, ()> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.map_err(|_| ())
+}
+
 /// An opened artifact. Borrowed bytes: from a `Vec`, `include_bytes!` or a memory map.
 #[derive(Clone)]
 pub struct Artifact<'a> {
@@ -183,13 +334,13 @@ pub struct Artifact<'a> {
     version: &'a str,
     name: &'a str,
     strings: &'a str,
-    fst: fst::raw::Fst<&'a [u8]>,
+    pub(super) fst: fst::raw::Fst<&'a [u8]>,
     tables: [Table<'a>; KINDS],
     /// The territories' distinct country codes, for reading international numbers.
-    country_codes: Vec<u32>,
+    pub(super) country_codes: Vec<u32>,
     /// The walk's state after every 4-digit prefix, built on the first lookup (see
     /// [`Artifact::longest_prefix`]); not built by `open`, which stays cheap.
-    head: std::sync::OnceLock<Vec<Head>>,
+    pub(super) head: std::sync::OnceLock<Vec<Head>>,
     /// Verdicts without context, per (category, use), for the last day asked (see
     /// `verdict::Memo`); made on the first verdict, shared by clones.
     pub(crate) memo: std::sync::OnceLock<std::sync::Arc<[std::sync::atomic::AtomicU64]>>,
@@ -197,17 +348,17 @@ pub struct Artifact<'a> {
 
 /// The state of the longest-prefix walk after the first [`HEAD_DIGITS`] digits of a number.
 #[derive(Clone, Copy, Debug, Default)]
-struct Head {
+pub(super) struct Head {
     /// Address of the node reached, if the walk is still going.
-    node: Option<fst::raw::CompiledAddr>,
+    pub(super) node: Option<fst::raw::CompiledAddr>,
     /// The output accumulated up to it.
-    out: u64,
+    pub(super) out: u64,
     /// The longest prefix found so far: length and value.
-    best: Option<(u8, u64)>,
+    pub(super) best: Option<(u8, u64)>,
 }
 
 /// How many leading digits the head table resolves at once.
-const HEAD_DIGITS: usize = 4;
+pub(super) const HEAD_DIGITS: usize = 4;
 
 impl fmt::Debug for Artifact<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -343,6 +494,7 @@ impl<'a> Artifact<'a> {
         if meta.rows != 1 {
             return Err(malformed("the meta table must have one row"));
         }
+        check_runs(&tables)?;
         Ok(Artifact {
             bytes,
             sequence,
@@ -367,21 +519,13 @@ impl<'a> Artifact<'a> {
         })
     }
 
-    /// Checks the digest, then (as asked) the signature and its trusted comment, the expiry date
-    /// and rollback, in that order; the first failure is returned.
+    /// Checks (as asked) the signature and its trusted comment first, then the digest, the
+    /// number index (see below), the expiry date and rollback, in that order; the first failure
+    /// is returned. The signature comes first because it covers the whole file: with a key, no
+    /// byte of a file that is not signed reaches the index walk.
     pub fn verify(&self, options: &VerifyOptions<'_>) -> Result<Trust, ArtifactError> {
-        let n = self.bytes.len() - DIGEST_LEN;
-        let computed: [u8; 32] = Sha256::digest(&self.bytes[..n]).into();
-        let stored = &self.bytes[n..];
-        if computed[..] != *stored {
-            return Err(ArtifactError::Corrupt {
-                stored: hex(stored),
-                computed: hex(&computed),
-            });
-        }
-        self.check_index()?;
         let mut trust = Trust {
-            sha256: hex(&computed),
+            sha256: String::new(),
             trusted_comment: None,
             key_id: None,
         };
@@ -400,6 +544,17 @@ impl<'a> Artifact<'a> {
             trust.trusted_comment = Some(v.trusted_comment);
             trust.key_id = Some(key.key_id_hex());
         }
+        let n = self.bytes.len() - DIGEST_LEN;
+        let computed: [u8; 32] = Sha256::digest(&self.bytes[..n]).into();
+        let stored = &self.bytes[n..];
+        if computed[..] != *stored {
+            return Err(ArtifactError::Corrupt {
+                stored: hex(stored),
+                computed: hex(&computed),
+            });
+        }
+        trust.sha256 = hex(&computed);
+        self.check_index()?;
         if let (Some(expires), Some(today)) = (self.expires, options.today)
             && today >= expires
         {
@@ -416,36 +571,126 @@ impl<'a> Artifact<'a> {
         Ok(trust)
     }
 
-    /// Checks that the number index can be walked: its own checksum, then a walk over every key
-    /// and every node a lookup can reach. A digest is no signature (anyone can recompute it), and
-    /// the `fst` crate does not defend against crafted bytes: this walk, done once, is what makes
-    /// later lookups on the file safe. A crafted index that makes it panic is refused.
+    /// Checks that the number index is one a lookup can walk, and that walking all of it ends
+    /// soon: its own checksum, then every node reachable from the root, each once. A digest is
+    /// no signature (anyone can recompute it), and the `fst` crate does not defend against
+    /// crafted bytes: this check, done once, is what makes later lookups on the file safe.
+    ///
+    /// What it holds every reachable node to:
+    /// - every transition leads to a strictly lower address (the order in which the fst builder
+    ///   writes nodes), so the index is acyclic, and addresses stay inside the index;
+    /// - inputs are ASCII digits, and the node finds each of its transitions by its input;
+    /// - no key is longer than [`limit::KEY_DIGITS`](super::limit::KEY_DIGITS) digits, and no
+    ///   sum of outputs along a key overflows;
+    /// - the keys counted through the nodes are the index's own count, and at most
+    ///   [`limit::KEYS_PER_INDEX_BYTE`](super::limit::KEYS_PER_INDEX_BYTE) per byte of it (so a
+    ///   full listing, as `diff` makes, is proportional to the file).
+    ///
+    /// Each node is decoded once (a memo by address), so the check is linear in the index's
+    /// size. The `fst` crate decodes a node by slicing, which panics on some crafted bytes rather
+    /// than returning an error; those panics are caught (the library needs `panic = "unwind"`,
+    /// the default) without a word on standard error (see [`quietly`]), and the file is refused.
     fn check_index(&self) -> Result<(), ArtifactError> {
         self.fst
             .verify()
             .map_err(|e| malformed(format!("number index: {e}")))?;
-        let walk = || {
-            use fst::Streamer;
-            let mut stream = self.fst.stream();
-            let mut keys = 0usize;
-            while let Some((key, _)) = stream.next() {
-                keys += 1;
-                // The nodes along every key, as a lookup decodes them (transitions by input).
-                let mut node = self.fst.root();
-                for &b in key {
-                    match node.find_input(b) {
-                        Some(t) => node = self.fst.node(node.transition(t).addr),
-                        None => return Err(malformed("a key of the number index cannot be walked")),
-                    }
-                }
-            }
-            Ok(keys)
-        };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(walk)) {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(malformed("the number index is inconsistent")),
+        match quietly(|| self.walk_index()) {
+            Ok(result) => result,
+            Err(()) => Err(malformed("the number index is inconsistent")),
         }
+    }
+
+    /// The walk of [`Artifact::check_index`]: an explicit depth-first search over the index's
+    /// nodes, each decoded once.
+    fn walk_index(&self) -> Result<(), ArtifactError> {
+        use super::limit;
+        /// What is known of a node once its transitions are checked.
+        #[derive(Clone, Copy)]
+        struct Seen {
+            /// The longest key suffix below it, in transitions.
+            height: usize,
+            /// How many keys end at or below it.
+            keys: u64,
+            /// The largest sum of outputs from it to a final state.
+            out: u64,
+        }
+        let fst = &self.fst;
+        let size = fst.as_bytes().len();
+        let mut seen: std::collections::HashMap<usize, Seen> = std::collections::HashMap::new();
+        let broken = |what: &str| malformed(format!("number index: {what}"));
+        // The path from the root: (address, next transition to look at).
+        let root = fst.root();
+        let mut path: Vec<(fst::raw::Node<'_>, usize)> = vec![(root, 0)];
+        while let Some(&mut (node, ref mut next)) = path.last_mut() {
+            if *next < node.len() {
+                let t = node.transition(*next);
+                *next += 1;
+                if !t.inp.is_ascii_digit() || node.find_input(t.inp) != Some(*next - 1) {
+                    return Err(broken("a transition is not on a digit"));
+                }
+                if t.addr >= node.addr() || t.addr >= size {
+                    return Err(broken("a transition does not lead to a lower address"));
+                }
+                match seen.get(&t.addr) {
+                    Some(s) if path.len() + s.height > limit::KEY_DIGITS => {
+                        return Err(broken("a key is longer than a number"));
+                    }
+                    Some(_) => {}
+                    None if path.len() + 1 > limit::KEY_DIGITS + 1 => {
+                        return Err(broken("a key is longer than a number"));
+                    }
+                    None => path.push((fst.node(t.addr), 0)),
+                }
+                continue;
+            }
+            // Every child is known: sum them up.
+            let mut me = Seen {
+                height: 0,
+                keys: u64::from(node.is_final()),
+                out: if node.is_final() {
+                    node.final_output().value()
+                } else {
+                    0
+                },
+            };
+            for t in node.transitions() {
+                let Some(child) = seen.get(&t.addr) else {
+                    return Err(broken("a node was not reached"));
+                };
+                me.height = me.height.max(child.height + 1);
+                me.keys = me
+                    .keys
+                    .checked_add(child.keys)
+                    .ok_or_else(|| broken("too many keys"))?;
+                let out = t
+                    .out
+                    .value()
+                    .checked_add(child.out)
+                    .ok_or_else(|| broken("an output overflows"))?;
+                me.out = me.out.max(out);
+            }
+            seen.insert(node.addr(), me);
+            path.pop();
+        }
+        let Some(root) = seen.get(&root.addr()) else {
+            return Err(broken("the root was not reached"));
+        };
+        let budget = limit::KEYS_PER_INDEX_BYTE.saturating_mul(size as u64);
+        if root.keys != fst.len() as u64 {
+            return Err(broken(&format!(
+                "its nodes hold {} keys, its header says {}",
+                root.keys,
+                fst.len()
+            )));
+        }
+        if root.keys > budget {
+            return Err(broken(&format!(
+                "{} keys in {size} bytes, more than the format's {} a byte",
+                root.keys,
+                limit::KEYS_PER_INDEX_BYTE
+            )));
+        }
+        Ok(())
     }
 
     /// The trusted comment a signature of this artifact carries: plan id, version, sequence and
@@ -500,7 +745,7 @@ impl<'a> Artifact<'a> {
         self.sources_sha256
     }
 
-    fn table(&self, k: Kind) -> &Table<'a> {
+    pub(super) fn table(&self, k: Kind) -> &Table<'a> {
         &self.tables[k as usize]
     }
 
@@ -615,7 +860,7 @@ impl<'a> Artifact<'a> {
         } else {
             let t = word & !code::HOLDINGS_BIT;
             let first = self.word(Kind::Holdings, t, col::HOLD_FIRST);
-            let count = self.word(Kind::Holdings, t, col::HOLD_COUNT).min(1 << 16);
+            let count = self.word(Kind::Holdings, t, col::HOLD_COUNT);
             (None, first..first.saturating_add(count))
         };
         single.into_iter().chain(run.map(move |s| {
@@ -686,43 +931,41 @@ impl<'a> Artifact<'a> {
         format!("{}:{line}", self.string(Kind::Files, file, col::FILE_NAME))
     }
 
-    /// The rules of the vocabulary: `(id, description, values)`.
-    pub fn rules(&self) -> impl Iterator<Item = (&'a str, &'a str, Vec<&'a str>)> + '_ {
+    /// The rules of the vocabulary, in the plan's order.
+    pub fn rules(&self) -> impl Iterator<Item = RuleInfo<'a>> + '_ {
         let k = Kind::Rules;
         (0..self.table(k).rows).map(move |r| {
             let first = self.word(k, r, col::RULE_VALUES_FIRST);
-            let count = self.word(k, r, col::RULE_VALUES_COUNT).min(1 << 16);
+            let count = self.word(k, r, col::RULE_VALUES_COUNT);
             let values = (first..first.saturating_add(count))
                 .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
                 .collect();
-            (
-                self.string(k, r, col::RULE_ID),
-                self.string(k, r, col::RULE_DESCRIPTION),
+            RuleInfo {
+                id: self.string(k, r, col::RULE_ID),
+                description: self.string(k, r, col::RULE_DESCRIPTION),
                 values,
-            )
+            }
         })
     }
 
-    /// How many range rows the artifact has (for caches indexed by [`Answer::range_row`]).
+    /// How many range rows the artifact has (for caches indexed by [`Answer::range_row`](super::Answer::range_row)).
     pub fn range_count(&self) -> u32 {
         self.table(Kind::Ranges).rows
     }
 
-    /// The row of a rule in the vocabulary, for [`Answer::rule_value_at`].
+    /// The row of a rule in the vocabulary, for [`Answer::rule_value_at`](super::Answer::rule_value_at).
     pub fn rule_row(&self, id: &str) -> Option<u32> {
         (0..self.table(Kind::Rules).rows).find(|&r| self.string(Kind::Rules, r, col::RULE_ID) == id)
     }
 
-    /// The cited documents: `(id, title, date, url)`.
-    pub fn documents(&self) -> impl Iterator<Item = (&'a str, &'a str, Option<Date>, Option<&'a str>)> + '_ {
+    /// The cited documents, in the plan's order.
+    pub fn documents(&self) -> impl Iterator<Item = DocumentInfo<'a>> + '_ {
         let k = Kind::Documents;
-        (0..self.table(k).rows).map(move |d| {
-            (
-                self.string(k, d, col::DOC_ID),
-                self.string(k, d, col::DOC_TITLE),
-                Date::from_days(self.word(k, d, col::DOC_DATE) as i32),
-                self.opt_string(k, d, col::DOC_URL),
-            )
+        (0..self.table(k).rows).map(move |d| DocumentInfo {
+            id: self.string(k, d, col::DOC_ID),
+            title: self.string(k, d, col::DOC_TITLE),
+            date: Date::from_days(self.word(k, d, col::DOC_DATE) as i32),
+            url: self.opt_string(k, d, col::DOC_URL),
         })
     }
 
@@ -730,248 +973,42 @@ impl<'a> Artifact<'a> {
     pub fn register_names(&self, t: u32) -> Vec<&'a str> {
         let k = Kind::Territories;
         let first = self.word(k, t, col::TER_NAMES_FIRST);
-        let count = self.word(k, t, col::TER_NAMES_COUNT).min(1 << 16);
+        let count = self.word(k, t, col::TER_NAMES_COUNT);
         (first..first.saturating_add(count))
             .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
             .collect()
     }
 
-    /// The walk's state after each 4-digit prefix (10,000 entries), so that a lookup starts four
-    /// transitions down: decoding fst nodes is most of a lookup's cost.
-    fn build_head(&self) -> Vec<Head> {
-        let fst = &self.fst;
-        let mut table = vec![Head::default(); 10usize.pow(HEAD_DIGITS as u32)];
-        // Depth-first over digit strings, sharing the walk of common prefixes.
-        fn walk(fst: &fst::raw::Fst<&[u8]>, table: &mut [Head], index: usize, depth: usize, state: Head) {
-            if depth == HEAD_DIGITS {
-                table[index] = state;
-                return;
-            }
-            for d in 0..10u8 {
-                let mut next = Head {
-                    node: None,
-                    out: state.out,
-                    best: state.best,
-                };
-                if let Some(addr) = state.node {
-                    let node = fst.node(addr);
-                    if let Some(t) = node.find_input(b'0' + d) {
-                        let t = node.transition(t);
-                        let child = fst.node(t.addr);
-                        next.out = state.out + t.out.value();
-                        next.node = Some(t.addr);
-                        if child.is_final() {
-                            next.best = Some(((depth + 1) as u8, next.out + child.final_output().value()));
-                        }
-                    }
-                }
-                walk(fst, table, index * 10 + usize::from(d), depth + 1, next);
-            }
-        }
-        let root = fst.root();
-        let start = Head {
-            node: Some(root.addr()),
-            out: 0,
-            best: root.is_final().then(|| (0, root.final_output().value())),
-        };
-        walk(fst, &mut table, 0, 0, start);
-        table
-    }
-
-    /// The longest prefix of `digits` in the number index, with its value.
-    #[inline]
-    fn longest_prefix(&self, digits: &[u8]) -> Option<(usize, u64)> {
-        let fst = &self.fst;
-        if digits.len() >= HEAD_DIGITS && digits[..HEAD_DIGITS].iter().all(u8::is_ascii_digit) {
-            let index = digits[..HEAD_DIGITS]
-                .iter()
-                .fold(0usize, |i, &b| i * 10 + usize::from(b - b'0'));
-            let head = self.head.get_or_init(|| self.build_head())[index];
-            let best = head.best.map(|(l, v)| (usize::from(l), v));
-            return match head.node {
-                Some(addr) => self.walk_from(fst.node(addr), head.out, best, digits, HEAD_DIGITS),
-                None => best,
-            };
-        }
-        self.walk_from_root(digits)
-    }
-
-    /// The longest prefix of `digits` in the number index, walking from the root.
-    fn walk_from_root(&self, digits: &[u8]) -> Option<(usize, u64)> {
-        let root = self.fst.root();
-        let best = root.is_final().then(|| (0, root.final_output().value()));
-        self.walk_from(root, 0, best, digits, 0)
-    }
-
-    /// Continues the longest-prefix walk at `node` (reached by the first `start` digits with
-    /// output `out`), keeping the longest final state seen.
-    fn walk_from<'f>(
-        &'f self,
-        mut node: fst::raw::Node<'f>,
-        out: u64,
-        mut best: Option<(usize, u64)>,
-        digits: &[u8],
-        start: usize,
-    ) -> Option<(usize, u64)> {
-        let mut out = fst::raw::Output::new(out);
-        for (i, &b) in digits.iter().enumerate().skip(start) {
-            let Some(t) = node.find_input(b) else { break };
-            let t = node.transition(t);
-            out = out.cat(t.out);
-            node = self.fst.node(t.addr);
-            if node.is_final() {
-                best = Some((i + 1, out.cat(node.final_output()).value()));
-            }
-        }
-        best
-    }
-
-    /// What the plan says of the national number `digits` (trunk prefix included, digits only)
-    /// on `date`: the most specific range in force and the block it was allocated in, if any.
-    /// `None` when no range of the plan covers the number on that date.
-    #[inline]
-    pub fn lookup_national(&'a self, digits: &str, date: Date) -> Option<Answer<'a>> {
-        let (prefix_len, value) = self.longest_prefix(digits.as_bytes())?;
-        let holdings = (value >> 32) as u32;
-        let timeline = value as u32;
-        let day = date.to_days();
-        let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
-        let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
-        let range = (first..first.saturating_add(count.min(1 << 16))).find_map(|s| {
-            let from = self.word(Kind::Segments, s, col::SEG_FROM) as i32;
-            let until = self.word(Kind::Segments, s, col::SEG_UNTIL) as i32;
-            in_period(from, until, day).then(|| self.word(Kind::Segments, s, col::SEG_RANGE))
-        })?;
-        if range >= self.table(Kind::Ranges).rows {
-            return None;
-        }
-        let mut key = [0u8; MAX_KEY];
-        let key_len = prefix_len.min(MAX_KEY).min(digits.len());
-        key[..key_len].copy_from_slice(&digits.as_bytes()[..key_len]);
-        Some(Answer {
-            artifact: self,
-            key,
-            key_len: key_len as u8,
-            holdings,
-            range,
-            date,
-            day,
-        })
-    }
-
-    /// The plan's dialling data, for [`crate::number::parse`].
-    pub fn dialling(&self) -> crate::number::Dialling<'_> {
-        crate::number::Dialling {
-            national_prefix: self.national_prefix(),
-            international_prefix: self.international_prefix(),
-            country_codes: &self.country_codes,
-        }
-    }
-
-    /// What the plan says of `number`, written in any usual form (`01 62 12 34 56`,
-    /// `+33 1 62 12 34 56`, `0033…`, `15`; see [`crate::number`]), on `date`.
-    ///
-    /// A number is valid when a range of the plan holds it on that date, its length is one its
-    /// category allows, and, if it was written with a country code, that code is its territory's.
-    ///
-    /// ```
-    /// use numplan::artifact::Artifact;
-    /// use numplan::date::Date;
-    ///
-    /// let plan = Artifact::open(numplan::embedded::FR)?;
-    /// plan.verify(&Default::default())?; // digest (and, given a key, signature) before trust
-    /// let day = Date::new(2023, 1, 1).unwrap();
-    /// let found = plan.lookup("+33 1 62 12 34 56", day)?;
-    /// assert_eq!(found.e164().as_deref(), Some("+33162123456"));
-    /// assert_eq!(found.answer.category().id, "polyvalent-verifie");
-    /// // The register names the block's holder (a number may have been ported since).
-    /// assert_eq!(found.answer.holder().map(|h| h.code), Some("FREE"));
-    /// // May an automated calling system present it? With every reason and its basis.
-    /// let automated = plan.use_row("automated-voice").expect("a use of the French plan");
-    /// let ruling = found.answer.ruling(automated, &Default::default());
-    /// assert_eq!(ruling.verdict, numplan::plan::Verdict::Allowed);
-    /// assert_eq!(ruling.reason().basis, Some("2022-1583 annexe 1, §2.3.7"));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn lookup(&'a self, number: &str, date: Date) -> Result<Lookup<'a>, LookupError> {
-        let parsed = crate::number::parse(number, &self.dialling()).map_err(LookupError::Number)?;
-        let national = parsed.national;
-        let Some(answer) = self.lookup_national(national.as_str(), date) else {
-            return Err(if self.longest_prefix(national.as_bytes()).is_some() {
-                LookupError::NotInForce {
-                    national: national.to_string(),
-                    date,
-                }
-            } else {
-                LookupError::UnknownPrefix {
-                    national: national.to_string(),
-                }
-            });
-        };
-        // The checks read only the words they need; names are looked up on the error paths.
-        let lengths = answer.lengths_mask();
-        let cc = answer.country_code();
-        if national.len() >= 32 || lengths & (1 << national.len()) == 0 {
-            let category = answer.category();
-            return Err(LookupError::Length {
-                digits: national.len(),
-                allowed: category.lengths(),
-                category: category.id.to_string(),
-                prefix: answer.prefix().to_string(),
-                national: national.to_string(),
-            });
-        }
-        if let (Some(written), Some(cc)) = (parsed.country_code, cc)
-            && written != cc
-        {
-            return Err(LookupError::CountryCode {
-                written,
-                territory: answer.territory_id().to_string(),
-                expected: cc,
-                national: national.to_string(),
-            });
-        }
-        let np = self.national_prefix().as_bytes();
-        let national_prefix_len = np.len();
-        // Without a country code (a territory the sources do not give), there is no E.164 form.
-        let has_e164 = cc.is_some()
-            && national_prefix_len > 0
-            && national.as_bytes().starts_with(np)
-            && national.len() > national_prefix_len;
-        Ok(Lookup {
-            national,
-            country_code: cc,
-            has_e164,
-            national_prefix_len,
-            answer,
-        })
-    }
-
-    /// The timeline of numbers under `prefix` exactly as the index stores it (for diffs and
-    /// exports): every key of the index in order, with its block in the current register (if
-    /// any) and segments.
-    pub fn entries(&'a self) -> impl Iterator<Item = (Vec<u8>, Option<u32>, Vec<Segment>)> + 'a {
+    /// Every key of the index in order, with what it stores (for diffs and exports): its block
+    /// in the current register (if any) and its timeline. After [`Artifact::verify`], there are
+    /// at most 16 keys per byte of the index (see `docs/artifact-format.md`).
+    pub fn entries(&'a self) -> impl Iterator<Item = Entry> + 'a {
         use fst::Streamer;
         let mut stream = self.fst.stream();
         let mut out = Vec::new();
         while let Some((k, v)) = stream.next() {
             out.push((k.to_vec(), v.value()));
         }
-        out.into_iter().map(move |(k, v)| {
-            let block = self.current_row((v >> 32) as u32);
-            (k, block, self.segments(v as u32))
+        out.into_iter().map(move |(key, v)| Entry {
+            key,
+            resolved: self.resolved(v),
         })
+    }
+
+    /// What an index value says: the block of the current register and the timeline.
+    fn resolved(&self, value: u64) -> Resolved {
+        Resolved {
+            block: self.current_row((value >> 32) as u32),
+            segments: self.segments(value as u32),
+        }
     }
 
     /// The block (in the current register) and timeline that answer for every number under
     /// `prefix` (digits): those of the longest key of the index that is a prefix of it (or
     /// equal). `None` when no key is.
-    pub fn resolve(&self, prefix: &str) -> Option<(Option<u32>, Vec<Segment>)> {
+    pub fn resolve(&self, prefix: &str) -> Option<Resolved> {
         let (_, value) = self.longest_prefix(prefix.as_bytes())?;
-        Some((
-            self.current_row((value >> 32) as u32),
-            self.segments(value as u32),
-        ))
+        Some(self.resolved(value))
     }
 
     /// What a register block says: operator code and name, allocation date, prefix length.
@@ -999,34 +1036,29 @@ impl<'a> Artifact<'a> {
             self.word(Kind::Categories, c, col::CAT_LENGTHS)
         };
         let first = self.word(Kind::Categories, c, col::CAT_STMT_FIRST);
-        let count = self.word(Kind::Categories, c, col::CAT_STMT_COUNT).min(1 << 16);
+        let count = self.word(Kind::Categories, c, col::CAT_STMT_COUNT);
         let date = |w: u32| match w as i32 {
             DAY_MIN | DAY_MAX => None,
             d => Date::from_days(d),
         };
         let s = Kind::Statements;
-        let mut rules: Vec<(&'a str, &'a str, Option<Date>, Option<Date>)> = (first
-            ..first.saturating_add(count))
-            .map(|st| {
-                (
-                    self.string(Kind::Rules, self.word(s, st, col::STMT_RULE), col::RULE_ID),
-                    self.string(Kind::RuleValues, self.word(s, st, col::STMT_VALUE), col::VALUE),
-                    date(self.word(s, st, col::STMT_FROM)),
-                    date(self.word(s, st, col::STMT_UNTIL)),
-                )
+        let mut rules: Vec<RuleStatement<'a>> = (first..first.saturating_add(count))
+            .map(|st| RuleStatement {
+                rule: self.string(Kind::Rules, self.word(s, st, col::STMT_RULE), col::RULE_ID),
+                value: self.string(Kind::RuleValues, self.word(s, st, col::STMT_VALUE), col::VALUE),
+                from: date(self.word(s, st, col::STMT_FROM)),
+                until: date(self.word(s, st, col::STMT_UNTIL)),
             })
             .collect();
         rules.sort();
         let vk = Kind::Verdicts;
         let first = self.word(Kind::Categories, c, col::CAT_VERDICT_FIRST);
-        let count = self
-            .word(Kind::Categories, c, col::CAT_VERDICT_COUNT)
-            .min(1 << 16);
+        let count = self.word(Kind::Categories, c, col::CAT_VERDICT_COUNT);
         let mut verdicts = Vec::new();
         for v in first..first.saturating_add(count) {
             let uses = self.word(vk, v, col::VS_USES);
             let cfirst = self.word(vk, v, col::VS_COND_FIRST);
-            let ccount = self.word(vk, v, col::VS_COND_COUNT).min(1 << 16);
+            let ccount = self.word(vk, v, col::VS_COND_COUNT);
             let conditions: Vec<&'a str> = (cfirst..cfirst.saturating_add(ccount))
                 .map(|i| {
                     let cond = self.word(Kind::Indices, i, col::INDEX);
@@ -1057,7 +1089,7 @@ impl<'a> Artifact<'a> {
     fn segments(&self, timeline: u32) -> Vec<Segment> {
         let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
         let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
-        (first..first.saturating_add(count.min(1 << 16)))
+        (first..first.saturating_add(count))
             .map(|s| {
                 let d = |c| match self.word(Kind::Segments, s, c) as i32 {
                     DAY_MIN | DAY_MAX => None,
@@ -1073,153 +1105,73 @@ impl<'a> Artifact<'a> {
     }
 }
 
-/// A number found in the plan.
-#[derive(Clone, Debug)]
-pub struct Lookup<'a> {
-    /// National digits, trunk prefix included (`0162123456`, `15`).
-    pub national: crate::number::Digits,
-    /// The country code of its territory.
-    pub country_code: Option<u32>,
-    has_e164: bool,
-    national_prefix_len: usize,
-    /// What the plan says of it.
-    pub answer: Answer<'a>,
-}
-
-impl Lookup<'_> {
-    /// The national significant number: the national digits without the trunk prefix, for
-    /// numbers dialled with one (`None` for short numbers).
-    pub fn significant(&self) -> Option<&str> {
-        self.has_e164.then(|| {
-            self.national
-                .as_str()
-                .get(self.national_prefix_len..)
-                .unwrap_or("")
-        })
-    }
-
-    /// [`Lookup::significant`] as bytes, without the UTF-8 check (for streaming).
-    pub fn significant_bytes(&self) -> Option<&[u8]> {
-        self.has_e164.then(|| {
-            self.national
-                .as_bytes()
-                .get(self.national_prefix_len..)
-                .unwrap_or(b"")
-        })
-    }
-
-    /// E.164 form (`+33162123456`, `+262262123456`), for numbers dialled with the trunk prefix.
-    pub fn e164(&self) -> Option<String> {
-        self.significant()
-            .zip(self.country_code)
-            .map(|(s, cc)| format!("+{cc}{s}"))
-    }
-}
-
-/// Why an input is not a valid number of the plan on a date.
+/// A rule of the plan's vocabulary (see [`Artifact::rules`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LookupError {
-    /// The input is not a telephone number.
-    Number(crate::number::NumberError),
-    /// No range of the plan starts like this number.
-    UnknownPrefix {
-        /// National digits.
-        national: String,
-    },
-    /// Ranges start like this number, but none applies on the date.
-    NotInForce {
-        /// National digits.
-        national: String,
-        /// The date asked about.
-        date: Date,
-    },
-    /// The number is too short or too long for its category.
-    Length {
-        /// National digits.
-        national: String,
-        /// How many.
-        digits: usize,
-        /// The lengths the category allows.
-        allowed: Vec<usize>,
-        /// The category.
-        category: String,
-        /// The prefix that matched.
-        prefix: String,
-    },
-    /// Written with a country code other than its territory's.
-    CountryCode {
-        /// National digits.
-        national: String,
-        /// The code written.
-        written: u32,
-        /// The number's territory.
-        territory: String,
-        /// Its country code.
-        expected: u32,
-    },
+pub struct RuleInfo<'a> {
+    /// Its id, e.g. `cli-automated`.
+    pub id: &'a str,
+    /// What it says.
+    pub description: &'a str,
+    /// The values it takes.
+    pub values: Vec<&'a str>,
 }
 
-impl LookupError {
-    /// The national digits, when the input was a number at all.
-    pub fn national(&self) -> Option<&str> {
-        match self {
-            LookupError::Number(_) => None,
-            LookupError::UnknownPrefix { national }
-            | LookupError::NotInForce { national, .. }
-            | LookupError::Length { national, .. }
-            | LookupError::CountryCode { national, .. } => Some(national),
-        }
-    }
+/// A document the plan cites (see [`Artifact::documents`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocumentInfo<'a> {
+    /// Its id, as a basis names it.
+    pub id: &'a str,
+    /// Its title.
+    pub title: &'a str,
+    /// Its date.
+    pub date: Option<Date>,
+    /// Where to read it, if given.
+    pub url: Option<&'a str>,
 }
 
-impl fmt::Display for LookupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LookupError::Number(e) => write!(f, "{e}"),
-            LookupError::UnknownPrefix { national } => {
-                write!(f, "unknown prefix: no range of the plan holds {national}")
-            }
-            LookupError::NotInForce { national, date } => {
-                write!(
-                    f,
-                    "not in the plan on {date}: no range holding {national} applies then"
-                )
-            }
-            LookupError::Length {
-                national: _,
-                digits,
-                allowed,
-                category,
-                prefix,
-            } => {
-                let which = if allowed.iter().all(|a| a > digits) {
-                    "too short"
-                } else if allowed.iter().all(|a| a < digits) {
-                    "too long"
-                } else {
-                    "wrong length"
-                };
-                let allowed: Vec<String> = allowed.iter().map(usize::to_string).collect();
-                write!(
-                    f,
-                    "{which} for its range: {prefix}… numbers ({category}) have {} digits, this one has {digits}",
-                    allowed.join(" or ")
-                )
-            }
-            LookupError::CountryCode {
-                national: _,
-                written,
-                territory,
-                expected,
-            } => write!(
-                f,
-                "wrong country code: this number is in territory `{territory}`, reached as +{expected}, not +{written}"
-            ),
-        }
-    }
+/// The range entry an answer comes from (see [`Answer::range`](super::Answer::range)).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeRef<'a> {
+    /// Its numbers, in canonical range syntax.
+    pub numbers: &'a str,
+    /// Its legal basis, if written.
+    pub basis: Option<&'a str>,
+    /// `file:line` of the entry.
+    pub source: String,
 }
 
-impl std::error::Error for LookupError {}
+/// What the index stores for a key: the block and timeline that answer for the numbers under it
+/// (see [`Artifact::resolve`], [`Artifact::entries`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    /// The block of the current register that holds them, if any (a row for
+    /// [`Artifact::block_info`]).
+    pub block: Option<u32>,
+    /// The ranges that answer over time.
+    pub segments: Vec<Segment>,
+}
+
+/// One key of the index and what it stores (see [`Artifact::entries`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The key: national digits.
+    pub key: Vec<u8>,
+    /// Its block and timeline.
+    pub resolved: Resolved,
+}
+
+/// A rule statement of a category: the rule's value over a period (see [`RangeInfo::rules`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleStatement<'a> {
+    /// The rule's id.
+    pub rule: &'a str,
+    /// Its value.
+    pub value: &'a str,
+    /// First day, or since always.
+    pub from: Option<Date>,
+    /// First day after, or until further notice.
+    pub until: Option<Date>,
+}
 
 /// A period of a key's timeline and the range that answers in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1256,8 +1208,8 @@ pub struct RangeInfo<'a> {
     pub territory: &'a str,
     /// Allowed lengths, as a bitmask (bit n: length n).
     pub lengths: u32,
-    /// The category's rule statements: (rule, value, from, until), sorted.
-    pub rules: Vec<(&'a str, &'a str, Option<Date>, Option<Date>)>,
+    /// The category's rule statements, sorted.
+    pub rules: Vec<RuleStatement<'a>>,
     /// The category's verdict statements, one per use, sorted.
     pub verdicts: Vec<VerdictStatement<'a>>,
 }
@@ -1275,42 +1227,6 @@ pub struct VerdictStatement<'a> {
     pub until: Option<Date>,
     /// The conditions it carries.
     pub conditions: Vec<&'a str>,
-}
-
-/// A category as the artifact stores it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CategoryRef<'a> {
-    /// Slug.
-    pub id: &'a str,
-    /// Official name.
-    pub name: &'a str,
-    lengths: u32,
-}
-
-impl CategoryRef<'_> {
-    /// Whether numbers of the category may have `len` digits.
-    pub fn allows_length(&self, len: usize) -> bool {
-        len < 32 && self.lengths & (1 << len) != 0
-    }
-
-    /// The allowed lengths, ascending.
-    pub fn lengths(&self) -> Vec<usize> {
-        (0..32).filter(|&l| self.lengths & (1 << l) != 0).collect()
-    }
-}
-
-/// The answer for one number on one date.
-#[derive(Clone, Copy, Debug)]
-pub struct Answer<'a> {
-    artifact: &'a Artifact<'a>,
-    key: [u8; MAX_KEY],
-    key_len: u8,
-    /// The holdings word of the key (see `hold_segments`).
-    holdings: u32,
-    range: u32,
-    date: Date,
-    /// `date` as a day number.
-    day: i32,
 }
 
 /// A rule's value for a number on a date, with its legal basis and source.
@@ -1435,7 +1351,7 @@ pub(crate) struct HoldSeg {
 
 impl HoldSeg {
     /// Whether the segment holds on `day`.
-    fn contains(&self, day: i32) -> bool {
+    pub(super) fn contains(&self, day: i32) -> bool {
         in_period(self.from, self.until, day)
     }
 }
@@ -1444,276 +1360,4 @@ impl HoldSeg {
 /// as the tables store them).
 pub(crate) fn in_period(from: i32, until: i32, day: i32) -> bool {
     from <= day && (day < until || until == DAY_MAX)
-}
-
-impl<'a> Answer<'a> {
-    fn a(&self) -> &'a Artifact<'a> {
-        self.artifact
-    }
-
-    fn source(&self, file: u32, line: u32) -> String {
-        format!("{}:{line}", self.a().string(Kind::Files, file, col::FILE_NAME))
-    }
-
-    /// The longest prefix of the number that the index holds.
-    pub fn prefix(&self) -> &str {
-        // Index keys are ASCII digits (the compiler writes only those).
-        std::str::from_utf8(&self.key[..usize::from(self.key_len)]).unwrap_or("")
-    }
-
-    /// The date asked about.
-    pub fn date(&self) -> Date {
-        self.date
-    }
-
-    /// The date asked about, as a day number.
-    pub(crate) fn day(&self) -> i32 {
-        self.day
-    }
-
-    /// The category, with the lengths that apply to this number (its range's, when the range
-    /// narrows them).
-    pub fn category(&self) -> CategoryRef<'a> {
-        let c = self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
-        let k = Kind::Categories;
-        CategoryRef {
-            id: self.a().string(k, c, col::CAT_ID),
-            name: self.a().string(k, c, col::CAT_NAME),
-            lengths: self.lengths_mask(),
-        }
-    }
-
-    /// The territory of the range.
-    pub fn territory(&self) -> TerritoryInfo<'a> {
-        let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
-        self.a().territory(t)
-    }
-
-    /// The lengths its numbers may have, as a bitmask (bit n: length n): the range's own, or its
-    /// category's.
-    pub fn lengths_mask(&self) -> u32 {
-        let a = self.a();
-        let own = a.word(Kind::Ranges, self.range, col::RANGE_LENGTHS);
-        if own != 0 && own != NONE {
-            return own;
-        }
-        let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
-        a.word(Kind::Categories, c, col::CAT_LENGTHS)
-    }
-
-    /// Just the territory's country code, when the sources give it.
-    pub fn country_code(&self) -> Option<u32> {
-        let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
-        let cc = self.a().word(Kind::Territories, t, col::TER_COUNTRY_CODE);
-        (cc != NONE).then_some(cc)
-    }
-
-    /// Just the territory's slug.
-    pub fn territory_id(&self) -> &'a str {
-        let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
-        self.a().string(Kind::Territories, t, col::TER_ID)
-    }
-
-    /// The row of the range that answers, in the artifact's range table: answers with the same
-    /// row and date have the same category, territory and rules (for caching them).
-    pub fn range_row(&self) -> u32 {
-        self.range
-    }
-
-    /// The range entry's text (canonical numbers), its basis and `file:line`.
-    pub fn range(&self) -> (&'a str, Option<&'a str>, String) {
-        let a = self.a();
-        let k = Kind::Ranges;
-        (
-            a.string(k, self.range, col::RANGE_NUMBERS),
-            a.opt_string(k, self.range, col::RANGE_BASIS),
-            self.source(
-                a.word(k, self.range, col::RANGE_FILE),
-                a.word(k, self.range, col::RANGE_LINE),
-            ),
-        )
-    }
-
-    /// The rows of the category's rule statements in force on the date, in source order.
-    fn statements_in_force(&self) -> impl Iterator<Item = u32> + use<'a> {
-        let a = self.a();
-        let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
-        let first = a.word(Kind::Categories, c, col::CAT_STMT_FIRST);
-        let count = a.word(Kind::Categories, c, col::CAT_STMT_COUNT);
-        let day = self.day;
-        (first..first.saturating_add(count.min(1 << 16))).filter(move |&s| {
-            let from = a.word(Kind::Statements, s, col::STMT_FROM) as i32;
-            let until = a.word(Kind::Statements, s, col::STMT_UNTIL) as i32;
-            in_period(from, until, day)
-        })
-    }
-
-    /// Every rule of the category in force on the date, in source order.
-    pub fn rules(&self) -> Vec<RuleValue<'a>> {
-        let a = self.a();
-        let k = Kind::Statements;
-        let date = |w: u32| match w as i32 {
-            DAY_MIN | DAY_MAX => None,
-            d => Date::from_days(d),
-        };
-        self.statements_in_force()
-            .map(|s| RuleValue {
-                rule: a.string(Kind::Rules, a.word(k, s, col::STMT_RULE), col::RULE_ID),
-                value: a.string(Kind::RuleValues, a.word(k, s, col::STMT_VALUE), col::VALUE),
-                from: date(a.word(k, s, col::STMT_FROM)),
-                until: date(a.word(k, s, col::STMT_UNTIL)),
-                basis: a.string(k, s, col::STMT_BASIS),
-                source: self.source(a.word(k, s, col::STMT_FILE), a.word(k, s, col::STMT_LINE)),
-            })
-            .collect()
-    }
-
-    /// The value of one rule on the date, if the category states it then.
-    pub fn rule(&self, rule: &str) -> Option<RuleValue<'a>> {
-        self.rules().into_iter().find(|r| r.rule == rule)
-    }
-
-    /// Just the value of one rule on the date, without allocating.
-    pub fn rule_value(&self, rule: &str) -> Option<&'a str> {
-        self.a().rule_row(rule).and_then(|row| self.rule_value_at(row))
-    }
-
-    /// The value of the rule at row `rule` of the vocabulary ([`Artifact::rule_row`]) on the date:
-    /// the fastest form, for streaming.
-    pub fn rule_value_at(&self, rule: u32) -> Option<&'a str> {
-        let a = self.a();
-        let k = Kind::Statements;
-        self.statements_in_force()
-            .find(|&s| a.word(k, s, col::STMT_RULE) == rule)
-            .map(|s| a.string(Kind::RuleValues, a.word(k, s, col::STMT_VALUE), col::VALUE))
-    }
-
-    /// The category's legal basis, if written.
-    pub fn category_basis(&self) -> Option<&'a str> {
-        let c = self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
-        self.a().opt_string(Kind::Categories, c, col::CAT_BASIS)
-    }
-
-    /// Every holding of the number's block over time, in date order (one for a block that never
-    /// changed hands; none for numbers no register snapshot allocates).
-    pub fn holdings(&self) -> Vec<Holding<'a>> {
-        let a = self.a();
-        a.hold_segments(self.holdings)
-            .map(|seg| a.holding(self.prefix(), seg))
-            .collect()
-    }
-
-    /// The block holder on the date, if a block holds the number then.
-    pub fn holder(&self) -> Option<Holding<'a>> {
-        let a = self.a();
-        let day = self.day;
-        a.hold_segments(self.holdings)
-            .find(|h| h.contains(day))
-            .map(|seg| a.holding(self.prefix(), seg))
-    }
-
-    /// Whether a register block holds the number on the date, without allocating.
-    #[inline]
-    pub fn is_allocated(&self) -> bool {
-        self.a().held_row(self.holdings, self.day).is_some()
-    }
-
-    /// Just the block holder's operator code on the date, without allocating.
-    #[inline]
-    pub fn holder_code(&self) -> Option<&'a str> {
-        let a = self.a();
-        let row = a.held_row(self.holdings, self.day)?;
-        let op = a.word(Kind::Blocks, row, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF;
-        Some(a.string(Kind::Operators, op, col::OP_CODE))
-    }
-
-    /// The row of the answer's category.
-    pub(crate) fn category_row(&self) -> u32 {
-        self.a().word(Kind::Ranges, self.range, col::RANGE_CATEGORY)
-    }
-
-    /// The artifact the answer comes from.
-    pub(crate) fn artifact(&self) -> &'a Artifact<'a> {
-        self.artifact
-    }
-
-    /// What the sources leave unsure about this answer: the range's, its category's and its
-    /// territory's doubts, those of the category's rules in force, and those of the day's block
-    /// holder (see [`Holding::doubts`]).
-    pub fn doubts(&self) -> Vec<Doubt<'a>> {
-        let a = self.a();
-        let mut out = Vec::new();
-        let r = self.range;
-        if let Some(text) = a.opt_string(Kind::Ranges, r, col::RANGE_DOUBT) {
-            let source = self.range().2;
-            out.push(Doubt {
-                text: text.into(),
-                source,
-            });
-        }
-        let c = self.category_row();
-        if let Some(text) = a.opt_string(Kind::Categories, c, col::CAT_DOUBT) {
-            let k = Kind::Categories;
-            let source = a.source_of(a.word(k, c, col::CAT_FILE), a.word(k, c, col::CAT_LINE));
-            out.push(Doubt {
-                text: text.into(),
-                source,
-            });
-        }
-        let t = a.word(Kind::Ranges, r, col::RANGE_TERRITORY);
-        if let Some(text) = a.opt_string(Kind::Territories, t, col::TER_DOUBT) {
-            let k = Kind::Territories;
-            let source = a.source_of(a.word(k, t, col::TER_FILE), a.word(k, t, col::TER_LINE));
-            out.push(Doubt {
-                text: text.into(),
-                source,
-            });
-        }
-        let k = Kind::Statements;
-        for st in self.statements_in_force() {
-            if let Some(text) = a.opt_string(k, st, col::STMT_DOUBT) {
-                let source = a.source_of(a.word(k, st, col::STMT_FILE), a.word(k, st, col::STMT_LINE));
-                out.push(Doubt {
-                    text: text.into(),
-                    source,
-                });
-            }
-        }
-        out.extend(self.holder().map(|h| h.doubts(self.date)).unwrap_or_default());
-        out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The head table is a cache: starting from it must give what walking from the root gives.
-    #[test]
-    fn the_head_table_agrees_with_the_plain_walk() {
-        let a = Artifact::open(crate::embedded::FR).unwrap();
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
-        let mut checked = 0;
-        for _ in 0..20_000 {
-            let len = (next() % 15) as usize;
-            // Mostly numbers starting with 0 (where the plan is dense), some with 1 or 3.
-            let first = [b'0', b'0', b'0', b'1', b'3'][(next() % 5) as usize];
-            let mut digits = vec![first];
-            digits.extend((1..len.max(1)).map(|_| b'0' + (next() % 10) as u8));
-            assert_eq!(
-                a.longest_prefix(&digits),
-                a.walk_from_root(&digits),
-                "{}",
-                String::from_utf8_lossy(&digits)
-            );
-            checked += usize::from(a.walk_from_root(&digits).is_some());
-        }
-        assert!(checked > 10_000, "the sample mostly hits the index: {checked}");
-    }
 }

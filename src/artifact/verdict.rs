@@ -20,11 +20,9 @@
 //! lowered from `allowed` to **conditional** by an unsettled condition; **unknown** when the plan
 //! states nothing. Every step is a [`Reason`] with its basis and source line.
 
-use super::reader::{Answer, Artifact, LookupError};
-use super::{
-    DAY_MAX, DAY_MIN, Kind, MAX_REQUIREMENTS, MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, code, col,
-    verdict_code, verdict_of,
-};
+use super::lookup::{Answer, LookupError};
+use super::reader::Artifact;
+use super::{DAY_MAX, DAY_MIN, Kind, MAX_REQUIREMENTS, NONE, code, col, verdict_code, verdict_of};
 use crate::date::Date;
 use crate::plan::Verdict;
 use std::borrow::Cow;
@@ -60,8 +58,20 @@ impl Context {
     }
 }
 
+/// A context key of the plan, as the artifact stores it (see [`Artifact::context_keys`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextKeyInfo<'a> {
+    /// Its id, as `--context KEY=VALUE` names it.
+    pub id: &'a str,
+    /// What it says of the call.
+    pub description: &'a str,
+    /// The values it takes.
+    pub values: Vec<&'a str>,
+}
+
 /// Why a context cannot be built from what the caller gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContextError {
     /// The plan has no such context key.
     UnknownKey {
@@ -239,22 +249,20 @@ impl<'a> Artifact<'a> {
         (0..self.rows(Kind::Uses)).find(|&u| self.string(Kind::Uses, u, col::USE_ID) == id)
     }
 
-    /// The context keys: `(id, description, values)`.
-    pub fn context_keys(&self) -> impl Iterator<Item = (&'a str, &'a str, Vec<&'a str>)> + '_ {
+    /// The context keys, in the plan's order.
+    pub fn context_keys(&self) -> impl Iterator<Item = ContextKeyInfo<'a>> + '_ {
         let k = Kind::ContextKeys;
-        (0..self.rows(k)).map(move |c| {
-            (
-                self.string(k, c, col::CTX_ID),
-                self.string(k, c, col::CTX_DESCRIPTION),
-                self.context_values(c),
-            )
+        (0..self.rows(k)).map(move |c| ContextKeyInfo {
+            id: self.string(k, c, col::CTX_ID),
+            description: self.string(k, c, col::CTX_DESCRIPTION),
+            values: self.context_values(c),
         })
     }
 
     fn context_values(&self, key: u32) -> Vec<&'a str> {
         let k = Kind::ContextKeys;
         let first = self.word(k, key, col::CTX_VALUES_FIRST);
-        let count = self.word(k, key, col::CTX_VALUES_COUNT).min(1 << 16);
+        let count = self.word(k, key, col::CTX_VALUES_COUNT);
         (first..first.saturating_add(count))
             .map(|v| self.string(Kind::RuleValues, v, col::VALUE))
             .collect()
@@ -264,7 +272,7 @@ impl<'a> Artifact<'a> {
     /// keys, conditions and requirements (what `diff` compares beside the number space).
     pub fn policy(&self) -> Vec<String> {
         let mut out: Vec<String> = self.uses().map(|u| format!("use {}: {}", u.id, u.name)).collect();
-        for (id, _, values) in self.context_keys() {
+        for ContextKeyInfo { id, values, .. } in self.context_keys() {
             out.push(format!("context {id}: {}", values.join(", ")));
         }
         let ck = Kind::Conditions;
@@ -321,7 +329,7 @@ impl<'a> Artifact<'a> {
     fn when_words(&self, cond: u32) -> Vec<String> {
         let k = Kind::Conditions;
         let first = self.word(k, cond, col::COND_WHEN_FIRST);
-        let count = self.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
+        let count = self.word(k, cond, col::COND_WHEN_COUNT);
         (first..first.saturating_add(count))
             .map(|t| {
                 let key = self.word(Kind::Terms, t, col::TERM_KEY);
@@ -350,15 +358,15 @@ impl<'a> Artifact<'a> {
     /// A context from `key=value` pairs of the plan's context keys.
     pub fn context(&self, pairs: &[(&str, &str)]) -> Result<Context, ContextError> {
         let mut terms: Vec<(u32, u32)> = Vec::new();
-        let keys: Vec<(&str, &str, Vec<&str>)> = self.context_keys().collect();
+        let keys: Vec<ContextKeyInfo<'_>> = self.context_keys().collect();
         for &(key, value) in pairs {
-            let Some(k) = keys.iter().position(|(id, ..)| *id == key) else {
+            let Some(k) = keys.iter().position(|c| c.id == key) else {
                 return Err(ContextError::UnknownKey {
                     key: key.to_string(),
-                    known: keys.iter().map(|(id, ..)| id.to_string()).collect(),
+                    known: keys.iter().map(|c| c.id.to_string()).collect(),
                 });
             };
-            let values = &keys[k].2;
+            let values = &keys[k].values;
             let Some(v) = values.iter().position(|x| *x == value) else {
                 return Err(ContextError::UnknownValue {
                     key: key.to_string(),
@@ -409,7 +417,7 @@ impl<'a> Artifact<'a> {
         }
         let forbids = self.word(k, cond, col::COND_THEN) == code::FORBIDDEN;
         let first = self.word(k, cond, col::COND_WHEN_FIRST);
-        let count = self.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
+        let count = self.word(k, cond, col::COND_WHEN_COUNT);
         let (mut given, mut contradicted) = (count > 0, false);
         for t in first..first.saturating_add(count) {
             let key = self.word(Kind::Terms, t, col::TERM_KEY);
@@ -516,7 +524,7 @@ impl<'a> Artifact<'a> {
         };
         let ck = Kind::Categories;
         let first = self.word(ck, category, col::CAT_VERDICT_FIRST);
-        let count = self.word(ck, category, col::CAT_VERDICT_COUNT).min(1 << 16);
+        let count = self.word(ck, category, col::CAT_VERDICT_COUNT);
         let vk = Kind::Verdicts;
         // Statements for one use never overlap, so any order finds the one; newest first, since
         // most questions are about today.
@@ -532,7 +540,7 @@ impl<'a> Artifact<'a> {
         step(Item::Rule { stmt }, Outcome::Rule, false);
         if let Some(v) = stmt {
             let first = self.word(vk, v, col::VS_COND_FIRST);
-            let count = self.word(vk, v, col::VS_COND_COUNT).min(MAX_STATEMENT_CONDITIONS);
+            let count = self.word(vk, v, col::VS_COND_COUNT);
             for i in first..first.saturating_add(count) {
                 let cond = self.word(Kind::Indices, i, col::INDEX);
                 let (outcome, makes_conditional) = self.condition_outcome(cond, ctx);
@@ -772,7 +780,7 @@ impl<'a> Words<'a, '_> {
         let a = self.a;
         let k = Kind::Conditions;
         let first = a.word(k, cond, col::COND_WHEN_FIRST);
-        let count = a.word(k, cond, col::COND_WHEN_COUNT).min(MAX_TERMS);
+        let count = a.word(k, cond, col::COND_WHEN_COUNT);
         let pair = |key: u32, value: u32| {
             let values = a.context_values(key);
             format!(

@@ -307,6 +307,9 @@ pub fn artifact_exit_code(e: &ArtifactError) -> u8 {
         E::BadSignature { .. } | E::CommentMismatch { .. } => EXIT_SIGNATURE,
         E::Expired { .. } => EXIT_EXPIRED,
         E::Rollback { .. } => EXIT_ROLLBACK,
+        // `ArtifactError` is non-exhaustive: a new reason to refuse a file is a corrupt file
+        // until the table says otherwise.
+        _ => EXIT_CORRUPT,
     }
 }
 

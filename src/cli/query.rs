@@ -116,7 +116,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         selected,
         uses,
         ctx,
-        rule_ids: artifact.rules().map(|r| r.0).collect(),
+        rule_ids: artifact.rules().map(|r| r.id).collect(),
         has_register: artifact.has_register(),
         tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
         tsv_empty: TsvColumns::default(),
@@ -211,7 +211,7 @@ fn unknown_use(artifact: &Artifact<'_>, id: &str) -> String {
     } else {
         format!("the plan's uses are: {}", uses.join(", "))
     };
-    if artifact.rules().any(|r| r.0 == id) {
+    if artifact.rules().any(|r| r.id == id) {
         format!(
             "`{id}` is a rule of the plan, not a use: verdicts are given for uses ({list}); \
              rules are shown in every answer"
@@ -226,7 +226,7 @@ fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, S
     let mut pairs = Vec::new();
     for g in given {
         let Some((key, value)) = g.split_once('=') else {
-            let keys: Vec<&str> = artifact.context_keys().map(|k| k.0).collect();
+            let keys: Vec<&str> = artifact.context_keys().map(|k| k.id).collect();
             let keys = if keys.is_empty() {
                 "it has none".to_string()
             } else {
@@ -584,7 +584,7 @@ impl<'a> Querier<'a> {
                     },
                     doubts: a.doubts().into_iter().map(DoubtJson::new).collect(),
                     basis: basis(a),
-                    source: a.range().2.to_string(),
+                    source: a.range().source.to_string(),
                 };
                 serde_json::to_writer(&mut *out, &obj)?;
             }
@@ -715,7 +715,7 @@ impl<'a> Querier<'a> {
         for (d, uses) in seen {
             writeln!(out, "  doubt      {}: {} ({})", uses.join(", "), d.text, d.source)?;
         }
-        writeln!(out, "  source     {}", a.range().2)
+        writeln!(out, "  source     {}", a.range().source)
     }
 }
 
@@ -779,7 +779,7 @@ fn basis<'a>(a: &Answer<'a>) -> Vec<&'a str> {
     if let Some(b) = a.category_basis() {
         push(b);
     }
-    if let Some(b) = a.range().1 {
+    if let Some(b) = a.range().basis {
         push(b);
     }
     for r in a.rules() {

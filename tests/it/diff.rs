@@ -401,3 +401,41 @@ fn plan_wide_policy_changes_are_differences() {
     ]);
     assert_eq!(code(&out), 1);
 }
+
+/// The mini plan with two categories of 20-digit numbers and the ranges `3` and `4` in `long`
+/// (10^19 numbers each): `long-other` is where the second plan moves them.
+fn twenty_digits(name: &str, category: &str) -> PathBuf {
+    let dir = mini_variant(name, "categories.yaml", |t| {
+        t + "  - id: long\n    name: Long\n    lengths: [20]\n  - id: long-other\n    name: Long too\n    lengths: [20]\n"
+    });
+    let ranges = std::fs::read_to_string(dir.join("ranges.yaml")).unwrap();
+    let ranges = format!("{ranges}  - numbers: 3-4\n    category: {category}\n    territory: metropole\n");
+    std::fs::write(dir.join("ranges.yaml"), ranges).unwrap();
+    dir
+}
+
+#[test]
+fn counts_of_20_digit_categories_do_not_overflow() {
+    let compile = |dir: &std::path::Path| {
+        let checked = numplan::validate::check_dir(dir);
+        let plan = checked.plan.unwrap_or_else(|| {
+            panic!(
+                "{}",
+                numplan::diag::render_human(&checked.diagnostics, &checked.sources, false)
+            )
+        });
+        numplan::artifact::compile(&plan, &Default::default()).unwrap()
+    };
+    let old = compile(&twenty_digits("diff-20-digits-old", "long"));
+    let new = compile(&twenty_digits("diff-20-digits-new", "long-other"));
+    let (old, new) = (
+        numplan::artifact::Artifact::open(&old).unwrap(),
+        numplan::artifact::Artifact::open(&new).unwrap(),
+    );
+    let d = numplan::diff::diff(&old, &new);
+    // 2·10^19 is more than a u64 holds (1.8·10^19): it wrapped to 1553255926290448384.
+    let two_e19: u128 = 2 * 10u128.pow(19);
+    assert_eq!(d.summary.numbers_category_changed, two_e19);
+    let total: u128 = d.changes.iter().map(|c| c.numbers).sum();
+    assert_eq!(total, two_e19);
+}

@@ -84,3 +84,104 @@ fn deep_nesting_is_refused() {
     let out = numplan(&["check", "--color", "never", dir.to_str().unwrap()]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
 }
+
+/// The mini plan with `names` register names for its first territory.
+fn with_register_names(name: &str, names: usize) -> std::path::PathBuf {
+    let dir = scratch(name);
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let yaml = std::fs::read_to_string(dir.join("plan.yaml")).unwrap();
+    let list: Vec<String> = std::iter::once("Métropole".to_string())
+        .chain(std::iter::once("National".to_string()))
+        .chain((2..names).map(|i| format!("n{i}")))
+        .collect();
+    let yaml = yaml.replace(
+        "register_names: [Métropole, National]",
+        &format!("register_names: [{}]", list.join(", ")),
+    );
+    std::fs::write(dir.join("plan.yaml"), yaml).unwrap();
+    dir
+}
+
+#[test]
+fn the_compiler_refuses_a_plan_over_a_limit_of_the_format() {
+    use numplan::artifact::{CompileError, compile};
+    let compile_dir = |dir: &std::path::Path| {
+        let plan = numplan::validate::check_dir(dir).plan.expect("a valid plan");
+        compile(&plan, &Default::default())
+    };
+    // 4,096 names fit; one more does not, and the error names the limit.
+    assert!(compile_dir(&with_register_names("names-4096", 4096)).is_ok());
+    let dir = with_register_names("names-4097", 4097);
+    assert_eq!(
+        compile_dir(&dir).unwrap_err(),
+        CompileError::OverLimit {
+            what: "register names of a territory",
+            found: 4097,
+            limit: 4096
+        }
+    );
+    let out = numplan(&[
+        "compile",
+        dir.to_str().unwrap(),
+        "-o",
+        dir.join("out.npa").to_str().unwrap(),
+    ]);
+    assert_ne!(code(&out), 0);
+    let err = stderr(&out);
+    assert!(
+        err.contains("4097 register names of a territory, the format holds at most 4096"),
+        "{err}"
+    );
+    assert!(!dir.join("out.npa").exists());
+}
+
+/// The mini plan's artifact with one word of a table row rewritten (and the digest recomputed).
+fn with_word(kind: u32, row: usize, col: usize, value: u32) -> Vec<u8> {
+    use crate::artifact_index::{lay_out, mini, sections};
+    let file = mini();
+    let mut s = sections(&file);
+    let table = &mut s.iter_mut().find(|(k, _)| *k == kind).unwrap().1;
+    let stride = u32::from_le_bytes(table[0..4].try_into().unwrap()) as usize;
+    let at = 8 + (row * stride + col) * 4;
+    table[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    lay_out(&file, &s)
+}
+
+#[test]
+fn the_reader_refuses_a_file_over_a_limit_of_the_format() {
+    use numplan::artifact::{Artifact, ArtifactError};
+    // Kinds and columns of docs/artifact-format.md: Timelines (12) first/count, Holdings (24)
+    // first/count, Categories (9) statement count (column 9), Conditions (18) terms (column 8).
+    let cases: [(u32, usize, u32, &str); 5] = [
+        (
+            12,
+            1,
+            257,
+            "claims 257 timeline segments of a key, more than the format's 256",
+        ),
+        (12, 1, 200, "points past the end of the Segments table"),
+        (24, 1, 1 << 20, "holdings of a key, more than the format's 256"),
+        (9, 9, 65_537, "rule statements of a category"),
+        (18, 8, 17, "terms of a condition, more than the format's 16"),
+    ];
+    let dir = scratch("reader-limits");
+    for (kind, col, value, expected) in cases {
+        let f = with_word(kind, 0, col, value);
+        match Artifact::open(&f) {
+            Err(ArtifactError::Malformed { what }) => assert!(what.contains(expected), "{what}"),
+            other => panic!("{kind}/{col}={value}: {:?}", other.map(|_| ())),
+        }
+        // The commands that read every key (diff) or answer one (query) refuse it too.
+        let path = dir.join(format!("{kind}-{col}.npa"));
+        std::fs::write(&path, &f).unwrap();
+        let path = path.to_str().unwrap();
+        for args in [
+            vec!["diff", path, path],
+            vec!["query", "--plan", path, "0162123456"],
+        ] {
+            let out = numplan(&args);
+            assert_ne!(code(&out), 0, "{args:?}");
+            assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
+        }
+    }
+}

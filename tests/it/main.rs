@@ -4,6 +4,7 @@
 //! `../shared`.
 
 mod artifact;
+mod artifact_index;
 mod check_cli;
 mod cli_exit_codes;
 mod cli_io;

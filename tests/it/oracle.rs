@@ -146,7 +146,7 @@ fn compare(
     let (Some(range), Some(answer)) = (expected, &answer) else {
         prop_assert_eq!(
             expected.map(|r| ranges[r].source.to_string()),
-            answer.map(|a| a.range().2),
+            answer.map(|a| a.range().source),
             "{} on {}: whether a range answers",
             number,
             day
@@ -154,9 +154,9 @@ fn compare(
         return Ok(());
     };
     let r = &ranges[range];
-    let (numbers, _, source) = answer.range();
+    let found = answer.range();
     prop_assert_eq!(
-        (numbers.to_string(), source),
+        (found.numbers.to_string(), found.source),
         (r.numbers.to_string(), r.source.to_string()),
         "{} on {}: the range",
         number,

@@ -1,0 +1,319 @@
+//! Crafted number indexes (issue 9, points 4 and 7): files whose index is forged with a valid fst
+//! checksum (CRC32C) and a valid artifact digest, so that `verify` reaches the index check and
+//! must refuse them by it, quickly and without a word of panic, from the library and from every
+//! command that reads an artifact.
+
+use crate::util::{code, numplan, repo, scratch};
+use numplan::artifact::{Artifact, ArtifactError, CompileOptions, VerifyOptions, compile};
+use sha2::{Digest, Sha256};
+
+/// The mini plan's artifact.
+pub fn mini() -> Vec<u8> {
+    let plan = numplan::validate::check_dir(&repo("tests/data/valid/mini"))
+        .plan
+        .expect("the mini plan is valid");
+    compile(&plan, &CompileOptions::default()).unwrap()
+}
+
+/// The sections of an artifact: (kind, bytes), in file order.
+pub fn sections(file: &[u8]) -> Vec<(u32, Vec<u8>)> {
+    let word = |at: usize| u32::from_le_bytes(file[at..at + 4].try_into().unwrap());
+    let long = |at: usize| u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
+    (0..word(28) as usize)
+        .map(|i| {
+            let e = 96 + 24 * i;
+            let (off, len) = (long(e + 8), long(e + 16));
+            (word(e), file[off..off + len].to_vec())
+        })
+        .collect()
+}
+
+/// An artifact with the header of `file` and these sections, laid out as the compiler does
+/// (8-byte aligned), with its SHA-256 digest recomputed.
+pub fn lay_out(file: &[u8], sections: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = file[..96].to_vec();
+    let mut offset = 96 + 24 * sections.len();
+    let mut entries = Vec::new();
+    for (kind, bytes) in sections {
+        offset = offset.next_multiple_of(8);
+        entries.push((*kind, offset, bytes.len()));
+        offset += bytes.len();
+    }
+    let payload = offset.next_multiple_of(8);
+    out[88..96].copy_from_slice(&(payload as u64).to_le_bytes());
+    for (kind, off, len) in &entries {
+        out.extend(kind.to_le_bytes());
+        out.extend(0u32.to_le_bytes());
+        out.extend((*off as u64).to_le_bytes());
+        out.extend((*len as u64).to_le_bytes());
+    }
+    for ((_, bytes), (_, off, _)) in sections.iter().zip(&entries) {
+        out.resize(*off, 0);
+        out.extend(bytes);
+    }
+    out.resize(payload, 0);
+    let digest = Sha256::digest(&out);
+    out.extend(digest);
+    out
+}
+
+/// `file` with its number index (section kind 2) replaced by `index`.
+fn with_index(file: &[u8], index: Vec<u8>) -> Vec<u8> {
+    let mut s = sections(file);
+    s.iter_mut().find(|(k, _)| *k == 2).expect("an index section").1 = index;
+    lay_out(file, &s)
+}
+
+/// CRC32C (Castagnoli), masked as the fst crate (and Snappy) store it.
+fn fst_checksum(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    let sum = !crc;
+    (sum.rotate_right(15)).wrapping_add(0xA282_EAD8)
+}
+
+/// Rewrites the checksum at the end of fst bytes, as the crate computes it.
+fn reseal(index: &mut [u8]) {
+    let n = index.len() - 4;
+    let sum = fst_checksum(&index[..n]);
+    index[n..].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// An fst of `levels` nodes of ten digit transitions each, every one leading to the next: all
+/// digit strings of `levels` digits, 10^levels keys, in 22 bytes a level. The fst builder makes
+/// the two kinds of node (the last level, and one above it); they are repeated. `len` is the key
+/// count the fst's header claims.
+fn all_digits(levels: usize, len: u64) -> Vec<u8> {
+    let mut b = fst::raw::Builder::memory();
+    for i in 0..100u32 {
+        b.insert(format!("{i:02}"), 0).unwrap();
+    }
+    let two = b.into_inner().unwrap();
+    // 16 bytes of header, the bottom node (22 bytes), the node above it (22 bytes).
+    assert_eq!(
+        two.len(),
+        16 + 44 + 20,
+        "the builder's layout is the one expected"
+    );
+    let (header, bottom, above) = (&two[..16], &two[16..38], &two[38..60]);
+    let mut out = header.to_vec();
+    out.extend(bottom);
+    for _ in 1..levels {
+        out.extend(above);
+    }
+    let root = out.len() as u64 - 1;
+    out.extend(len.to_le_bytes());
+    out.extend(root.to_le_bytes());
+    out.extend([0; 4]);
+    reseal(&mut out);
+    out
+}
+
+fn malformed(e: ArtifactError) -> String {
+    match e {
+        ArtifactError::Malformed { what } => what,
+        other => panic!("expected a malformed index, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_checksum_is_the_fst_crates() {
+    // A sanity check of the helpers: a rebuilt index with its checksum rewritten verifies.
+    let index = all_digits(2, 100);
+    let fst = fst::raw::Fst::new(index.clone()).unwrap();
+    fst.verify().expect("the recomputed checksum is fst's");
+    assert_eq!(fst.len(), 100);
+    let f = with_index(&mini(), index);
+    let a = Artifact::open(&f).unwrap();
+    // A valid index of 100 keys, though not this plan's: accepted by the index check.
+    a.verify(&VerifyOptions::default()).unwrap();
+}
+
+#[test]
+fn a_21_level_index_is_refused_for_its_key_length() {
+    let f = with_index(&mini(), all_digits(21, u64::MAX));
+    assert!(f.len() < 16 * 1024);
+    let a = Artifact::open(&f).unwrap();
+    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    assert!(what.contains("longer than a number"), "{what}");
+}
+
+#[test]
+fn an_index_of_10_pow_19_keys_is_refused_for_its_count() {
+    // 19 digits fit a number; 10^19 keys in 434 bytes do not fit the budget of keys a byte.
+    let f = with_index(&mini(), all_digits(19, 10u64.pow(19)));
+    let a = Artifact::open(&f).unwrap();
+    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    assert!(what.contains("keys in"), "{what}");
+    // And an index whose header lies about its count.
+    let f = with_index(&mini(), all_digits(3, 999));
+    let a = Artifact::open(&f).unwrap();
+    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    assert!(what.contains("header says 999"), "{what}");
+}
+
+#[test]
+fn a_forged_index_byte_reaches_the_walk() {
+    // A transition address of the mini plan's index moved, the fst checksum and the artifact
+    // digest recomputed: `fst.verify()` passes, so only the walk can refuse it.
+    let base = mini();
+    let index = sections(&base).into_iter().find(|(k, _)| *k == 2).unwrap().1;
+    let (mut reached, mut caught) = (0, 0);
+    let mut panicking: Option<Vec<u8>> = None;
+    for at in 16..index.len() - 20 {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut forged = index.clone();
+            forged[at] ^= flip;
+            reseal(&mut forged);
+            if fst::raw::Fst::new(forged.clone()).is_err() {
+                continue;
+            }
+            let f = with_index(&base, forged);
+            let a = Artifact::open(&f).unwrap();
+            match a.verify(&VerifyOptions::default()) {
+                Err(ArtifactError::Malformed { what }) => {
+                    assert!(
+                        what.starts_with("number index:") || what.contains("index"),
+                        "{what}"
+                    );
+                    reached += 1;
+                    if what.contains("inconsistent") {
+                        caught += 1;
+                        panicking.get_or_insert(f.clone());
+                    }
+                }
+                Err(other) => panic!("byte {at} ^ {flip:#x}: {other:?}"),
+                // Still a walkable index (another value, another digit): lookups must not panic.
+                Ok(_) => {
+                    let _ = a.lookup_national("0162123456", "2026-01-01".parse().unwrap());
+                    let _ = a.entries().count();
+                }
+            }
+        }
+    }
+    assert!(reached > 100, "{reached} forged indexes refused by the walk");
+    // Some make the fst crate panic in the walk (a slice out of bounds): caught, refused, and
+    // silent, as the commands show on standard error.
+    assert!(caught > 0, "no forged index made the fst crate panic");
+    let dir = scratch("forged-index-panic");
+    let path = dir.join("forged.npa");
+    std::fs::write(&path, panicking.unwrap()).unwrap();
+    let path = path.to_str().unwrap();
+    for args in [
+        vec!["query", "--plan", path, "0162123456"],
+        vec!["diff", path, path],
+    ] {
+        let out = numplan(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(code(&out), 0, "{args:?}: {err}");
+        assert!(
+            err.contains("the number index is inconsistent"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+/// A crafted file (the 21-level index) signed with a fresh key, and that key's files.
+struct Signed {
+    dir: std::path::PathBuf,
+}
+
+impl Signed {
+    fn new(name: &str, index: Vec<u8>) -> Signed {
+        let dir = scratch(name);
+        let f = with_index(&mini(), index);
+        let comment = Artifact::open(&f).unwrap().trusted_comment();
+        let key = numplan::minisign::SecretKey::generate().unwrap();
+        let sig = numplan::minisign::sign(&key, &f, &comment, "crafted").unwrap();
+        std::fs::write(dir.join("crafted.npa"), &f).unwrap();
+        std::fs::write(dir.join("crafted.npa.minisig"), sig).unwrap();
+        std::fs::write(dir.join("k.pub"), key.public_key().to_file_text()).unwrap();
+        std::fs::write(dir.join("k.key"), key.to_file_text()).unwrap();
+        Signed { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn every_command_refuses_a_crafted_index() {
+    for (name, index) in [
+        ("crafted-21-levels", all_digits(21, u64::MAX)),
+        ("crafted-10e19-keys", all_digits(19, 10u64.pow(19))),
+        ("crafted-loop", looping_index()),
+    ] {
+        let s = Signed::new(name, index);
+        let (npa, key, public) = (s.path("crafted.npa"), s.path("k.key"), s.path("k.pub"));
+        let mini = repo("tests/data/valid/mini");
+        let runs: [Vec<&str>; 6] = [
+            vec!["verify", "--pub", &public, &npa],
+            vec!["query", "--plan", &npa, "--pub", &public, "0162123456"],
+            vec!["query", "--plan", &npa, "0162123456"],
+            vec!["sign", "--key", &key, &npa],
+            vec!["diff", &npa, &npa],
+            vec!["diff", mini.to_str().unwrap(), &npa],
+        ];
+        for args in runs {
+            let out = numplan(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_ne!(code(&out), 0, "{args:?}: {err}");
+            assert!(
+                err.contains("malformed") && err.contains("number index"),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+        }
+    }
+}
+
+/// A 2-level index whose root's transition on `5` leads back to the root itself: a cycle, so
+/// the keys `5`, `55`, `555`… never end. The root stores its transitions as 8-byte deltas back
+/// from its lowest byte; the loop's delta is negative, which the `fst` crate's subtraction wraps
+/// to the root's own address in a release build (a debug build panics on the overflow).
+fn looping_index() -> Vec<u8> {
+    let base = all_digits(1, 10);
+    let (header, bottom) = (&base[..16], &base[16..38]); // the bottom node's state byte: 37
+    let mut out = header.to_vec();
+    out.extend(bottom);
+    let end = out.len() as u64; // 38: the root's lowest byte
+    let start = end + 10 * 8 + 10 + 2 - 1; // its state byte, its address
+    for i in (0..10u8).rev() {
+        let target = if i == 5 { start } else { 37 };
+        out.extend(end.wrapping_sub(target).to_le_bytes());
+    }
+    out.extend((b'0'..=b'9').rev());
+    out.extend([8 << 4, 10]); // 8-byte transitions, no outputs; ten transitions, not final
+    assert_eq!(out.len() as u64, start + 1);
+    out.extend(1000u64.to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend([0; 4]);
+    reseal(&mut out);
+    out
+}
+
+#[test]
+fn an_index_that_loops_back_is_refused() {
+    let index = looping_index();
+    let fst = fst::raw::Fst::new(index.clone()).expect("a well-formed fst header");
+    fst.verify().expect("a right checksum");
+    let f = with_index(&mini(), index);
+    let a = Artifact::open(&f).unwrap();
+    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    // A release build reaches the address rule; a debug build the caught overflow.
+    assert!(
+        what.contains("does not lead to a lower address") || what.contains("inconsistent"),
+        "{what}"
+    );
+}
