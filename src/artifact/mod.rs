@@ -29,6 +29,18 @@ pub use reader::{
 };
 pub use verdict::{Context, ContextError, ContextKeyInfo, Doubt, Outcome, Reason, Ruling, UseInfo};
 
+/// A digest in lower-case hex, as numplan writes SHA-256s everywhere (`verify`, `index.json`,
+/// trusted comments, errors).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"NUMPLAN\0";
 /// The format version this library writes and reads.

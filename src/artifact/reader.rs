@@ -124,9 +124,7 @@ pub(super) fn malformed(what: impl Into<String>) -> ArtifactError {
     ArtifactError::Malformed { what: what.into() }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+use super::hex;
 
 /// A table of rows of `u32` words.
 #[derive(Clone, Copy, Debug, Default)]

@@ -341,10 +341,7 @@ impl Pinning {
     }
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use numplan::artifact::hex;
 
 /// Today's date in UTC, from the system clock (through jiff).
 pub fn today_utc() -> numplan::date::Date {

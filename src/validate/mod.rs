@@ -47,10 +47,7 @@ pub struct Checked {
 impl Checked {
     /// How many diagnostics are errors.
     pub fn error_count(&self) -> usize {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+        crate::diag::count(&self.diagnostics).0
     }
 }
 
@@ -124,6 +121,8 @@ pub fn validate(loaded: Loaded) -> Checked {
     crate::diag::sort(&mut diagnostics);
     // A block file shared by several snapshots is checked with each: report its problems once.
     diagnostics.dedup();
+    // A file with a hundred thousand bad rows gives fifty located errors of each kind and a count.
+    crate::diag::cap(&mut diagnostics);
     let has_errors = diagnostics.iter().any(|d| d.severity == Severity::Error);
     Checked {
         plan: if has_errors { None } else { plan },
@@ -259,25 +258,9 @@ fn is_document_id(s: &str) -> bool {
 
 /// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
 fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
-    fn distance(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut cur = vec![i + 1];
-            for (j, cb) in b.iter().enumerate() {
-                cur.push(
-                    (prev[j] + usize::from(ca != *cb))
-                        .min(prev[j + 1] + 1)
-                        .min(cur[j] + 1),
-                );
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    }
     candidates
         .into_iter()
-        .map(|c| (distance(name, c), c))
+        .map(|c| (strsim::levenshtein(name, c), c))
         .filter(|(d, c)| *d <= (c.chars().count() / 3).max(1))
         .min()
         .map(|(_, c)| c)

@@ -169,3 +169,54 @@ fn warnings_pass_unless_denied() {
     );
     assert_eq!(code(&numplan(&["check", "--deny-warnings", d])), 1);
 }
+
+/// The mini plan in a scratch directory with its MAJNUM.csv replaced by `rows` copies of its first
+/// block row, lines ended by `eol`.
+fn duplicated_register(name: &str, rows: usize, eol: &[u8]) -> std::path::PathBuf {
+    let dir = scratch(name);
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let original = std::fs::read(dir.join("MAJNUM.csv")).unwrap();
+    let mut lines = original.split(|&b| b == b'\n');
+    let header = lines.next().unwrap().to_vec();
+    let row = lines.next().unwrap().to_vec();
+    let mut csv = header;
+    for _ in 0..rows {
+        csv.extend_from_slice(eol);
+        csv.extend_from_slice(&row);
+    }
+    csv.extend_from_slice(eol);
+    std::fs::write(dir.join("MAJNUM.csv"), csv).unwrap();
+    dir
+}
+
+#[test]
+fn thousands_of_bad_rows_give_fifty_errors_and_a_count() {
+    // 3,000 copies of one row: 2,999 duplicates, counted in full, 50 of them shown.
+    let dir = duplicated_register("many-duplicates", 3_000, b"\n");
+    let out = numplan(&["check", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.matches("error[E0506]").count(), 50, "{stderr}");
+    assert!(stderr.contains("note: 2,949 more E0506 (duplicate-block)"), "{stderr}");
+    assert!(stderr.ends_with("2999 errors, 0 warnings\n"), "{stderr}");
+    // The last duplicate shown is the 50th: line 52 (header, first row, then 50 copies).
+    assert!(stderr.contains("MAJNUM.csv:52:"), "{stderr}");
+
+    let out = numplan(&["check", "--format", "json", dir.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"], 2999);
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(50));
+}
+
+#[test]
+fn a_register_with_cr_line_ends_is_read_line_by_line() {
+    // Old-Mac line ends: each row is a line of its own, so the duplicates are on lines 3 and 4.
+    let dir = duplicated_register("cr-line-ends", 3, b"\r");
+    let out = numplan(&["check", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 1);
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.matches("error[E0506]").count(), 2, "{stderr}");
+    assert!(stderr.contains("MAJNUM.csv:3:1"), "{stderr}");
+    assert!(stderr.contains("MAJNUM.csv:4:1"), "{stderr}");
+    assert!(!stderr.contains('\u{240d}'), "no CR symbol in snippets: {stderr}");
+}

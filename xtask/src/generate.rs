@@ -9,7 +9,7 @@
 //! (`plan-sources/`, `generated/`) and its commands, so it lives in xtask, as jiff keeps its
 //! generators in `jiff-cli`.
 
-use numplan::artifact::{self, Artifact, CompileOptions, EXTENSION};
+use numplan::artifact::{self, Artifact, CompileOptions, EXTENSION, hex};
 use numplan::fsutil::{Mode, write_atomic};
 use numplan::validate;
 use std::fmt;
@@ -156,10 +156,6 @@ pub fn generate(root: &Path, check: bool) -> Result<Report, GenerateError> {
         });
     }
     Ok(report)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
