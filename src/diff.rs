@@ -58,9 +58,39 @@ pub enum Item {
         old: Option<PlanAnswer>,
         /// What the new version says then.
         new: Option<PlanAnswer>,
-        /// Which aspects differ: `category`, `territory`, `length`, `rules`, `range`.
-        aspects: Vec<&'static str>,
+        /// Which aspects differ.
+        aspects: Vec<Aspect>,
     },
+}
+
+/// What differs in the plan's answer for some numbers and days.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Aspect {
+    /// The category.
+    Category,
+    /// The territory.
+    Territory,
+    /// The lengths numbers may have.
+    Length,
+    /// The category's rule statements (values or dates), the category unchanged.
+    Rules,
+    /// Whether any range answers: the numbers entered or left the plan.
+    Range,
+}
+
+impl Aspect {
+    /// The aspect as JSON writes it: `category`, `territory`, `length`, `rules`, `range`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Aspect::Category => "category",
+            Aspect::Territory => "territory",
+            Aspect::Length => "length",
+            Aspect::Rules => "rules",
+            Aspect::Range => "range",
+        }
+    }
 }
 
 /// An operator, as the register names it.
@@ -312,19 +342,19 @@ fn compare(old: &Answer, new: &Answer) -> Vec<Item> {
         match (o, n) {
             (Some(o), Some(n)) => {
                 if o.category != n.category {
-                    aspects.push("category");
+                    aspects.push(Aspect::Category);
                 }
                 if o.territory != n.territory {
-                    aspects.push("territory");
+                    aspects.push(Aspect::Territory);
                 }
                 if o.lengths != n.lengths {
-                    aspects.push("length");
+                    aspects.push(Aspect::Length);
                 }
                 if o.rules != n.rules && o.category == n.category {
-                    aspects.push("rules");
+                    aspects.push(Aspect::Rules);
                 }
             }
-            _ => aspects.push("range"),
+            _ => aspects.push(Aspect::Range),
         }
         if aspects.is_empty() {
             continue;
@@ -447,7 +477,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
                 _ => {}
             }
         }
-        let aspects: BTreeSet<&str> = r
+        let aspects: BTreeSet<Aspect> = r
             .items
             .iter()
             .filter_map(|i| match i {
@@ -456,9 +486,9 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
             })
             .flatten()
             .collect();
-        if aspects.contains("category") || aspects.contains("range") {
+        if aspects.contains(&Aspect::Category) || aspects.contains(&Aspect::Range) {
             summary.numbers_category_changed = summary.numbers_category_changed.saturating_add(n);
-        } else if aspects.contains("rules") {
+        } else if aspects.contains(&Aspect::Rules) {
             summary.numbers_rules_changed = summary.numbers_rules_changed.saturating_add(n);
         } else if !aspects.is_empty() {
             summary.numbers_other_plan_changes = summary.numbers_other_plan_changes.saturating_add(n);

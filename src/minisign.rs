@@ -76,6 +76,7 @@ const SCRYPT_MAX_WORK: u64 = 1 << 21;
 
 /// Everything that can go wrong reading, using or checking minisign keys and signatures.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum MinisignError {
     /// The text is not a well-formed minisign key or signature.
     Malformed {

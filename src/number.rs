@@ -128,6 +128,7 @@ pub struct Parsed {
 
 /// Why an input is not a number of the plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NumberError {
     /// Nothing but separators.
     Empty,

@@ -116,6 +116,7 @@ impl Error for RegisterError {}
 
 /// The kinds of [`RegisterError`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RegisterErrorKind {
     /// The header line is missing, or its columns are not the format's.
     Header,

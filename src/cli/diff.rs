@@ -2,7 +2,7 @@
 
 use super::{CliError, EXIT_FAIL, EXIT_OK, Pinning, print_stderr, print_stdout, read_artifact};
 use numplan::artifact::{self, Artifact, CompileOptions, VerifyOptions};
-use numplan::diff::{Change, Diff, Item, Operator, PlanAnswer};
+use numplan::diff::{Aspect, Change, Diff, Item, Operator, PlanAnswer};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -197,7 +197,7 @@ fn period(from: Option<numplan::date::Date>, until: Option<numplan::date::Date>)
     }
 }
 
-fn plan_change(old: &Option<PlanAnswer>, new: &Option<PlanAnswer>, aspects: &[&str]) -> Vec<String> {
+fn plan_change(old: &Option<PlanAnswer>, new: &Option<PlanAnswer>, aspects: &[Aspect]) -> Vec<String> {
     let (o, n) = match (old, new) {
         (None, Some(n)) => return vec![format!("now in the plan: {} ({})", n.category, n.territory)],
         (Some(o), None) => {
@@ -212,10 +212,10 @@ fn plan_change(old: &Option<PlanAnswer>, new: &Option<PlanAnswer>, aspects: &[&s
     let mut out = Vec::new();
     for a in aspects {
         match *a {
-            "category" => out.push(format!("category {} → {}", o.category, n.category)),
-            "territory" => out.push(format!("territory {} → {}", o.territory, n.territory)),
-            "length" => out.push(format!("lengths {:?} → {:?}", o.lengths, n.lengths)),
-            "rules" => {
+            Aspect::Category => out.push(format!("category {} → {}", o.category, n.category)),
+            Aspect::Territory => out.push(format!("territory {} → {}", o.territory, n.territory)),
+            Aspect::Length => out.push(format!("lengths {:?} → {:?}", o.lengths, n.lengths)),
+            Aspect::Rules => {
                 let removed: Vec<&str> = o
                     .rules
                     .iter()

@@ -197,7 +197,10 @@ fn thousands_of_bad_rows_give_fifty_errors_and_a_count() {
     assert_eq!(code(&out), 1);
     let stderr = text(&out.stderr);
     assert_eq!(stderr.matches("error[E0506]").count(), 50, "{stderr}");
-    assert!(stderr.contains("note: 2,949 more E0506 (duplicate-block)"), "{stderr}");
+    assert!(
+        stderr.contains("note: 2,949 more E0506 (duplicate-block)"),
+        "{stderr}"
+    );
     assert!(stderr.ends_with("2999 errors, 0 warnings\n"), "{stderr}");
     // The last duplicate shown is the 50th: line 52 (header, first row, then 50 copies).
     assert!(stderr.contains("MAJNUM.csv:52:"), "{stderr}");
