@@ -240,9 +240,13 @@ fn more_note(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     })
 }
 
-/// `1234567` as `1,234,567`.
-fn group_digits(n: usize) -> String {
+/// A count for people: digits grouped by thousands with commas (`5,828,007`), as every human
+/// output of numplan writes counts; anything that does not display as digits is left as it is.
+pub fn group_digits(n: impl std::fmt::Display) -> String {
     let digits = n.to_string();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return digits;
+    }
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
@@ -695,5 +699,18 @@ mod tests {
         assert_eq!(file.line_col(2), (2, 1), "after a lone CR");
         assert_eq!(file.line_col(5), (3, 1), "after CR LF");
         assert_eq!(file.line_col(7), (4, 1), "after LF");
+    }
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(group_digits(0u64), "0");
+        assert_eq!(group_digits(999u64), "999");
+        assert_eq!(group_digits(1000u64), "1,000");
+        assert_eq!(group_digits(5_828_007u64), "5,828,007");
+        assert_eq!(
+            group_digits(u128::MAX),
+            "340,282,366,920,938,463,463,374,607,431,768,211,455"
+        );
+        assert_eq!(group_digits("-"), "-");
     }
 }

@@ -433,7 +433,10 @@ fn read_plan_file(dir: &Path, root: &Path, name: &str, limit: u64) -> io::Result
             return Err(io::Error::new(io::ErrorKind::NotFound, "no such file"));
         }
         if last && !meta.is_file() {
-            return Err(refuse(format!("it is {}, not a regular file", file_kind(&meta))));
+            return Err(refuse(format!(
+                "it is {}, not a regular file",
+                crate::fsutil::file_kind(&meta)
+            )));
         }
     }
     let checked = std::fs::symlink_metadata(&path)?;
@@ -461,29 +464,6 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     #[cfg(not(unix))]
     {
         a.len() == b.len()
-    }
-}
-
-/// A file type in words: `a directory`, `a FIFO`, `a device`.
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a directory"
-    } else {
-        "a special file"
     }
 }
 

@@ -130,23 +130,6 @@ fn register_words(a: &Artifact<'_>) -> String {
     }
 }
 
-/// A count for people: digits grouped by thousands with commas (`5,828,007`), as in the other
-/// human outputs.
-fn grouped(n: impl std::fmt::Display) -> String {
-    let digits = n.to_string();
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return digits;
-    }
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `01 62 00 00 00` for 10-digit numbers, digits by pairs; other lengths as they are.
 fn spaced(n: &str) -> String {
     if n.len() == 10 {
@@ -304,24 +287,27 @@ fn summary_lines(d: &Diff) -> Vec<String> {
     vec![
         format!(
             "{} numbers allocated, {} withdrawn, {} transferred",
-            grouped(s.numbers_allocated),
-            grouped(s.numbers_withdrawn),
-            grouped(s.numbers_transferred)
+            numplan::diag::group_digits(s.numbers_allocated),
+            numplan::diag::group_digits(s.numbers_withdrawn),
+            numplan::diag::group_digits(s.numbers_transferred)
         ),
         format!(
             "{} blocks allocated, {} withdrawn, {} transferred",
-            grouped(s.blocks_allocated),
-            grouped(s.blocks_withdrawn),
-            grouped(s.blocks_transferred)
+            numplan::diag::group_digits(s.blocks_allocated),
+            numplan::diag::group_digits(s.blocks_withdrawn),
+            numplan::diag::group_digits(s.blocks_transferred)
         ),
         format!(
             "{} numbers changed category, {} changed rules, {} changed territory or length",
-            grouped(s.numbers_category_changed),
-            grouped(s.numbers_rules_changed),
-            grouped(s.numbers_other_plan_changes)
+            numplan::diag::group_digits(s.numbers_category_changed),
+            numplan::diag::group_digits(s.numbers_rules_changed),
+            numplan::diag::group_digits(s.numbers_other_plan_changes)
         ),
-        format!("{} entries", grouped(s.changes)),
-        format!("{} changes to the plan-wide policy", grouped(s.policy_changes)),
+        format!("{} entries", numplan::diag::group_digits(s.changes)),
+        format!(
+            "{} changes to the plan-wide policy",
+            numplan::diag::group_digits(s.policy_changes)
+        ),
     ]
 }
 
@@ -365,7 +351,7 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
             out,
             "\n{bold}{}{reset}  {} numbers",
             numbers_of(c),
-            grouped(c.numbers)
+            numplan::diag::group_digits(c.numbers)
         );
         for item in &c.items {
             let colour = match item {
@@ -437,26 +423,14 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
         let _ = writeln!(out, "\n## {title}\n");
         for (c, i) in rows {
             for l in item_lines(i) {
-                let _ = writeln!(out, "- `{}` ({} numbers): {l}", numbers_of(c), grouped(c.numbers));
+                let _ = writeln!(
+                    out,
+                    "- `{}` ({} numbers): {l}",
+                    numbers_of(c),
+                    numplan::diag::group_digits(c.numbers)
+                );
             }
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::grouped;
-
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(grouped(0u64), "0");
-        assert_eq!(grouped(999u64), "999");
-        assert_eq!(grouped(1000u64), "1,000");
-        assert_eq!(grouped(5_828_007u64), "5,828,007");
-        assert_eq!(
-            grouped(u128::MAX),
-            "340,282,366,920,938,463,463,374,607,431,768,211,455"
-        );
-    }
 }

@@ -204,7 +204,10 @@ pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, CliErro
     // The type first, by the path: opening a FIFO would block.
     let meta = std::fs::metadata(path).map_err(|e| refuse(e.to_string()))?;
     if !meta.is_file() {
-        return Err(refuse(format!("{}, not a regular file", file_kind(&meta))));
+        return Err(refuse(format!(
+            "{}, not a regular file",
+            numplan::fsutil::file_kind(&meta)
+        )));
     }
     // Then by the handle, opened without waiting on a FIFO: the path may have been replaced.
     let (file, meta) = numplan::fsutil::open_regular(path, true).map_err(|e| refuse(e.to_string()))?;
@@ -220,31 +223,6 @@ pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, CliErro
         return Err(too_large());
     }
     Ok(buf)
-}
-
-/// What kind of file `meta` describes, in words.
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    let t = meta.file_type();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "a special file"
-    }
 }
 
 /// `256 MiB`, `64 KiB`.
