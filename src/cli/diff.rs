@@ -1,6 +1,6 @@
 //! `numplan diff`: what changed between two plan versions, over the number space.
 
-use super::{CliError, EXIT_FAIL, EXIT_OK, Pinning, print_stderr, print_stdout, read_artifact};
+use super::{CliError, EXIT_ERROR, EXIT_FAIL, EXIT_OK, Pinning, print_stderr, print_stdout, read_artifact};
 use numplan::artifact::{self, Artifact, CompileOptions, VerifyOptions};
 use numplan::diff::{Aspect, Change, Diff, Item, Operator, PlanAnswer};
 use std::fmt::Write as _;
@@ -10,8 +10,8 @@ use std::process::ExitCode;
 /// What changed between two plan versions, number by number and over time.
 ///
 /// OLD and NEW are artifacts or plan-source directories (compiled on the fly). Exit status, like
-/// diff(1): 0 identical for every number, 1 differences, 2 usage or I/O error; an artifact that
-/// cannot be trusted exits as in `verify` (3 to 7).
+/// diff(1): 0 identical for every number, 1 differences (or a plan directory with errors, as in
+/// `compile`), 2 usage or I/O error; an artifact that cannot be trusted exits as in `verify` (3 to 7).
 #[derive(clap::Args)]
 pub struct Args {
     /// The old version: an artifact, or a plan directory.
@@ -52,15 +52,17 @@ fn load(path: &Path, last_seen_sequence: Option<u64>) -> Result<Vec<u8>, CliErro
                 &checked.sources,
                 false,
             ));
-            let why = if unreadable {
-                "cannot be read"
+            // As in `compile`: a plan with errors is exit 1, a plan that cannot be read exit 2.
+            let (code, why) = if unreadable {
+                (EXIT_ERROR, "cannot be read")
             } else {
-                "has errors"
+                (EXIT_FAIL, "has errors")
             };
-            return Err(CliError::usage(format!("{name}: the plan {why}")));
+            return Err(CliError::with_code(code, format!("{name}: the plan {why}")));
         };
+        // A plan over a limit of the format has errors, as in `compile` (exit 1).
         let bytes = artifact::compile(&plan, &CompileOptions::default())
-            .map_err(|e| CliError::usage(format!("{name}: {e}")))?;
+            .map_err(|e| CliError::with_code(EXIT_FAIL, format!("{name}: {e}")))?;
         // A plan compiled here is checked for rollback like an artifact.
         let a = Artifact::open(&bytes).map_err(|e| CliError::artifact(&name, &e))?;
         a.verify(&VerifyOptions {
@@ -286,29 +288,36 @@ fn summary_lines(d: &Diff) -> Vec<String> {
     let s = &d.summary;
     vec![
         format!(
-            "{} numbers allocated, {} withdrawn, {} transferred",
-            numplan::diag::group_digits(s.numbers_allocated),
+            "{} allocated, {} withdrawn, {} transferred",
+            counted(s.numbers_allocated, "number", "numbers"),
             numplan::diag::group_digits(s.numbers_withdrawn),
             numplan::diag::group_digits(s.numbers_transferred)
         ),
         format!(
-            "{} blocks allocated, {} withdrawn, {} transferred",
-            numplan::diag::group_digits(s.blocks_allocated),
+            "{} allocated, {} withdrawn, {} transferred",
+            counted(s.blocks_allocated, "block", "blocks"),
             numplan::diag::group_digits(s.blocks_withdrawn),
             numplan::diag::group_digits(s.blocks_transferred)
         ),
         format!(
-            "{} numbers changed category, {} changed rules, {} changed territory or length",
-            numplan::diag::group_digits(s.numbers_category_changed),
+            "{} changed category, {} changed rules, {} changed territory or length",
+            counted(s.numbers_category_changed, "number", "numbers"),
             numplan::diag::group_digits(s.numbers_rules_changed),
             numplan::diag::group_digits(s.numbers_other_plan_changes)
         ),
-        format!("{} entries", numplan::diag::group_digits(s.changes)),
+        counted(s.changes, "entry", "entries"),
         format!(
-            "{} changes to the plan-wide policy",
-            numplan::diag::group_digits(s.policy_changes)
+            "{} to the plan-wide policy",
+            counted(s.policy_changes, "change", "changes")
         ),
     ]
+}
+
+/// `1 entry`, `2 entries`, `5,828,007 numbers`: a count for people, with its noun agreeing.
+fn counted(n: impl std::fmt::Display, one: &str, many: &str) -> String {
+    let digits = numplan::diag::group_digits(n);
+    let noun = if digits == "1" { one } else { many };
+    format!("{digits} {noun}")
 }
 
 /// The plan-wide policy's changes, one line each: `- ` removed, `+ ` added.
@@ -349,9 +358,9 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
     for c in &d.changes {
         let _ = writeln!(
             out,
-            "\n{bold}{}{reset}  {} numbers",
+            "\n{bold}{}{reset}  {}",
             numbers_of(c),
-            numplan::diag::group_digits(c.numbers)
+            counted(c.numbers, "number", "numbers")
         );
         for item in &c.items {
             let colour = match item {
@@ -425,9 +434,9 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
             for l in item_lines(i) {
                 let _ = writeln!(
                     out,
-                    "- `{}` ({} numbers): {l}",
+                    "- `{}` ({}): {l}",
                     numbers_of(c),
-                    numplan::diag::group_digits(c.numbers)
+                    counted(c.numbers, "number", "numbers")
                 );
             }
         }

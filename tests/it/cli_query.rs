@@ -318,3 +318,53 @@ fn release_notes_group_digits_and_show_register_dates() {
     }
     assert!(md.contains(','), "{head}");
 }
+
+/// An artifact whose time zone this build does not know (an older compiler's, or a crafted one)
+/// is answered in UTC with a warning on stderr, once, not silently; with `--at`, no zone is
+/// needed and nothing is said.
+#[test]
+fn an_unknown_time_zone_in_an_artifact_is_said() {
+    let mut file = crate::artifact_index::mini();
+    let (from, to) = (b"Europe/Paris", b"Europe/Pxris");
+    let body = file.len() - 32;
+    let mut replaced = 0;
+    let mut i = 0;
+    while i + from.len() <= body {
+        if &file[i..i + from.len()] == from {
+            file[i..i + from.len()].copy_from_slice(to);
+            replaced += 1;
+        }
+        i += 1;
+    }
+    assert!(replaced > 0, "the mini artifact names its time zone");
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&file[..body]);
+    file[body..].copy_from_slice(&digest);
+    let dir = scratch("query-unknown-zone");
+    let path = dir.join("z.npa");
+    std::fs::write(&path, &file).unwrap();
+    let out = numplan(&[
+        "query",
+        "--plan",
+        path.to_str().unwrap(),
+        "0162123456",
+        "0163123456",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("warning: time zone `Europe/Pxris`").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("UTC"), "{err}");
+    let out = numplan(&[
+        "query",
+        "--plan",
+        path.to_str().unwrap(),
+        "--at",
+        "2024-01-01",
+        "0162123456",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}
