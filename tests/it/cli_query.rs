@@ -368,3 +368,32 @@ fn an_unknown_time_zone_in_an_artifact_is_said() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+/// One entry is `1 entry`, in text and in Markdown (it was `1 entries`).
+#[test]
+fn a_count_of_one_takes_the_singular() {
+    let dir = scratch("cli-diff-one-entry");
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let ranges = dir.join("ranges.yaml");
+    let text = std::fs::read_to_string(&ranges).unwrap();
+    let edited = text.replacen(
+        "  - numbers: 0262\n    category: polyvalent\n",
+        "  - numbers: 0262\n    category: polyvalent-verifie\n",
+        1,
+    );
+    assert_ne!(edited, text, "mini's 0262 range is polyvalent");
+    std::fs::write(&ranges, edited).unwrap();
+    for format in ["text", "markdown"] {
+        let out = numplan(&[
+            "diff",
+            "--format",
+            format,
+            "tests/data/valid/mini",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("1 entry\n"), "{format}: {text}");
+        assert!(!text.contains("1 entries"), "{format}: {text}");
+    }
+}

@@ -263,3 +263,45 @@ fn compile_refuses_a_broken_plan_and_keeps_the_old_artifact() {
         .collect();
     assert_eq!(leftovers.len(), 2, "no temporary files: {leftovers:?}");
 }
+
+/// An unsigned compile over a signed output removes the old signature in the same write (it
+/// signed the artifact replaced; left there, `verify` failed on the new one with exit 4), and
+/// says so.
+#[test]
+fn an_unsigned_compile_removes_the_stale_signature() {
+    let dir = scratch("signing-stale");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    assert_eq!(code(&numplan(&["keygen", "-o", &s(&dir.join("k"))])), 0);
+    let a = dir.join("a.npa");
+    let sig = dir.join("a.npa.minisig");
+    let out = numplan(&[
+        "compile",
+        "tests/data/valid/mini",
+        "-o",
+        &s(&a),
+        "--sign",
+        &s(&dir.join("k.key")),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(sig.exists());
+    let out = numplan(&[
+        "compile",
+        "tests/data/valid/mini",
+        "-o",
+        &s(&a),
+        "--sequence",
+        "2",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !sig.exists(),
+        "the old signature was left beside the new artifact"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("removed") && err.contains("a.npa.minisig"), "{err}");
+    // Signed again, the pair verifies.
+    let out = numplan(&["sign", "--key", &s(&dir.join("k.key")), &s(&a)]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let out = numplan(&["verify", "--pub", &s(&dir.join("k.pub")), &s(&a)]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+}
