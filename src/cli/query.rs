@@ -278,9 +278,10 @@ const MAX_GROUP_PARTS: usize = 12;
 
 /// Reads arguments typed without quotes: consecutive digit groups (`01 62 12 34 56`, `+590 590
 /// 12 34 56`) are joined into the shortest run that is a number of the plan, when none of its
-/// parts is one by itself (`15 17 18` are three numbers). A run that never makes a number is one
-/// (invalid) number. Any other argument is a number by itself. Each argument is looked up alone
-/// once, and each start tries at most [`MAX_GROUP_PARTS`] parts: linear in the arguments.
+/// parts is one by itself (`15 17 18` are three numbers). A group from which no run makes a number
+/// is an input by itself (`1 1 1` are three invalid inputs, not one `111`), as is any other
+/// argument. Each argument is looked up alone once, and each start tries at most
+/// [`MAX_GROUP_PARTS`] parts: linear in the arguments.
 fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -> Vec<String> {
     let is_group = |a: &String| {
         let digits = a.strip_prefix('+').unwrap_or(a);
@@ -298,15 +299,12 @@ fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -
             i += 1;
             continue;
         }
-        let end = (i..args.len()).find(|&k| !joinable[k]).unwrap_or(args.len());
+        // The run's end within reach: never scanned past MAX_GROUP_PARTS, so linear.
+        let reach = args.len().min(i + MAX_GROUP_PARTS);
+        let end = (i..reach).find(|&k| !joinable[k]).unwrap_or(reach);
         let mut joined = args[i].clone();
         let mut found = None;
-        for (j, part) in args
-            .iter()
-            .enumerate()
-            .take(end.min(i + MAX_GROUP_PARTS))
-            .skip(i + 1)
-        {
+        for (j, part) in args.iter().enumerate().take(end).skip(i + 1) {
             joined.push(' ');
             joined.push_str(part);
             if valid(&joined) {
@@ -314,7 +312,9 @@ fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -
                 break;
             }
         }
-        let j = found.unwrap_or(end);
+        // Joined only when the result is a number of the plan; otherwise this group stands alone
+        // and the next one starts its own run.
+        let j = found.unwrap_or(i + 1);
         out.push(args[i..j].join(" "));
         i = j;
     }
