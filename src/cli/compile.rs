@@ -96,7 +96,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     }
     let signature = match &key {
         Some(k) => {
-            let untrusted = format!("numplan artifact {} {}", a.plan_id(), a.plan_version());
+            let untrusted = format!(
+                "numplan artifact {} {}",
+                super::escape_controls(a.plan_id()),
+                super::escape_controls(a.plan_version())
+            );
             Some(
                 numplan::minisign::sign(k, &bytes, &a.trusted_comment(), &untrusted)
                     .map_err(|e| CliError::usage(format!("cannot sign: {e}")))?,
@@ -134,8 +138,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let signed = if args.sign.is_some() { ", signed" } else { "" };
     print_stdout(&format!(
         "compiled plan `{}` version {} (sequence {}): {} bytes, sha256 {}{signed} -> {}\n",
-        a.plan_id(),
-        a.plan_version(),
+        super::escape_controls(a.plan_id()),
+        super::escape_controls(a.plan_version()),
         a.sequence(),
         bytes.len(),
         super::hex(a.stored_sha256()),

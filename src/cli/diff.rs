@@ -101,7 +101,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let registers = [register_words(&old), register_words(&new)];
     let text = match args.format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&d).unwrap_or_default();
+            let mut s =
+                numplan::diag::escape_json_controls(serde_json::to_string_pretty(&d).unwrap_or_default());
             s.push('\n');
             s
         }
@@ -130,6 +131,12 @@ fn register_words(a: &Artifact<'_>) -> String {
             earlier.join(", ")
         )
     }
+}
+
+/// Plan text as printed: control and bidirectional characters escaped (the colours are added
+/// around it, never inside).
+fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+    numplan::diag::escape_controls(text)
 }
 
 /// `01 62 00 00 00` for 10-digit numbers, digits by pairs; other lengths as they are.
@@ -342,7 +349,10 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "{bold}plan {} {} → {} {}{reset}",
-        d.old.0, d.old.1, d.new.0, d.new.1
+        esc(&d.old.0),
+        esc(&d.old.1),
+        esc(&d.new.0),
+        esc(&d.new.1)
     );
     let _ = writeln!(out, "  old: {}; new: {}", registers[0], registers[1]);
     for l in summary_lines(d) {
@@ -352,14 +362,14 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
         let _ = writeln!(out, "\n{bold}plan-wide policy{reset}");
         for l in policy_lines(d) {
             let colour = if l.starts_with('-') { red } else { green };
-            let _ = writeln!(out, "  {colour}{l}{reset}");
+            let _ = writeln!(out, "  {colour}{}{reset}", esc(&l));
         }
     }
     for c in &d.changes {
         let _ = writeln!(
             out,
             "\n{bold}{}{reset}  {}",
-            numbers_of(c),
+            esc(&numbers_of(c)),
             counted(c.numbers, "number", "numbers")
         );
         for item in &c.items {
@@ -369,7 +379,7 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
                 _ => yellow,
             };
             for l in item_lines(item) {
-                let _ = writeln!(out, "  {colour}{l}{reset}");
+                let _ = writeln!(out, "  {colour}{}{reset}", esc(&l));
             }
         }
     }
@@ -382,12 +392,17 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "# Changes to plan `{}`: {} → {}\n",
-        d.new.0, d.old.1, d.new.1
+        esc(&d.new.0),
+        esc(&d.old.1),
+        esc(&d.new.1)
     );
     let _ = writeln!(
         out,
         "Old: version {}, {}. New: version {}, {}.\n",
-        d.old.1, registers[0], d.new.1, registers[1]
+        esc(&d.old.1),
+        registers[0],
+        esc(&d.new.1),
+        registers[1]
     );
     let _ = writeln!(out, "## Summary\n");
     for l in summary_lines(d) {
@@ -399,10 +414,10 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
             "\n## Changes to the plan-wide policy (uses, context, conditions, requirements)\n"
         );
         for l in &d.policy.removed {
-            let _ = writeln!(out, "- removed: {l}");
+            let _ = writeln!(out, "- removed: {}", esc(l));
         }
         for l in &d.policy.added {
-            let _ = writeln!(out, "- added: {l}");
+            let _ = writeln!(out, "- added: {}", esc(l));
         }
     }
     type Pick = fn(&Item) -> bool;
@@ -434,9 +449,10 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
             for l in item_lines(i) {
                 let _ = writeln!(
                     out,
-                    "- `{}` ({}): {l}",
-                    numbers_of(c),
-                    counted(c.numbers, "number", "numbers")
+                    "- `{}` ({}): {}",
+                    esc(&numbers_of(c)),
+                    counted(c.numbers, "number", "numbers"),
+                    esc(&l)
                 );
             }
         }

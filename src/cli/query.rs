@@ -125,7 +125,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         sources_shown: std::cell::Cell::new(false),
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Plan text (names, sources, reasons) comes from the artifact: escaped on the way out.
+    let buffered = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = if args.format == Format::Json {
+        super::Escaping::json(buffered)
+    } else {
+        super::Escaping::text(buffered)
+    };
     let result = (|| -> Result<(), Failure> {
         q.header(&mut out).map_err(Failure::Write)?;
         if args.numbers.len() == 1 && args.numbers[0] == "-" {

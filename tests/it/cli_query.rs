@@ -405,3 +405,107 @@ fn a_count_of_one_takes_the_singular() {
         assert!(!text.contains("1 entries"), "{format}: {text}");
     }
 }
+
+/// The mini artifact with `from` replaced by `to` (same length) everywhere, digest recomputed:
+/// plan text that validation would refuse, as an older compiler or a forger could write it.
+fn patched_mini(edits: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut file = crate::artifact_index::mini();
+    let body = file.len() - 32;
+    for (from, to) in edits {
+        assert_eq!(from.len(), to.len());
+        let mut found = false;
+        for i in 0..=body - from.len() {
+            if &file[i..i + from.len()] == *from {
+                file[i..i + from.len()].copy_from_slice(to);
+                found = true;
+            }
+        }
+        assert!(
+            found,
+            "{:?} is in the mini artifact",
+            String::from_utf8_lossy(from)
+        );
+    }
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(&file[..body]);
+    file[body..].copy_from_slice(&digest);
+    file
+}
+
+/// No raw control or bidirectional character: ESC, BEL, C1 CSI, right-to-left override.
+fn assert_inert(what: &str, text: &str) {
+    assert!(
+        !text.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']),
+        "{what}: {text:?}"
+    );
+}
+
+/// Plan text from an artifact (a category name, an operator code, a source file name) reaches
+/// the terminal escaped in every format of `query` and `diff`; JSON still means the same text.
+#[test]
+fn plan_text_from_an_artifact_is_escaped_in_every_output() {
+    // "Numéros polyvalents" (20 bytes), the source file "ranges.yaml", the holder "FRTE".
+    let evil_name = "Lo\u{1b}]0;PWN\u{7}ng\u{202e}\u{9b}...";
+    assert_eq!(evil_name.len(), "Numéros polyvalents".len());
+    let file = patched_mini(&[
+        ("Numéros polyvalents".as_bytes(), evil_name.as_bytes()),
+        (b"ranges.yaml", b"r\x1b]0;X\x07yaml"),
+        (b"FRTE", b"\x1b[2J"),
+    ]);
+    let dir = scratch("query-escape");
+    let (good, evil) = (dir.join("good.npa"), dir.join("evil.npa"));
+    std::fs::write(&good, crate::artifact_index::mini()).unwrap();
+    std::fs::write(&evil, &file).unwrap();
+    let evil_path = evil.to_str().unwrap();
+    for format in ["text", "tsv", "json"] {
+        let out = numplan(&[
+            "query",
+            "--plan",
+            evil_path,
+            "--format",
+            format,
+            "--at",
+            "2024-06-01",
+            "0162012345",
+        ]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_inert(format, &text);
+        match format {
+            "text" => {
+                assert!(text.contains("Lo\\u{1b}]0;PWN\\u{7}ng\\u{202e}\\u{9b}"), "{text}");
+                assert!(text.contains("source     r\\u{1b}]0;X\\u{7}yaml"), "{text}");
+                assert!(text.contains("\\u{1b}[2J"), "{text}");
+            }
+            "tsv" => assert!(text.contains("\t\\u{1b}[2J\t"), "{text}"),
+            _ => {
+                let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+                let name = v["category_name"].as_str().unwrap();
+                assert!(name.starts_with(evil_name), "{text}");
+            }
+        }
+    }
+    // With `--use`, the reasons and their sources.
+    let out = numplan(&[
+        "query",
+        "--plan",
+        evil_path,
+        "--use",
+        "voice",
+        "--at",
+        "2024-06-01",
+        "0162012345",
+    ]);
+    assert_inert("--use", &stdout(&out));
+    for format in ["text", "markdown", "json"] {
+        let out = numplan(&["diff", "--format", format, good.to_str().unwrap(), evil_path]);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        let text = stdout(&out);
+        assert_inert(format, &text);
+        if format != "json" {
+            assert!(text.contains("\\u{1b}[2J"), "{format}: {text}");
+        }
+    }
+    // The input's own right-to-left override is echoed escaped too.
+    let out = numplan(&["query", "--format", "text", "0162\u{202e}012345"]);
+    assert_inert("echo", &stdout(&out));
+}
