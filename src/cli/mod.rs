@@ -218,13 +218,16 @@ impl<W: Write> Write for Escaping<W> {
         let text = String::from_utf8_lossy(buf);
         let mut out = String::with_capacity(text.len() + 16);
         for c in text.chars() {
-            let keep = c == '\t' || c == '\n';
-            if keep {
+            let mut one = [0; 4];
+            let escaped = escape_controls(c.encode_utf8(&mut one));
+            if c == '\t' || c == '\n' || matches!(escaped, std::borrow::Cow::Borrowed(_)) {
                 out.push(c);
             } else if self.json {
-                out.push_str(&numplan::diag::escape_json_controls(c.to_string()));
+                // Only inside strings (serde_json writes nothing else raw), where `\uXXXX` is the
+                // same character.
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{:04x}", u32::from(c)));
             } else {
-                out.push_str(&escape_controls(c.encode_utf8(&mut [0; 4])));
+                out.push_str(&escaped);
             }
         }
         self.inner.write_all(out.as_bytes())
@@ -371,4 +374,28 @@ pub fn date_of(d: jiff::civil::Date) -> numplan::date::Date {
     numplan::date::Date::new(i32::from(d.year()), d.month() as u32, d.day() as u32)
         .or_else(|| numplan::date::Date::new(1970, 1, 1))
         .expect("1970-01-01 is a valid date")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Escaping;
+    use std::io::Write;
+
+    #[test]
+    fn the_escaping_writer_keeps_layout_and_text_and_escapes_controls() {
+        let line = "é\t§ €\u{1b}]0;x\u{7}\u{9b}\u{202e}\n";
+        let mut text = Escaping::text(Vec::new());
+        text.write_all(line.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(text.inner).unwrap(),
+            "é\t§ €\\u{1b}]0;x\\u{7}\\u{9b}\\u{202e}\n"
+        );
+        let mut json = Escaping::json(Vec::new());
+        json.write_all("{\"a\":\"é€\u{9b}\u{2067}\"}\n".as_bytes())
+            .unwrap();
+        let written = String::from_utf8(json.inner).unwrap();
+        assert_eq!(written, "{\"a\":\"é€\\u009b\\u2067\"}\n");
+        let v: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(v["a"], "é€\u{9b}\u{2067}");
+    }
 }
