@@ -4,6 +4,11 @@
 //! optional secondary locations, and a help line. Rendering is separate: [`render_human`] draws
 //! them rustc-style with `annotate-snippets` (colour is the caller's choice), [`render_json`] and
 //! [`render_github`] serve tools and CI.
+//!
+//! Plan text and file names reach a terminal through these renderers (and the CLI's outputs):
+//! [`escape_controls`] writes their control characters (C0, DEL, C1) and bidirectional controls
+//! as `\u{…}`, so that no input can move the cursor, retitle the window or reorder what is shown;
+//! validation refuses such characters in plan text ([`is_unsafe_text_char`]).
 
 use crate::span::{SourceMap, Span};
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
@@ -73,6 +78,7 @@ codes! {
     EmptyPeriod = "E0203", "empty-period", "`until` is not after `from`.";
     BadValue = "E0204", "bad-value", "A value is out of its allowed set (a country code, a length, a dialling prefix).";
     UnknownTimeZone = "E0205", "unknown-time-zone", "A time zone is not in the IANA tz database that numplan bundles.";
+    ControlCharacter = "E0206", "control-character", "A text or file name holds a control character (C0 other than tab and line feed, DEL, C1) or a bidirectional control (U+202A–U+202E, U+2066–U+2069).";
     UnknownCategory = "E0301", "unknown-category", "A range names a category that is not defined.";
     UnknownTerritory = "E0302", "unknown-territory", "A range or register row names a territory that is not defined.";
     UnknownRule = "E0303", "unknown-rule", "A category states a rule that plan.yaml does not declare.";
@@ -240,6 +246,94 @@ fn more_note(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     })
 }
 
+/// Whether `c` is a bidirectional embedding, override or isolate control (U+202A–U+202E,
+/// U+2066–U+2069): printed raw, it reorders the text shown after it.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` may not appear in plan text (names, descriptions, file names…): a C0 control other
+/// than tab and line feed (which folded YAML text holds), DEL, a C1 control, or a bidirectional
+/// control. Printed raw, each could rewrite a terminal's output (E0206).
+pub fn is_unsafe_text_char(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n') || is_bidi_control(c)
+}
+
+/// Whether `c` is written escaped by [`escape_controls`]: every control character (C0 with tab
+/// and line breaks, DEL, C1) and the bidirectional controls.
+fn is_escaped(c: char) -> bool {
+    c.is_control() || is_bidi_control(c)
+}
+
+/// `text` with its control characters (ANSI and OSC escapes, tabs and line breaks, DEL, C1) and
+/// bidirectional controls written as `\u{…}`: input and plan text are never echoed raw to a
+/// terminal.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_escaped) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_escaped(c) {
+            let _ = write!(out, "{}", c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
+/// A JSON document with its C1 and bidirectional control characters written as `\uXXXX`
+/// escapes (serde_json escapes C0 itself): the same document for a parser, inert on a terminal.
+/// Such characters only occur inside JSON strings, where the escape means the same character.
+pub fn escape_json_controls(json: String) -> String {
+    if !json.chars().any(|c| is_escaped(c) && !c.is_ascii()) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_escaped(c) && !c.is_ascii() {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A source excerpt with its C1 controls written as `\u{…}` (the renderer shows C0, DEL and
+/// bidirectional controls as visible symbols itself, but prints C1 raw), and the map from byte
+/// offsets in `text` to offsets in the result.
+fn visible_excerpt(text: &str) -> (std::borrow::Cow<'_, str>, impl Fn(usize) -> usize) {
+    let c1 = |c: char| ('\u{80}'..='\u{9f}').contains(&c);
+    // (offset of a replaced character in `text`, bytes added by its escape)
+    let mut shifts: Vec<(usize, usize)> = Vec::new();
+    let shown = if text.chars().any(c1) {
+        let mut out = String::with_capacity(text.len() + 16);
+        for (i, c) in text.char_indices() {
+            if c1(c) {
+                let before = out.len();
+                let _ = write!(out, "{}", c.escape_unicode());
+                shifts.push((i, out.len() - before - c.len_utf8()));
+            } else {
+                out.push(c);
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let map = move |offset: usize| {
+        offset
+            + shifts
+                .iter()
+                .take_while(|(at, _)| *at < offset)
+                .map(|(_, added)| added)
+                .sum::<usize>()
+    };
+    (shown, map)
+}
+
 /// A count for people: digits grouped by thousands with commas (`5,828,007`), as every human
 /// output of numplan writes counts; anything that does not display as digits is left as it is.
 pub fn group_digits(n: impl std::fmt::Display) -> String {
@@ -282,8 +376,10 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let title = level.primary_title(d.message.as_str()).id(d.code.as_str());
-        let note = more_note(d, sources);
+        let message = escape_controls(&d.message);
+        let title = level.primary_title(message.as_ref()).id(d.code.as_str());
+        let note = more_note(d, sources).map(|n| escape_controls(&n).into_owned());
+        let help = d.help.as_deref().map(escape_controls);
         let mut groups: Vec<Group<'_>> = Vec::new();
         match &d.primary {
             Some(primary) => {
@@ -302,23 +398,26 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
                     for (lines, labels) in
                         excerpts(f, spans.iter().copied().filter(|(l, _)| l.span.file == file))
                     {
-                        let excerpt = lone_cr_as_lf(&f.text()[lines.clone()]);
+                        let text = lone_cr_as_lf(&f.text()[lines.clone()]);
+                        let (excerpt, shift) = visible_excerpt(&text);
+                        let excerpt = excerpt.into_owned();
                         let mut snippet = Snippet::source(excerpt.clone())
-                            .path(f.path())
+                            .path(escape_controls(f.path()).into_owned())
                             .line_start(f.line_col(lines.start).0)
                             .fold(true);
                         for (l, kind) in labels {
                             let range = l.span.range();
                             let range = range.start.max(lines.start) - lines.start
                                 ..range.end.clamp(lines.start, lines.end) - lines.start;
-                            let range = char_range(&excerpt, range);
-                            snippet = snippet.annotation(kind.span(range).label(l.message.as_str()));
+                            let range = char_range(&excerpt, shift(range.start)..shift(range.end));
+                            let label = escape_controls(&l.message).into_owned();
+                            snippet = snippet.annotation(kind.span(range).label(label));
                         }
                         group = group.element(snippet);
                     }
                 }
-                if let Some(help) = &d.help {
-                    group = group.element(Level::HELP.message(help.as_str()));
+                if let Some(help) = &help {
+                    group = group.element(Level::HELP.message(help.as_ref()));
                 }
                 if let Some(note) = &note {
                     group = group.element(Level::NOTE.message(note.as_str()));
@@ -327,8 +426,8 @@ pub fn render_human(diags: &[Diagnostic], sources: &SourceMap, color: bool) -> S
             }
             None => {
                 let mut group = Group::with_title(title);
-                if let Some(help) = &d.help {
-                    group = group.element(Level::HELP.message(help.as_str()));
+                if let Some(help) = &help {
+                    group = group.element(Level::HELP.message(help.as_ref()));
                 }
                 if let Some(note) = &note {
                     group = group.element(Level::NOTE.message(note.as_str()));
@@ -501,7 +600,7 @@ pub fn render_json(diags: &[Diagnostic], sources: &SourceMap) -> String {
         "warnings": warnings,
         "diagnostics": items,
     });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let mut s = escape_json_controls(serde_json::to_string_pretty(&doc).unwrap_or_default());
     s.push('\n');
     s
 }
@@ -517,14 +616,15 @@ pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
     }
     let mut out = String::new();
     for d in diags {
-        let mut msg = d.message.clone();
+        // Plan text and file names escaped first: the line breaks below are the only ones.
+        let mut msg = escape_controls(&d.message).into_owned();
         if let Some(help) = &d.help {
             msg.push_str("\nhelp: ");
-            msg.push_str(help);
+            msg.push_str(&escape_controls(help));
         }
         if let Some(note) = more_note(d, sources) {
             msg.push_str("\nnote: ");
-            msg.push_str(&note);
+            msg.push_str(&escape_controls(&note));
         }
         let title = format!("{} {}", d.code.as_str(), d.code.name());
         match &d.primary {
@@ -536,7 +636,7 @@ pub fn render_github(diags: &[Diagnostic], sources: &SourceMap) -> String {
                     out,
                     "::{} file={},line={line},col={col},endLine={end_line},",
                     d.severity.as_str(),
-                    esc_prop(f.path())
+                    esc_prop(&escape_controls(f.path()))
                 );
                 if end_line == line {
                     let _ = write!(out, "endColumn={end_col},");
@@ -699,6 +799,30 @@ mod tests {
         assert_eq!(file.line_col(2), (2, 1), "after a lone CR");
         assert_eq!(file.line_col(5), (3, 1), "after CR LF");
         assert_eq!(file.line_col(7), (4, 1), "after LF");
+    }
+
+    #[test]
+    fn controls_are_escaped_and_refused() {
+        assert_eq!(
+            escape_controls("a\u{1b}]0;x\u{7}\u{9b}\u{202e}\tb"),
+            "a\\u{1b}]0;x\\u{7}\\u{9b}\\u{202e}\\u{9}b"
+        );
+        assert!(matches!(
+            escape_controls("Numéros"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let json = escape_json_controls("{\"a\":\"x\u{9b}\u{2066}y\"}".to_string());
+        assert_eq!(json, "{\"a\":\"x\\u009b\\u2066y\"}");
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["a"], "x\u{9b}\u{2066}y");
+        for c in [
+            '\u{0}', '\u{1b}', '\r', '\u{7f}', '\u{85}', '\u{9b}', '\u{202a}', '\u{202e}', '\u{2069}',
+        ] {
+            assert!(is_unsafe_text_char(c), "{c:?}");
+        }
+        for c in ['\t', '\n', 'é', '\u{a0}', '\u{2028}', '\u{2065}', '\u{2070}'] {
+            assert!(!is_unsafe_text_char(c), "{c:?}");
+        }
     }
 
     #[test]

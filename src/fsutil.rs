@@ -6,9 +6,12 @@
 //!
 //! [`write_all_atomic`] writes a set of files of one directory (an artifact and its signature, a
 //! key pair) as a set: under an exclusive [`DirLock`] of the directory (`flock` on Unix), so that
-//! concurrent writers of the same files take turns, and readers holding it shared see a whole set; every temporary file is written before any is
-//! renamed; and if a rename fails midway, the files not yet replaced are removed, so no new file
-//! is left beside an old companion.
+//! concurrent writers of the same files take turns, and readers holding it shared see a whole
+//! set; every temporary file is written before any is renamed; each file about to be replaced is
+//! first kept under a temporary name (a hard link, or a copy), and if a rename fails midway, the
+//! files already replaced get their old content back: the old set stays whole.
+//! [`replace_set_atomic`] also removes files of the set in the same locked write (the stale
+//! signature of an artifact written unsigned).
 //!
 //! Targets that exist must be regular files: a device node, FIFO, directory or symbolic link is
 //! refused before anything is written. Temporary files are named `.NAME.tmp.PID.N`; those of a
@@ -47,33 +50,55 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
 
 /// Writes files of one directory atomically and as a set (see the module documentation).
 pub fn write_all_atomic(targets: &[Target<'_>]) -> io::Result<()> {
-    let Some(first) = targets.first() else {
+    replace_set_atomic(targets, &[])
+}
+
+/// Writes `targets` and removes the files `stale` (of the same directory) as one set, under one
+/// exclusive lock: an unsigned artifact written over a signed one takes its old signature away
+/// with it. Removing a file that does not exist is no error. On failure, every file is left as
+/// it was.
+pub fn replace_set_atomic(targets: &[Target<'_>], stale: &[&Path]) -> io::Result<()> {
+    let Some(first) = targets.first().map(|t| t.path).or(stale.first().copied()) else {
         return Ok(());
     };
-    for t in targets {
-        check_target(t.path)?;
+    for path in targets.iter().map(|t| t.path).chain(stale.iter().copied()) {
+        check_target(path)?;
     }
-    let lock = DirLock::exclusive(parent(first.path))?;
-    write_all_locked(&lock, targets)
+    let lock = DirLock::exclusive(parent(first))?;
+    replace_set_locked(&lock, targets, stale)
 }
 
 /// [`write_all_atomic`] under a lock already held (exclusively) on the files' directory: for a
 /// writer that reads what it signs under the same lock (`numplan sign`).
 pub fn write_all_locked(lock: &DirLock, targets: &[Target<'_>]) -> io::Result<()> {
+    replace_set_locked(lock, targets, &[])
+}
+
+/// One step of a set's replacement, kept to undo it if a later step fails.
+struct Done {
+    /// The file replaced or removed.
+    path: PathBuf,
+    /// A hard link to (or copy of) its old content, if it existed.
+    backup: Option<PathBuf>,
+}
+
+/// [`replace_set_atomic`] under a lock already held (exclusively) on the files' directory.
+fn replace_set_locked(lock: &DirLock, targets: &[Target<'_>], stale: &[&Path]) -> io::Result<()> {
     let dir = lock.dir.as_path();
-    if !lock.exclusive || targets.iter().any(|t| parent(t.path) != dir) {
+    let paths = || targets.iter().map(|t| t.path).chain(stale.iter().copied());
+    if !lock.exclusive || paths().any(|p| parent(p) != dir) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "the files of a set must be in one directory, locked exclusively",
         ));
     }
-    for t in targets {
-        check_target(t.path)?;
-    }
-    for t in targets {
-        remove_stale_temps(t.path);
+    for path in paths() {
+        check_target(path)?;
+        remove_stale_temps(path);
     }
     let mut temps: Vec<PathBuf> = Vec::new();
+    let mut backups: Vec<PathBuf> = Vec::new();
+    let mut done: Vec<Done> = Vec::new();
     let result = (|| {
         for t in targets {
             let tmp = temp_path(t.path)?;
@@ -83,29 +108,112 @@ pub fn write_all_locked(lock: &DirLock, targets: &[Target<'_>]) -> io::Result<()
             f.sync_all()?;
         }
         // Again under the lock: a target may have been replaced since the first check.
-        for t in targets {
-            check_target(t.path)?;
+        for path in paths() {
+            check_target(path)?;
+        }
+        // Stale files go first: a reader without the lock sees an old artifact unsigned (refused
+        // as unsigned), never a new artifact beside an old signature.
+        for &path in stale {
+            let backup = back_up(path, &mut backups)?;
+            if backup.is_none() {
+                continue;
+            }
+            let step = Done {
+                path: path.to_path_buf(),
+                backup,
+            };
+            fs::remove_file(path).map_err(|e| located(path, e))?;
+            done.push(step);
         }
         for (i, (t, tmp)) in targets.iter().zip(&temps).enumerate() {
-            if let Err(e) = fs::rename(tmp, t.path) {
-                // The files before `i` are new: their old companions must not stay beside them.
-                for later in &targets[i..] {
-                    if fs::symlink_metadata(later.path).is_ok_and(|m| m.is_file()) {
-                        let _ = fs::remove_file(later.path);
-                    }
-                }
-                return Err(located(t.path, e));
-            }
+            let backup = back_up(t.path, &mut backups)?;
+            fs::rename(tmp, t.path).map_err(|e| located(t.path, e))?;
+            done.push(Done {
+                path: t.path.to_path_buf(),
+                backup,
+            });
+            #[cfg(test)]
+            test_hooks::after_rename(i);
+            #[cfg(not(test))]
+            let _ = i;
         }
         sync_dir(dir);
         Ok(())
     })();
     if result.is_err() {
+        // Undo in reverse: each file replaced or removed gets its old content back (a file that
+        // did not exist is removed), so the old set stays whole.
+        for step in done.iter().rev() {
+            match &step.backup {
+                Some(b) => {
+                    let _ = fs::rename(b, &step.path);
+                }
+                None => {
+                    let _ = fs::remove_file(&step.path);
+                }
+            }
+        }
+        sync_dir(dir);
         for tmp in &temps {
             let _ = fs::remove_file(tmp);
         }
     }
+    for b in &backups {
+        let _ = fs::remove_file(b);
+    }
     result
+}
+
+/// Keeps the old content of `path`, if it exists, under a temporary name (a hard link, or a copy
+/// where the file system has none), recorded in `backups` for removal.
+fn back_up(path: &Path, backups: &mut Vec<PathBuf>) -> io::Result<Option<PathBuf>> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(located(path, e)),
+    }
+    let backup = temp_path(path)?;
+    if fs::hard_link(path, &backup).is_err() {
+        fs::copy(path, &backup).map_err(|e| located(path, e))?;
+    }
+    backups.push(backup.clone());
+    Ok(Some(backup))
+}
+
+#[cfg(test)]
+mod test_hooks {
+    //! A hook called after each rename of a set, on the writing thread only: the tests use it to
+    //! make a rename fail, or to run another writer, at a chosen point.
+    use std::cell::RefCell;
+
+    type Hook = Box<dyn FnMut(usize)>;
+
+    thread_local! {
+        static AFTER_RENAME: RefCell<Option<Hook>> = RefCell::new(None);
+    }
+
+    /// Calls `hook(i)` after rename `i` of every set written by this thread until [`clear`].
+    pub fn set(hook: impl FnMut(usize) + 'static) {
+        AFTER_RENAME.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+    }
+
+    /// Removes this thread's hook.
+    pub fn clear() {
+        AFTER_RENAME.with(|h| *h.borrow_mut() = None);
+    }
+
+    pub(super) fn after_rename(i: usize) {
+        let hook = AFTER_RENAME.with(|h| h.borrow_mut().take());
+        if let Some(mut hook) = hook {
+            hook(i);
+            AFTER_RENAME.with(|h| {
+                let mut slot = h.borrow_mut();
+                if slot.is_none() {
+                    *slot = Some(hook);
+                }
+            });
+        }
+    }
 }
 
 /// Opens an input that must be a regular file, without waiting on a FIFO (`O_NONBLOCK` on Unix)
@@ -479,6 +587,135 @@ mod tests {
         ];
         assert!(write_all_atomic(&mixed).is_err());
         assert!(!c.exists());
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// The files of `d` whose names contain `.tmp.` (temporaries and backups).
+    fn temporaries(d: &Path) -> Vec<std::ffi::OsString> {
+        fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().contains(".tmp."))
+            .collect()
+    }
+
+    fn pair<'a>(a: &'a Path, b: &'a Path, bytes: &'a [u8]) -> [Target<'a>; 2] {
+        [
+            Target {
+                path: a,
+                bytes,
+                mode: Mode::Public,
+            },
+            Target {
+                path: b,
+                bytes,
+                mode: Mode::Public,
+            },
+        ]
+    }
+
+    /// The second rename fails after the first file was replaced: the first gets its old content
+    /// back, and the second keeps its own, so the old pair is whole (the old code deleted the old
+    /// signature and left the new artifact unsigned).
+    #[test]
+    fn a_failed_second_rename_restores_the_old_pair() {
+        let d = dir("rollback");
+        let (a, b) = (d.join("a.npa"), d.join("a.npa.minisig"));
+        fs::write(&a, b"old a").unwrap();
+        fs::write(&b, b"old b").unwrap();
+        // After the artifact's rename, the signature's temporary file disappears.
+        let dd = d.clone();
+        test_hooks::set(move |i| {
+            if i == 0 {
+                for n in temporaries(&dd) {
+                    if n.to_string_lossy().starts_with(".a.npa.minisig.tmp.") {
+                        fs::remove_file(dd.join(n)).unwrap();
+                    }
+                }
+            }
+        });
+        let e = write_all_atomic(&pair(&a, &b, b"new")).unwrap_err();
+        test_hooks::clear();
+        assert!(e.to_string().contains("a.npa.minisig"), "{e}");
+        assert_eq!(fs::read(&a).unwrap(), b"old a");
+        assert_eq!(fs::read(&b).unwrap(), b"old b");
+        assert_eq!(temporaries(&d), Vec::<std::ffi::OsString>::new());
+
+        // A pair that did not exist is not left half-written either.
+        let (c, e2) = (d.join("c.npa"), d.join("c.npa.minisig"));
+        let dd = d.clone();
+        test_hooks::set(move |i| {
+            if i == 0 {
+                for n in temporaries(&dd) {
+                    if n.to_string_lossy().starts_with(".c.npa.minisig.tmp.") {
+                        fs::remove_file(dd.join(n)).unwrap();
+                    }
+                }
+            }
+        });
+        assert!(write_all_atomic(&pair(&c, &e2, b"new")).is_err());
+        test_hooks::clear();
+        assert!(!c.exists() && !e2.exists());
+        assert_eq!(temporaries(&d), Vec::<std::ffi::OsString>::new());
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A second writer of the same pair, started between the first one's two renames, must wait
+    /// for the lock: the pair ends as one writer's, never as one's artifact beside the other's
+    /// signature. Without the lock, the second writer (tiny files) runs whole during the first
+    /// one's pause and the first one's signature lands beside the second one's artifact.
+    #[test]
+    fn concurrent_writers_of_a_pair_take_turns() {
+        let d = dir("turns");
+        let (a, b) = (d.join("a.npa"), d.join("a.npa.minisig"));
+        let other = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let slot = other.clone();
+        let (a2, b2) = (a.clone(), b.clone());
+        test_hooks::set(move |i| {
+            if i == 0 && slot.borrow().is_none() {
+                let (a2, b2) = (a2.clone(), b2.clone());
+                *slot.borrow_mut() = Some(std::thread::spawn(move || {
+                    write_all_atomic(&pair(&a2, &b2, b"second"))
+                }));
+                // The window the lock must close: the second writer runs now unless it waits.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        });
+        write_all_atomic(&pair(&a, &b, b"first")).unwrap();
+        test_hooks::clear();
+        let second = other.borrow_mut().take().expect("the hook ran");
+        second.join().unwrap().unwrap();
+        assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
+        assert_eq!(fs::read(&a).unwrap(), b"second", "the second writer went after");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_stale_file_is_removed_with_the_write() {
+        let d = dir("stale");
+        let (a, b) = (d.join("a.npa"), d.join("a.npa.minisig"));
+        fs::write(&a, b"old a").unwrap();
+        fs::write(&b, b"old b").unwrap();
+        let one = [Target {
+            path: &a,
+            bytes: b"new a",
+            mode: Mode::Public,
+        }];
+        replace_set_atomic(&one, &[&b]).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"new a");
+        assert!(!b.exists());
+        // Nothing to remove is no error.
+        replace_set_atomic(&one, &[&b]).unwrap();
+        // A stale path that is not a regular file is refused, and nothing is written.
+        fs::create_dir(&b).unwrap();
+        let newer = [Target {
+            path: &a,
+            bytes: b"newer",
+            mode: Mode::Public,
+        }];
+        assert!(replace_set_atomic(&newer, &[&b]).is_err());
+        assert_eq!(fs::read(&a).unwrap(), b"new a");
+        assert_eq!(temporaries(&d), Vec::<std::ffi::OsString>::new());
         fs::remove_dir_all(&d).unwrap();
     }
 

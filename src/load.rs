@@ -4,7 +4,9 @@
 //! [`load_with`] takes any reader of plan-relative names (tests and fuzzers use memory). Nothing
 //! here judges the meaning of the sources: that is [`crate::validate`]'s job. What this module
 //! reports is what stops it from reading: a missing file, a file over its size limit, YAML that
-//! does not parse or does not have the format's shape, a register with a broken header.
+//! does not parse or does not have the format's shape, a register with a broken header, and any
+//! YAML string (a name, a text, a file name in `files:`, a key) that holds a control or
+//! bidirectional character (E0206): such text would rewrite the terminal of whoever prints it.
 //!
 //! Limits: a YAML file may be at most [`MAX_YAML_BYTES`], a register file [`MAX_REGISTER_BYTES`];
 //! YAML parsing runs under a budget (events, aliases, nesting), so a "billion laughs" document is
@@ -725,11 +727,136 @@ fn parse_yaml_file<T: DeserializeOwned>(
     let file = out.sources.add_named(path, name, text);
     let text = out.sources.file(file).text();
     match serde_saphyr::from_str_with_options::<T>(text, yaml_options()) {
-        Ok(v) => Some((file, v)),
+        Ok(v) => {
+            refuse_control_characters(out, file);
+            Some((file, v))
+        }
         Err(e) => {
             out.diagnostics.push(yaml_diagnostic(file, text, &e));
             None
         }
+    }
+}
+
+/// Any YAML node, with the location of every string in it (keys too): read a second time from a
+/// file that already parsed into its format, to check all of its text at once.
+enum Node {
+    Text(String),
+    List(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<Node>, Spanned<Node>)>),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Node, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Node;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+                Ok(Node::Text(v.to_string()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Node, E> {
+                Ok(Node::Text(v))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_i128<E>(self, _: i128) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_u128<E>(self, _: u128) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_bytes<E>(self, _: &[u8]) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_none<E>(self) -> Result<Node, E> {
+                Ok(Node::Other)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+                Node::deserialize(d)
+            }
+            fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
+                Node::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+                    items.push(item);
+                }
+                Ok(Node::List(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<Spanned<Node>, Spanned<Node>>()? {
+                    entries.push(entry);
+                }
+                Ok(Node::Map(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Refuses every string of YAML file `file` that holds a character
+/// [`crate::diag::is_unsafe_text_char`] refuses (written raw or as a YAML escape such as `\e`),
+/// with its location (E0206).
+fn refuse_control_characters(out: &mut Loaded, file: FileId) {
+    let text = out.sources.file(file).text();
+    // Fast path: no such character, and no backslash that could escape one.
+    if !text.contains('\\') && !text.chars().any(crate::diag::is_unsafe_text_char) {
+        return;
+    }
+    let Ok(root) = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, yaml_options()) else {
+        return;
+    };
+    let mut found = Vec::new();
+    let mut stack = vec![&root];
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Node::Text(t) => {
+                if let Some(c) = t.chars().find(|&c| crate::diag::is_unsafe_text_char(c)) {
+                    found.push((span_of(file, node), c));
+                }
+            }
+            Node::List(items) => stack.extend(items.iter().rev()),
+            Node::Map(entries) => {
+                for (k, v) in entries.iter().rev() {
+                    stack.push(v);
+                    stack.push(k);
+                }
+            }
+            Node::Other => {}
+        }
+    }
+    for (span, c) in found {
+        out.diagnostics.push(
+            Diagnostic::error(
+                Code::ControlCharacter,
+                span,
+                format!("this text holds the control character {}", c.escape_unicode()),
+            )
+            .with_label("control character")
+            .with_help(
+                "remove it: names, texts and file names may hold no control character (other than \
+                 tab and line feed) nor bidirectional control, which would rewrite a terminal's output",
+            ),
+        );
     }
 }
 

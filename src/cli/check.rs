@@ -55,8 +55,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                     };
                     print_stdout(&format!(
                         "plan `{}` version {}: {} territories, {} categories, {} ranges, {} uses, {} operators, {} register blocks{register}: ok\n",
-                        plan.id(),
-                        plan.version(),
+                        super::escape_controls(plan.id()),
+                        super::escape_controls(plan.version()),
                         plan.territories().len(),
                         plan.categories().len(),
                         plan.ranges().len(),

@@ -6,7 +6,7 @@ use super::{
 use numplan::artifact::{self, Artifact, CompileOptions};
 use numplan::date::Date;
 use numplan::diag;
-use numplan::fsutil::{Mode, Target, write_all_atomic};
+use numplan::fsutil::{Mode, Target, replace_set_atomic};
 use numplan::validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,7 +15,8 @@ use std::process::ExitCode;
 ///
 /// Runs the same validation as `check` and refuses to compile a plan with errors (exit 1). With
 /// `--sign`, the artifact and its signature are written as a pair: concurrent runs on the same
-/// output never leave one run's artifact beside another's signature.
+/// output never leave one run's artifact beside another's signature. Without `--sign`, an
+/// existing OUTPUT.minisig (which signed the artifact replaced) is removed in the same write.
 #[derive(clap::Args)]
 pub struct Args {
     /// The plan directory (holding plan.yaml).
@@ -95,7 +96,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     }
     let signature = match &key {
         Some(k) => {
-            let untrusted = format!("numplan artifact {} {}", a.plan_id(), a.plan_version());
+            let untrusted = format!(
+                "numplan artifact {} {}",
+                super::escape_controls(a.plan_id()),
+                super::escape_controls(a.plan_version())
+            );
             Some(
                 numplan::minisign::sign(k, &bytes, &a.trusted_comment(), &untrusted)
                     .map_err(|e| CliError::usage(format!("cannot sign: {e}")))?,
@@ -116,13 +121,25 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             mode: Mode::Public,
         });
     }
-    write_all_atomic(&targets)
+    // Unsigned over a signed output: the old signature signs the old artifact and would make the
+    // new one fail `verify`; it is removed in the same locked write.
+    let stale_signature =
+        signature.is_none() && std::fs::symlink_metadata(&sig_path).is_ok_and(|m| m.is_file());
+    let stale: &[&std::path::Path] = if stale_signature { &[&sig_path] } else { &[] };
+    replace_set_atomic(&targets, stale)
         .map_err(|e| CliError::usage(format!("cannot write {}: {e}", args.output.display())))?;
+    if stale_signature {
+        print_stderr(&format!(
+            "note: removed {}: it signed the artifact this one replaces (sign again with `numplan \
+             sign` or `compile --sign`)\n",
+            sig_path.display()
+        ));
+    }
     let signed = if args.sign.is_some() { ", signed" } else { "" };
     print_stdout(&format!(
         "compiled plan `{}` version {} (sequence {}): {} bytes, sha256 {}{signed} -> {}\n",
-        a.plan_id(),
-        a.plan_version(),
+        super::escape_controls(a.plan_id()),
+        super::escape_controls(a.plan_version()),
         a.sequence(),
         bytes.len(),
         super::hex(a.stored_sha256()),

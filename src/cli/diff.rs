@@ -1,6 +1,6 @@
 //! `numplan diff`: what changed between two plan versions, over the number space.
 
-use super::{CliError, EXIT_FAIL, EXIT_OK, Pinning, print_stderr, print_stdout, read_artifact};
+use super::{CliError, EXIT_ERROR, EXIT_FAIL, EXIT_OK, Pinning, print_stderr, print_stdout, read_artifact};
 use numplan::artifact::{self, Artifact, CompileOptions, VerifyOptions};
 use numplan::diff::{Aspect, Change, Diff, Item, Operator, PlanAnswer};
 use std::fmt::Write as _;
@@ -10,8 +10,8 @@ use std::process::ExitCode;
 /// What changed between two plan versions, number by number and over time.
 ///
 /// OLD and NEW are artifacts or plan-source directories (compiled on the fly). Exit status, like
-/// diff(1): 0 identical for every number, 1 differences, 2 usage or I/O error; an artifact that
-/// cannot be trusted exits as in `verify` (3 to 7).
+/// diff(1): 0 identical for every number, 1 differences (or a plan directory with errors, as in
+/// `compile`), 2 usage or I/O error; an artifact that cannot be trusted exits as in `verify` (3 to 7).
 #[derive(clap::Args)]
 pub struct Args {
     /// The old version: an artifact, or a plan directory.
@@ -52,15 +52,17 @@ fn load(path: &Path, last_seen_sequence: Option<u64>) -> Result<Vec<u8>, CliErro
                 &checked.sources,
                 false,
             ));
-            let why = if unreadable {
-                "cannot be read"
+            // As in `compile`: a plan with errors is exit 1, a plan that cannot be read exit 2.
+            let (code, why) = if unreadable {
+                (EXIT_ERROR, "cannot be read")
             } else {
-                "has errors"
+                (EXIT_FAIL, "has errors")
             };
-            return Err(CliError::usage(format!("{name}: the plan {why}")));
+            return Err(CliError::with_code(code, format!("{name}: the plan {why}")));
         };
+        // A plan over a limit of the format has errors, as in `compile` (exit 1).
         let bytes = artifact::compile(&plan, &CompileOptions::default())
-            .map_err(|e| CliError::usage(format!("{name}: {e}")))?;
+            .map_err(|e| CliError::with_code(EXIT_FAIL, format!("{name}: {e}")))?;
         // A plan compiled here is checked for rollback like an artifact.
         let a = Artifact::open(&bytes).map_err(|e| CliError::artifact(&name, &e))?;
         a.verify(&VerifyOptions {
@@ -99,7 +101,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let registers = [register_words(&old), register_words(&new)];
     let text = match args.format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&d).unwrap_or_default();
+            let mut s =
+                numplan::diag::escape_json_controls(serde_json::to_string_pretty(&d).unwrap_or_default());
             s.push('\n');
             s
         }
@@ -128,6 +131,12 @@ fn register_words(a: &Artifact<'_>) -> String {
             earlier.join(", ")
         )
     }
+}
+
+/// Plan text as printed: control and bidirectional characters escaped (the colours are added
+/// around it, never inside).
+fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+    numplan::diag::escape_controls(text)
 }
 
 /// `01 62 00 00 00` for 10-digit numbers, digits by pairs; other lengths as they are.
@@ -286,29 +295,36 @@ fn summary_lines(d: &Diff) -> Vec<String> {
     let s = &d.summary;
     vec![
         format!(
-            "{} numbers allocated, {} withdrawn, {} transferred",
-            numplan::diag::group_digits(s.numbers_allocated),
+            "{} allocated, {} withdrawn, {} transferred",
+            counted(s.numbers_allocated, "number", "numbers"),
             numplan::diag::group_digits(s.numbers_withdrawn),
             numplan::diag::group_digits(s.numbers_transferred)
         ),
         format!(
-            "{} blocks allocated, {} withdrawn, {} transferred",
-            numplan::diag::group_digits(s.blocks_allocated),
+            "{} allocated, {} withdrawn, {} transferred",
+            counted(s.blocks_allocated, "block", "blocks"),
             numplan::diag::group_digits(s.blocks_withdrawn),
             numplan::diag::group_digits(s.blocks_transferred)
         ),
         format!(
-            "{} numbers changed category, {} changed rules, {} changed territory or length",
-            numplan::diag::group_digits(s.numbers_category_changed),
+            "{} changed category, {} changed rules, {} changed territory or length",
+            counted(s.numbers_category_changed, "number", "numbers"),
             numplan::diag::group_digits(s.numbers_rules_changed),
             numplan::diag::group_digits(s.numbers_other_plan_changes)
         ),
-        format!("{} entries", numplan::diag::group_digits(s.changes)),
+        counted(s.changes, "entry", "entries"),
         format!(
-            "{} changes to the plan-wide policy",
-            numplan::diag::group_digits(s.policy_changes)
+            "{} to the plan-wide policy",
+            counted(s.policy_changes, "change", "changes")
         ),
     ]
+}
+
+/// `1 entry`, `2 entries`, `5,828,007 numbers`: a count for people, with its noun agreeing.
+fn counted(n: impl std::fmt::Display, one: &str, many: &str) -> String {
+    let digits = numplan::diag::group_digits(n);
+    let noun = if digits == "1" { one } else { many };
+    format!("{digits} {noun}")
 }
 
 /// The plan-wide policy's changes, one line each: `- ` removed, `+ ` added.
@@ -333,7 +349,10 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "{bold}plan {} {} → {} {}{reset}",
-        d.old.0, d.old.1, d.new.0, d.new.1
+        esc(&d.old.0),
+        esc(&d.old.1),
+        esc(&d.new.0),
+        esc(&d.new.1)
     );
     let _ = writeln!(out, "  old: {}; new: {}", registers[0], registers[1]);
     for l in summary_lines(d) {
@@ -343,15 +362,15 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
         let _ = writeln!(out, "\n{bold}plan-wide policy{reset}");
         for l in policy_lines(d) {
             let colour = if l.starts_with('-') { red } else { green };
-            let _ = writeln!(out, "  {colour}{l}{reset}");
+            let _ = writeln!(out, "  {colour}{}{reset}", esc(&l));
         }
     }
     for c in &d.changes {
         let _ = writeln!(
             out,
-            "\n{bold}{}{reset}  {} numbers",
-            numbers_of(c),
-            numplan::diag::group_digits(c.numbers)
+            "\n{bold}{}{reset}  {}",
+            esc(&numbers_of(c)),
+            counted(c.numbers, "number", "numbers")
         );
         for item in &c.items {
             let colour = match item {
@@ -360,7 +379,7 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
                 _ => yellow,
             };
             for l in item_lines(item) {
-                let _ = writeln!(out, "  {colour}{l}{reset}");
+                let _ = writeln!(out, "  {colour}{}{reset}", esc(&l));
             }
         }
     }
@@ -373,12 +392,17 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "# Changes to plan `{}`: {} → {}\n",
-        d.new.0, d.old.1, d.new.1
+        esc(&d.new.0),
+        esc(&d.old.1),
+        esc(&d.new.1)
     );
     let _ = writeln!(
         out,
         "Old: version {}, {}. New: version {}, {}.\n",
-        d.old.1, registers[0], d.new.1, registers[1]
+        esc(&d.old.1),
+        registers[0],
+        esc(&d.new.1),
+        registers[1]
     );
     let _ = writeln!(out, "## Summary\n");
     for l in summary_lines(d) {
@@ -390,10 +414,10 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
             "\n## Changes to the plan-wide policy (uses, context, conditions, requirements)\n"
         );
         for l in &d.policy.removed {
-            let _ = writeln!(out, "- removed: {l}");
+            let _ = writeln!(out, "- removed: {}", esc(l));
         }
         for l in &d.policy.added {
-            let _ = writeln!(out, "- added: {l}");
+            let _ = writeln!(out, "- added: {}", esc(l));
         }
     }
     type Pick = fn(&Item) -> bool;
@@ -425,9 +449,10 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
             for l in item_lines(i) {
                 let _ = writeln!(
                     out,
-                    "- `{}` ({} numbers): {l}",
-                    numbers_of(c),
-                    numplan::diag::group_digits(c.numbers)
+                    "- `{}` ({}): {}",
+                    esc(&numbers_of(c)),
+                    counted(c.numbers, "number", "numbers"),
+                    esc(&l)
                 );
             }
         }

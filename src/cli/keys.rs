@@ -89,7 +89,11 @@ pub fn sign(args: SignArgs) -> Result<ExitCode, CliError> {
     let a = Artifact::open(&bytes)
         .and_then(|a| a.verify(&VerifyOptions::default()).map(|_| a))
         .map_err(|e| CliError::artifact(&name, &e))?;
-    let untrusted = format!("numplan artifact {} {}", a.plan_id(), a.plan_version());
+    let untrusted = format!(
+        "numplan artifact {} {}",
+        super::escape_controls(a.plan_id()),
+        super::escape_controls(a.plan_version())
+    );
     let sig = numplan::minisign::sign(&key, &bytes, &a.trusted_comment(), &untrusted)
         .map_err(|e| CliError::usage(format!("cannot sign: {e}")))?;
     let path = signature_path(&args.artifact);
@@ -152,8 +156,8 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode, CliError> {
         .map_or("no expiry".to_string(), |d| format!("expires {d}"));
     print_stdout(&format!(
         "ok: plan `{}` version {} sequence {} ({expiry}), sha256 {}, signed by key {}\n",
-        a.plan_id(),
-        a.plan_version(),
+        super::escape_controls(a.plan_id()),
+        super::escape_controls(a.plan_version()),
         a.sequence(),
         trust.sha256,
         trust.key_id.unwrap_or_default()

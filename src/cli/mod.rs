@@ -178,21 +178,64 @@ pub fn print_stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// `text` with its control characters (ANSI and OSC escapes, line breaks, DEL, C1) written as
-/// `\u{…}`: input is never echoed raw to a terminal.
-pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return text.into();
+pub use numplan::diag::escape_controls;
+
+/// A writer that escapes, as [`escape_controls`] does, every control character of what is
+/// written to it except the line feeds and tabs of the output's own layout (text and TSV), or, for
+/// JSON, the C1 and bidirectional controls serde_json leaves raw (as `\uXXXX`): plan text from an
+/// artifact never reaches the terminal raw, whatever the artifact holds.
+pub struct Escaping<W> {
+    inner: W,
+    json: bool,
+}
+
+impl<W: Write> Escaping<W> {
+    /// Escapes for text and TSV output.
+    pub fn text(inner: W) -> Escaping<W> {
+        Escaping { inner, json: false }
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
+
+    /// Escapes for JSON output.
+    pub fn json(inner: W) -> Escaping<W> {
+        Escaping { inner, json: true }
+    }
+}
+
+impl<W: Write> Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        // Fast path: printable ASCII, tabs and line feeds, and UTF-8 sequences that cannot encode
+        // a C1 (lead byte 0xC2) or bidirectional control (lead byte 0xE2).
+        let suspect = |b: &u8| (*b < 0x20 && *b != b'\t' && *b != b'\n') || matches!(*b, 0x7f | 0xc2 | 0xe2);
+        if !buf.iter().any(suspect) {
+            return self.inner.write_all(buf);
         }
+        // Everything written here comes from `&str`s, whole characters at a time.
+        let text = String::from_utf8_lossy(buf);
+        let mut out = String::with_capacity(text.len() + 16);
+        for c in text.chars() {
+            let mut one = [0; 4];
+            let escaped = escape_controls(c.encode_utf8(&mut one));
+            if c == '\t' || c == '\n' || matches!(escaped, std::borrow::Cow::Borrowed(_)) {
+                out.push(c);
+            } else if self.json {
+                // Only inside strings (serde_json writes nothing else raw), where `\uXXXX` is the
+                // same character.
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\u{:04x}", u32::from(c)));
+            } else {
+                out.push_str(&escaped);
+            }
+        }
+        self.inner.write_all(out.as_bytes())
     }
-    out.into()
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Reads a whole regular file of at most `cap` bytes: its type and size are checked before
@@ -331,4 +374,28 @@ pub fn date_of(d: jiff::civil::Date) -> numplan::date::Date {
     numplan::date::Date::new(i32::from(d.year()), d.month() as u32, d.day() as u32)
         .or_else(|| numplan::date::Date::new(1970, 1, 1))
         .expect("1970-01-01 is a valid date")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Escaping;
+    use std::io::Write;
+
+    #[test]
+    fn the_escaping_writer_keeps_layout_and_text_and_escapes_controls() {
+        let line = "é\t§ €\u{1b}]0;x\u{7}\u{9b}\u{202e}\n";
+        let mut text = Escaping::text(Vec::new());
+        text.write_all(line.as_bytes()).unwrap();
+        assert_eq!(
+            String::from_utf8(text.inner).unwrap(),
+            "é\t§ €\\u{1b}]0;x\\u{7}\\u{9b}\\u{202e}\n"
+        );
+        let mut json = Escaping::json(Vec::new());
+        json.write_all("{\"a\":\"é€\u{9b}\u{2067}\"}\n".as_bytes())
+            .unwrap();
+        let written = String::from_utf8(json.inner).unwrap();
+        assert_eq!(written, "{\"a\":\"é€\\u009b\\u2067\"}\n");
+        let v: serde_json::Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(v["a"], "é€\u{9b}\u{2067}");
+    }
 }

@@ -125,7 +125,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         sources_shown: std::cell::Cell::new(false),
     };
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Plan text (names, sources, reasons) comes from the artifact: escaped on the way out.
+    let buffered = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = if args.format == Format::Json {
+        super::Escaping::json(buffered)
+    } else {
+        super::Escaping::text(buffered)
+    };
     let result = (|| -> Result<(), Failure> {
         q.header(&mut out).map_err(Failure::Write)?;
         if args.numbers.len() == 1 && args.numbers[0] == "-" {
@@ -278,9 +284,10 @@ const MAX_GROUP_PARTS: usize = 12;
 
 /// Reads arguments typed without quotes: consecutive digit groups (`01 62 12 34 56`, `+590 590
 /// 12 34 56`) are joined into the shortest run that is a number of the plan, when none of its
-/// parts is one by itself (`15 17 18` are three numbers). A run that never makes a number is one
-/// (invalid) number. Any other argument is a number by itself. Each argument is looked up alone
-/// once, and each start tries at most [`MAX_GROUP_PARTS`] parts: linear in the arguments.
+/// parts is one by itself (`15 17 18` are three numbers). A group from which no run makes a number
+/// is an input by itself (`1 1 1` are three invalid inputs, not one `111`), as is any other
+/// argument. Each argument is looked up alone once, and each start tries at most
+/// [`MAX_GROUP_PARTS`] parts: linear in the arguments.
 fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -> Vec<String> {
     let is_group = |a: &String| {
         let digits = a.strip_prefix('+').unwrap_or(a);
@@ -298,15 +305,12 @@ fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -
             i += 1;
             continue;
         }
-        let end = (i..args.len()).find(|&k| !joinable[k]).unwrap_or(args.len());
+        // The run's end within reach: never scanned past MAX_GROUP_PARTS, so linear.
+        let reach = args.len().min(i + MAX_GROUP_PARTS);
+        let end = (i..reach).find(|&k| !joinable[k]).unwrap_or(reach);
         let mut joined = args[i].clone();
         let mut found = None;
-        for (j, part) in args
-            .iter()
-            .enumerate()
-            .take(end.min(i + MAX_GROUP_PARTS))
-            .skip(i + 1)
-        {
+        for (j, part) in args.iter().enumerate().take(end).skip(i + 1) {
             joined.push(' ');
             joined.push_str(part);
             if valid(&joined) {
@@ -314,7 +318,9 @@ fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -
                 break;
             }
         }
-        let j = found.unwrap_or(end);
+        // Joined only when the result is a number of the plan; otherwise this group stands alone
+        // and the next one starts its own run.
+        let j = found.unwrap_or(i + 1);
         out.push(args[i..j].join(" "));
         i = j;
     }
@@ -394,7 +400,15 @@ impl<'a> Querier<'a> {
         if let Some((_, d)) = self.today.iter().find(|(z, _)| std::ptr::eq(*z, tz) || *z == tz) {
             return *d;
         }
-        let d = today_in_zone(tz);
+        let d = today_in_zone(tz).unwrap_or_else(|| {
+            // An artifact of an older compiler, or a crafted one: said once per zone, not silently.
+            super::print_stderr(&format!(
+                "warning: time zone `{}` of the artifact is not known to this build; today is taken \
+                 in UTC (pass --at DATE to choose the day)\n",
+                super::escape_controls(tz)
+            ));
+            super::today_utc()
+        });
         self.today.push((tz, d));
         d
     }
@@ -762,10 +776,10 @@ fn write_ruling_text(out: &mut impl Write, input: &str, at: Date, r: &Ruling<'_>
     Ok(())
 }
 
-/// Today's date in an IANA time zone (UTC if the zone is unknown).
-fn today_in_zone(tz: &str) -> Date {
-    let zone = jiff::tz::TimeZone::get(tz).unwrap_or(jiff::tz::TimeZone::UTC);
-    super::date_of(zone.to_datetime(jiff::Timestamp::now()).date())
+/// Today's date in an IANA time zone, or `None` if this build does not know the zone.
+fn today_in_zone(tz: &str) -> Option<Date> {
+    let zone = jiff::tz::TimeZone::get(tz).ok()?;
+    Some(super::date_of(zone.to_datetime(jiff::Timestamp::now()).date()))
 }
 
 /// The legal bases of an answer: the category's, the range's, and each rule's, once each.

@@ -58,7 +58,7 @@ pub fn lay_out(file: &[u8], sections: &[(u32, Vec<u8>)]) -> Vec<u8> {
 }
 
 /// `file` with its number index (section kind 2) replaced by `index`.
-fn with_index(file: &[u8], index: Vec<u8>) -> Vec<u8> {
+pub fn with_index(file: &[u8], index: Vec<u8>) -> Vec<u8> {
     let mut s = sections(file);
     s.iter_mut().find(|(k, _)| *k == 2).expect("an index section").1 = index;
     lay_out(file, &s)
@@ -92,7 +92,7 @@ fn reseal(index: &mut [u8]) {
 /// digit strings of `levels` digits, 10^levels keys, in 22 bytes a level. The fst builder makes
 /// the two kinds of node (the last level, and one above it); they are repeated. `len` is the key
 /// count the fst's header claims.
-fn all_digits(levels: usize, len: u64) -> Vec<u8> {
+pub fn all_digits(levels: usize, len: u64) -> Vec<u8> {
     let mut b = fst::raw::Builder::memory();
     for i in 0..100u32 {
         b.insert(format!("{i:02}"), 0).unwrap();

@@ -223,3 +223,51 @@ fn a_register_with_cr_line_ends_is_read_line_by_line() {
     assert!(stderr.contains("MAJNUM.csv:4:1"), "{stderr}");
     assert!(!stderr.contains('\u{240d}'), "no CR symbol in snippets: {stderr}");
 }
+
+/// A file named in `files:` with control characters (it exists, with an error in it): its name is
+/// refused (E0206), and printed escaped in `check`'s `-->` line, in `--format github` and in
+/// `--format json` (which also escapes the right-to-left override serde_json leaves raw).
+#[cfg(unix)]
+#[test]
+fn control_characters_in_file_names_are_refused_and_never_printed_raw() {
+    let dir = scratch("check-control-file-name");
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let evil = "r\u{202e}\u{1b}]0;PWN\u{7}.yaml";
+    let ranges = std::fs::read_to_string(dir.join("ranges.yaml")).unwrap();
+    let broken = ranges.replacen("category: polyvalent\n", "category: no-such-category\n", 1);
+    assert_ne!(broken, ranges);
+    std::fs::write(dir.join(evil), broken).unwrap();
+    std::fs::remove_file(dir.join("ranges.yaml")).unwrap();
+    let plan = std::fs::read_to_string(dir.join("plan.yaml")).unwrap();
+    let renamed = plan.replace(
+        "  ranges: [ranges.yaml]",
+        "  ranges: [\"r\\u202E\\e]0;PWN\\a.yaml\"]",
+    );
+    assert_ne!(renamed, plan);
+    std::fs::write(dir.join("plan.yaml"), renamed).unwrap();
+    let raw = |t: &str| t.contains(['\u{1b}', '\u{7}', '\u{202e}']);
+    let out = numplan(&["check", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(!raw(&err), "{err:?}");
+    assert!(err.contains("error[E0206]"), "{err}");
+    assert!(err.contains("error[E0301]"), "{err}");
+    assert!(err.contains("r\\u{202e}\\u{1b}]0;PWN\\u{7}.yaml:"), "{err}");
+    for format in ["github", "json"] {
+        let out = numplan(&["check", "--format", format, dir.to_str().unwrap()]);
+        assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(!raw(&stdout), "{format}: {stdout:?}");
+        assert!(stdout.contains("E0206") && stdout.contains("E0301"), "{stdout}");
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let files: Vec<&str> = v["diagnostics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|d| d["file"].as_str())
+                .collect();
+            assert!(files.iter().any(|f| f.ends_with(evil)), "{files:?}");
+        }
+    }
+}

@@ -173,3 +173,35 @@ fn readme_states_the_same_table() {
         .collect();
     assert_eq!(rows, ["0", "1", "2", "3", "4", "5", "6", "7"]);
 }
+
+/// A plan with errors is exit 1 wherever a plan is checked: `check`, `compile`, and `diff` given
+/// a plan directory on either side (it exited 2 in `diff`).
+#[test]
+fn a_plan_with_errors_exits_1_in_every_subcommand() {
+    let setup = Setup::new("cli-plan-errors");
+    let broken = setup.dir.join("broken");
+    crate::util::copy_dir(&repo("tests/data/valid/mini"), &broken);
+    let ranges = broken.join("ranges.yaml");
+    let text = std::fs::read_to_string(&ranges).unwrap();
+    let first = text.find("category: ").expect("a category in mini's ranges");
+    let edited = format!("{}category: no-such-category{}", &text[..first], {
+        let rest = &text[first..];
+        &rest[rest.find('\n').unwrap()..]
+    });
+    std::fs::write(&ranges, edited).unwrap();
+    #[rustfmt::skip]
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["check", "@broken"], 1, "plan with errors"),
+        (&["compile", "@broken", "-o", "@x.npa"], 1, "plan with errors"),
+        (&["diff", "@a.npa", "@broken"], 1, "new side has errors"),
+        (&["diff", "@broken", "@a.npa"], 1, "old side has errors"),
+        (&["diff", "-q", "@broken", "@broken"], 1, "both sides have errors"),
+    ];
+    run_table(&setup, cases);
+    let out = numplan(&["diff", &setup.p("a.npa"), &setup.p("broken")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("E0301") && err.contains("the plan has errors"),
+        "{err}"
+    );
+}

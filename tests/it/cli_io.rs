@@ -272,7 +272,9 @@ fn concurrent_signed_compiles_leave_a_matching_pair() {
         code(&numplan(&["compile", s(&plan), "-o", s(&a), "--sign", s(&key)])),
         0
     );
-    // The old code mixed the pair in about one round in five (12 concurrent compiles each).
+    // An end-to-end stress run of the binaries; it may pass by luck without the lock (the old
+    // code mixed the pair in about one round in five). The deterministic test, which fails
+    // without the lock, is `fsutil::tests::concurrent_writers_of_a_pair_take_turns`.
     for round in 0..6 {
         // Writers (compile, sign) and readers (verify, query --pub) of the pair at once.
         let handles: Vec<_> = (0..16u32)

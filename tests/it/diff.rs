@@ -325,7 +325,7 @@ fn markdown_release_notes_start_with_the_summary() {
 }
 
 #[test]
-fn errors_exit_2() {
+fn usage_errors_exit_2_and_a_file_that_is_not_an_artifact_exits_3() {
     assert_eq!(code(&numplan(&["diff", "no/such", "plan-sources/fr"])), 2);
     let dir = scratch("diff-bad");
     std::fs::write(dir.join("x.npa"), b"junk").unwrap();

@@ -263,3 +263,85 @@ fn compile_refuses_a_broken_plan_and_keeps_the_old_artifact() {
         .collect();
     assert_eq!(leftovers.len(), 2, "no temporary files: {leftovers:?}");
 }
+
+/// An unsigned compile over a signed output removes the old signature in the same write (it
+/// signed the artifact replaced; left there, `verify` failed on the new one with exit 4), and
+/// says so.
+#[test]
+fn an_unsigned_compile_removes_the_stale_signature() {
+    let dir = scratch("signing-stale");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    assert_eq!(code(&numplan(&["keygen", "-o", &s(&dir.join("k"))])), 0);
+    let a = dir.join("a.npa");
+    let sig = dir.join("a.npa.minisig");
+    let out = numplan(&[
+        "compile",
+        "tests/data/valid/mini",
+        "-o",
+        &s(&a),
+        "--sign",
+        &s(&dir.join("k.key")),
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(sig.exists());
+    let out = numplan(&[
+        "compile",
+        "tests/data/valid/mini",
+        "-o",
+        &s(&a),
+        "--sequence",
+        "2",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        !sig.exists(),
+        "the old signature was left beside the new artifact"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("removed") && err.contains("a.npa.minisig"), "{err}");
+    // Signed again, the pair verifies.
+    let out = numplan(&["sign", "--key", &s(&dir.join("k.key")), &s(&a)]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let out = numplan(&["verify", "--pub", &s(&dir.join("k.pub")), &s(&a)]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The signature is checked before the number index is walked: a crafted index (21 levels of all
+/// ten digits, 10^21 keys, with a right fst checksum and artifact digest) checked with a wrong
+/// key exits 4 for the signature, not 3 for the index (nor hangs), in `verify` and `query --pub`.
+/// With the right key, the walk is reached and refuses the index (exit 3).
+#[test]
+fn a_crafted_index_with_a_wrong_key_is_refused_for_its_signature() {
+    use crate::artifact_index::{all_digits, mini, with_index};
+    let dir = scratch("signing-crafted-wrong-key");
+    let file = with_index(&mini(), all_digits(21, u64::MAX));
+    let comment = numplan::artifact::Artifact::open(&file)
+        .unwrap()
+        .trusted_comment();
+    let signer = numplan::minisign::SecretKey::generate().unwrap();
+    let other = numplan::minisign::SecretKey::generate().unwrap();
+    let sig = numplan::minisign::sign(&signer, &file, &comment, "crafted").unwrap();
+    let npa = dir.join("crafted.npa");
+    std::fs::write(&npa, &file).unwrap();
+    std::fs::write(dir.join("crafted.npa.minisig"), sig).unwrap();
+    std::fs::write(dir.join("right.pub"), signer.public_key().to_file_text()).unwrap();
+    std::fs::write(dir.join("wrong.pub"), other.public_key().to_file_text()).unwrap();
+    let p = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let npa = npa.to_str().unwrap();
+    for (key, want) in [("wrong.pub", 4), ("right.pub", 3)] {
+        for args in [
+            vec!["verify", "--pub", &p(key), npa],
+            vec!["query", "--plan", npa, "--pub", &p(key), "0162123456"],
+        ] {
+            let out = numplan(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(code(&out), want, "{args:?}: {err}");
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            if want == 4 {
+                assert!(!err.contains("number index"), "{args:?}: {err}");
+            } else {
+                assert!(err.contains("number index"), "{args:?}: {err}");
+            }
+        }
+    }
+}
