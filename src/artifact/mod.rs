@@ -1,6 +1,6 @@
 //! The compiled artifact: one file that answers lookups, laid out for memory mapping.
 //!
-//! [`compile`] turns a validated [`crate::plan::Plan`] into bytes, deterministically; [`Artifact`]
+//! [`compile`](fn@compile) turns a validated [`crate::plan::Plan`] into bytes, deterministically; [`Artifact`]
 //! reads them. The format is documented in `docs/artifact-format.md`; in short:
 //!
 //! ```text
