@@ -179,13 +179,38 @@ pub struct PolicyChange {
     pub added: Vec<String>,
 }
 
+/// A side of a diff: the plan id and version an artifact says it holds. In JSON, the pair
+/// `["fr", "2026-04-17"]` (`docs/diff-output.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanVersion {
+    /// Plan id, e.g. `fr`.
+    pub id: String,
+    /// Plan version.
+    pub version: String,
+}
+
+impl PlanVersion {
+    fn of(a: &Artifact<'_>) -> PlanVersion {
+        PlanVersion {
+            id: a.plan_id().to_string(),
+            version: a.plan_version().to_string(),
+        }
+    }
+}
+
+impl Serialize for PlanVersion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.id, &self.version).serialize(serializer)
+    }
+}
+
 /// A diff between two plan versions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diff {
-    /// Old plan id and version.
-    pub old: (String, String),
-    /// New plan id and version.
-    pub new: (String, String),
+    /// The old side's plan.
+    pub old: PlanVersion,
+    /// The new side's plan.
+    pub new: PlanVersion,
     /// Counts.
     pub summary: Summary,
     /// The plan-wide policy's changes: they bear on the verdicts of many numbers at once.
@@ -556,8 +581,8 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     let policy = policy_change(&old.policy(), &new.policy());
     summary.policy_changes = (policy.removed.len() + policy.added.len()) as u64;
     Diff {
-        old: (old.plan_id().to_string(), old.plan_version().to_string()),
-        new: (new.plan_id().to_string(), new.plan_version().to_string()),
+        old: PlanVersion::of(old),
+        new: PlanVersion::of(new),
         summary,
         policy,
         changes,

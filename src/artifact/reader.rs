@@ -372,12 +372,22 @@ impl fmt::Debug for Artifact<'_> {
 /// What [`Artifact::verify`] checks besides the digest.
 #[derive(Clone, Debug, Default)]
 pub struct VerifyOptions<'k> {
-    /// The public key and the `.minisig` text; `None` checks the digest only.
-    pub signature: Option<(&'k crate::minisign::PublicKey, &'k str)>,
+    /// The signature to check; `None` checks the digest only.
+    pub signature: Option<SignatureCheck<'k>>,
     /// Today, for the expiry check; `None` skips it.
     pub today: Option<Date>,
     /// The newest sequence number the consumer has seen; an older artifact is refused.
     pub last_seen_sequence: Option<u64>,
+}
+
+/// A signature to check (see [`VerifyOptions::signature`]): the signer's public key and the
+/// text of the artifact's `.minisig` file.
+#[derive(Clone, Copy, Debug)]
+pub struct SignatureCheck<'k> {
+    /// The public key the signature must verify with.
+    pub key: &'k crate::minisign::PublicKey,
+    /// The `.minisig` file's text.
+    pub minisig: &'k str,
 }
 
 /// How far an artifact has been checked.
@@ -527,11 +537,12 @@ impl<'a> Artifact<'a> {
             trusted_comment: None,
             key_id: None,
         };
-        if let Some((key, sig)) = options.signature {
-            let v =
-                crate::minisign::verify(key, self.bytes, sig).map_err(|e| ArtifactError::BadSignature {
+        if let Some(SignatureCheck { key, minisig }) = options.signature {
+            let v = crate::minisign::verify(key, self.bytes, minisig).map_err(|e| {
+                ArtifactError::BadSignature {
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
             let expected = self.trusted_comment();
             if v.trusted_comment != expected {
                 return Err(ArtifactError::CommentMismatch {

@@ -333,7 +333,7 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "{bold}plan {} {} → {} {}{reset}",
-        d.old.0, d.old.1, d.new.0, d.new.1
+        d.old.id, d.old.version, d.new.id, d.new.version
     );
     let _ = writeln!(out, "  old: {}; new: {}", registers[0], registers[1]);
     for l in summary_lines(d) {
@@ -373,12 +373,12 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "# Changes to plan `{}`: {} → {}\n",
-        d.new.0, d.old.1, d.new.1
+        d.new.id, d.old.version, d.new.version
     );
     let _ = writeln!(
         out,
         "Old: version {}, {}. New: version {}, {}.\n",
-        d.old.1, registers[0], d.new.1, registers[1]
+        d.old.version, registers[0], d.new.version, registers[1]
     );
     let _ = writeln!(out, "## Summary\n");
     for l in summary_lines(d) {

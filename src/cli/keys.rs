@@ -4,7 +4,7 @@ use super::{
     CliError, EXIT_OK, Pinning, print_stdout, read_artifact, read_key_text, read_public_key, read_secret_key,
     signature_path,
 };
-use numplan::artifact::{Artifact, VerifyOptions};
+use numplan::artifact::{Artifact, SignatureCheck, VerifyOptions};
 use numplan::date::Date;
 use numplan::fsutil::{DirLock, Mode, Target, write_all_atomic, write_all_locked};
 use numplan::minisign::SecretKey;
@@ -141,7 +141,10 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode, CliError> {
     let a = Artifact::open(&bytes).map_err(|e| CliError::artifact(&name, &e))?;
     let trust = a
         .verify(&VerifyOptions {
-            signature: Some((&key, &sig)),
+            signature: Some(SignatureCheck {
+                key: &key,
+                minisig: &sig,
+            }),
             today: Some(today),
             last_seen_sequence: args.pinning.last_seen_sequence,
         })

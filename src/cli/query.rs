@@ -5,7 +5,7 @@ use super::{
     signature_path,
 };
 use numplan::artifact::{
-    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, Ruling, VerifyOptions,
+    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, Ruling, SignatureCheck, VerifyOptions,
 };
 use numplan::date::Date;
 use numplan::number::MAX_INPUT_BYTES;
@@ -261,7 +261,10 @@ fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, CliEr
         _ => None,
     };
     let options = VerifyOptions {
-        signature: key.as_ref().zip(sig.as_deref()),
+        signature: key
+            .as_ref()
+            .zip(sig.as_deref())
+            .map(|(key, minisig)| SignatureCheck { key, minisig }),
         today: Some(super::today_utc()),
         last_seen_sequence: args.pinning.last_seen_sequence,
     };
