@@ -25,7 +25,8 @@ pub(crate) use format::*;
 pub use lookup::{Answer, CategoryRef, Lookup, LookupError};
 pub use reader::{
     Artifact, ArtifactError, BlockInfo, DocumentInfo, Entry, Holding, RangeInfo, RangeRef, Resolved,
-    RuleInfo, RuleStatement, RuleValue, Segment, SignatureCheck, TerritoryInfo, Trust, VerifyOptions,
+    RuleInfo, RuleStatement, RuleValue, Segment, SignatureCheck, TerritoryInfo, Trust, Verified,
+    VerifyOptions,
 };
 pub use verdict::{Context, ContextError, ContextKeyInfo, Doubt, Outcome, Reason, Ruling, UseInfo};
 

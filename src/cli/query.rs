@@ -248,7 +248,6 @@ fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, CliEr
         .plan
         .as_ref()
         .map_or("the built-in plan".to_string(), |p| p.display().to_string());
-    let artifact = Artifact::open(bytes).map_err(|e| CliError::artifact(&name, &e))?;
     let key = match &args.public_key {
         Some(path) => Some(read_public_key(path)?),
         None => None,
@@ -268,9 +267,10 @@ fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, CliEr
         today: Some(super::today_utc()),
         last_seen_sequence: args.pinning.last_seen_sequence,
     };
-    artifact
-        .verify(&options)
-        .map_err(|e| CliError::artifact(&name, &e))?;
+    // The signature (with --pub) is checked over the bytes before the index is walked.
+    let artifact = Artifact::open_verified(bytes, &options)
+        .map_err(|e| CliError::artifact(&name, &e))?
+        .artifact;
     args.pinning.check_plan(&name, &artifact)?;
     Ok(artifact)
 }
