@@ -1048,6 +1048,16 @@ impl<'a> Artifact<'a> {
         })
     }
 
+    /// Calls `f` with every key of `self`'s index or `other`'s, once each, in order: a merge
+    /// of the two streams, holding no list of keys.
+    pub(crate) fn for_each_key_of_either(&self, other: &Artifact<'_>, mut f: impl FnMut(&[u8])) {
+        use fst::Streamer;
+        let mut union = fst::raw::OpBuilder::new().add(&self.fst).add(&other.fst).union();
+        while let Some((key, _)) = union.next() {
+            f(key);
+        }
+    }
+
     /// What an index value says: the block of the current register and the timeline.
     fn resolved(&self, value: u64) -> Resolved {
         Resolved {
