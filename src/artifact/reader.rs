@@ -8,8 +8,8 @@
 //! whatever its bytes. It is linear in the tables' and the index's size.
 //! [`Artifact::verify`] checks, given a public key, the minisign signature and its trusted
 //! comment first, then the SHA-256 digest, the expiry date and rollback;
-//! [`Artifact::open_verified`] checks the signature before opening, so that with a key no byte of
-//! an unsigned file reaches the index walk. Lookups (`lookup.rs`) trust the content: verify
+//! [`Artifact::open_verified`] checks the signature after the structural checks and before the
+//! index walk, so that with a key no byte of an unsigned file reaches the walk. Lookups (`lookup.rs`) trust the content: verify
 //! before relying on an answer. No byte sequence makes `open` or `verify` panic or loop; every
 //! table access is bounds-checked.
 use super::verdict::Doubt;

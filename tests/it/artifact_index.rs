@@ -235,6 +235,7 @@ fn a_forged_index_byte_reaches_the_walk() {
                         .expect("the digest was recomputed");
                     let _ = a.lookup_national("0162123456", "2026-01-01".parse().unwrap());
                     let _ = a.entries().count();
+                    let _ = numplan::diff::diff(&a, &a);
                 }
             }
         }
