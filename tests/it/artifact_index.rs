@@ -409,3 +409,23 @@ fn with_a_key_the_signature_is_checked_before_the_index() {
     ]);
     assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_diff_of_a_million_keys_fits_in_a_small_address_space() {
+    // Every 6-digit key (10^6, under the format's 2^24), padded to pass the old keys-per-byte
+    // budget. `diff` lists both sides' keys: about 18 bytes a key now (~150 before, 150 MB,
+    // which a 120 MB address space refused with an abort).
+    let f = with_index(&mini(), padded_all_digits(6, 10u64.pow(6), 70_000));
+    Artifact::open(&f).expect("a valid index of a million keys");
+    let dir = scratch("million-keys");
+    let path = dir.join("d6.npa");
+    std::fs::write(&path, &f).unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 120000 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_numplan"))
+        .args(["diff", "-q", path.to_str().unwrap(), path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
