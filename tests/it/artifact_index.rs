@@ -215,8 +215,12 @@ fn a_forged_index_byte_reaches_the_walk() {
                 continue;
             }
             let f = with_index(&base, forged);
-            // `open` checks the index: a forged one is refused there, or opens and works.
-            match Artifact::open(&f) {
+            // `open` checks the index: a forged one is refused there, or opens and works; and
+            // `open_verified` (the same checks in another order) agrees.
+            let verified = Artifact::open_verified(&f, &VerifyOptions::default()).is_ok();
+            let opened = Artifact::open(&f);
+            assert_eq!(verified, opened.is_ok(), "byte {at} ^ {flip:#x}");
+            match opened {
                 Err(ArtifactError::Malformed { what }) => {
                     assert!(
                         what.starts_with("number index:") || what.contains("index"),
