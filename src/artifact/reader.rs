@@ -672,6 +672,15 @@ impl<'a> Artifact<'a> {
         let size = fst.as_bytes().len();
         let mut seen: std::collections::HashMap<usize, Seen> = std::collections::HashMap::new();
         let broken = |what: &str| malformed(format!("number index: {what}"));
+        // The count the header claims, first: a file that claims too many keys is refused before
+        // any node is decoded (the walk below checks the claim).
+        if fst.len() as u64 > limit::INDEX_KEYS {
+            return Err(broken(&format!(
+                "its header says {} keys, more than the format's {}",
+                fst.len(),
+                limit::INDEX_KEYS
+            )));
+        }
         // The path from the root: (address, next transition to look at).
         let root = fst.root();
         let mut path: Vec<(fst::raw::Node<'_>, usize)> = vec![(root, 0)];

@@ -147,7 +147,8 @@ fn the_checksum_is_the_fst_crates() {
 
 #[test]
 fn a_21_level_index_is_refused_for_its_key_length() {
-    let f = with_index(&mini(), all_digits(21, u64::MAX));
+    // Its header claims a count within the limit: the walk reaches the key-length rule.
+    let f = with_index(&mini(), all_digits(21, 1000));
     assert!(f.len() < 16 * 1024);
     // Refused by `open`: no `Artifact` value holds an index that does not pass the check.
     let what = malformed(Artifact::open(&f).unwrap_err());
@@ -180,6 +181,13 @@ fn an_index_padded_with_unreached_bytes_is_refused_for_its_count() {
     let what = malformed(Artifact::open(&f).unwrap_err());
     assert!(
         what.contains("100000000 keys, more than the format's 16777216"),
+        "{what}"
+    );
+    // The same index claiming fewer keys in its header: refused by the walk's count.
+    let lying = with_index(&mini(), padded_all_digits(8, 1000, 6_300_000));
+    let what = malformed(Artifact::open(&lying).unwrap_err());
+    assert!(
+        what.contains("its nodes hold 100000000 keys, its header says 1000"),
         "{what}"
     );
     // And the commands refuse it as corrupt (exit 3), without listing a key.
@@ -375,7 +383,7 @@ fn an_index_that_loops_back_is_refused() {
 fn with_a_key_the_signature_is_checked_before_the_index() {
     // A crafted index (21 levels), signed by one key and checked with another: refused for the
     // signature, so the index check never read it; with the signer's key, for the index.
-    let s = Signed::new("crafted-other-key", all_digits(21, u64::MAX));
+    let s = Signed::new("crafted-other-key", all_digits(21, 1000));
     let f = std::fs::read(s.path("crafted.npa")).unwrap();
     let sig = std::fs::read_to_string(s.path("crafted.npa.minisig")).unwrap();
     let signer =
