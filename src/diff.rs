@@ -179,13 +179,38 @@ pub struct PolicyChange {
     pub added: Vec<String>,
 }
 
+/// A side of a diff: the plan id and version an artifact says it holds. In JSON, the pair
+/// `["fr", "2026-04-17"]` (`docs/diff-output.md`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanVersion {
+    /// Plan id, e.g. `fr`.
+    pub id: String,
+    /// Plan version.
+    pub version: String,
+}
+
+impl PlanVersion {
+    fn of(a: &Artifact<'_>) -> PlanVersion {
+        PlanVersion {
+            id: a.plan_id().to_string(),
+            version: a.plan_version().to_string(),
+        }
+    }
+}
+
+impl Serialize for PlanVersion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (&self.id, &self.version).serialize(serializer)
+    }
+}
+
 /// A diff between two plan versions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diff {
-    /// Old plan id and version.
-    pub old: (String, String),
-    /// New plan id and version.
-    pub new: (String, String),
+    /// The old side's plan.
+    pub old: PlanVersion,
+    /// The new side's plan.
+    pub new: PlanVersion,
     /// Counts.
     pub summary: Summary,
     /// The plan-wide policy's changes: they bear on the verdicts of many numbers at once.
@@ -395,25 +420,68 @@ fn region_length(old: &Answer, new: &Answer, key: &str) -> usize {
         .unwrap_or(key.len())
 }
 
+/// The keys of both indexes, in order, in one buffer: key `i` is `text[ends[i - 1]..ends[i]]`.
+/// About 4 bytes a key beyond its digits (`docs/diff-output.md`, "Memory").
+struct Keys {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Keys {
+    fn of(old: &Artifact<'_>, new: &Artifact<'_>) -> Keys {
+        let mut keys = Keys {
+            text: String::new(),
+            ends: Vec::new(),
+        };
+        old.for_each_key_of_either(new, |key| {
+            // Keys are ASCII digits (`Artifact::open` checked every transition), at most 2^24
+            // of at most 20 digits a side: the buffer stays far below 4 GiB.
+            keys.text.push_str(&String::from_utf8_lossy(key));
+            keys.ends.push(u32::try_from(keys.text.len()).unwrap_or(u32::MAX));
+        });
+        keys
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize).unwrap_or("")
+    }
+}
+
 /// Compares two artifacts over the number space.
 pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
-    let keys: BTreeSet<String> = old
-        .entries()
-        .chain(new.entries())
-        .map(|e| String::from_utf8_lossy(&e.key).into_owned())
-        .collect();
-    let keys: Vec<String> = keys.into_iter().collect();
+    let keys = Keys::of(old, new);
+    let n_keys = keys.len();
 
-    // Each key's nearest ancestor among the keys (sorted order puts ancestors first).
-    let mut parent: Vec<Option<usize>> = vec![None; keys.len()];
+    // The keys under key `i` (its "holes") are those from `i + 1` up to `under[i]`, sorted order
+    // putting a key's descendants right after it; its children, the holes that are no key's
+    // descendant below `i`, are found by skipping each one's own run.
+    let mut under: Vec<u32> = vec![0; n_keys];
     let mut stack: Vec<usize> = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        while stack.last().is_some_and(|&p| !k.starts_with(keys[p].as_str())) {
+    for i in 0..n_keys {
+        let k = keys.get(i);
+        while let Some(&p) = stack.last() {
+            if k.starts_with(keys.get(p)) {
+                break;
+            }
+            under[p] = i as u32;
             stack.pop();
         }
-        parent[i] = stack.last().copied();
         stack.push(i);
     }
+    for p in stack {
+        under[p] = n_keys as u32;
+    }
+    let under = &under[..];
+    let children = move |i: usize| {
+        let end = under[i] as usize;
+        std::iter::successors(Some(i + 1), move |&c| under.get(c).map(|&u| u as usize))
+            .take_while(move |&c| c < end)
+    };
 
     struct Region {
         key: usize,
@@ -421,20 +489,19 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
         items: Vec<Item>,
     }
     let mut regions: Vec<Region> = Vec::new();
-    let mut lengths = vec![0usize; keys.len()];
-    let mut holes: Vec<Vec<usize>> = vec![Vec::new(); keys.len()];
+    // Lengths are at most 31 (a length bitmask of 32 bits) or a key's own (20 digits): a byte.
+    let mut lengths = vec![0u8; n_keys];
     let (mut old_memo, mut new_memo) = (Memo::new(), Memo::new());
-    for (i, k) in keys.iter().enumerate() {
+    for (i, length) in lengths.iter_mut().enumerate() {
+        let k = keys.get(i);
         let (o, n) = (answer(old, k, &mut old_memo), answer(new, k, &mut new_memo));
-        lengths[i] = region_length(&o, &n, k);
-        if let Some(p) = parent[i] {
-            holes[p].push(i);
-        }
+        let l = region_length(&o, &n, k);
+        *length = u8::try_from(l).unwrap_or(u8::MAX);
         let items = compare(&o, &n);
         if !items.is_empty() {
             regions.push(Region {
                 key: i,
-                length: lengths[i],
+                length: l,
                 items,
             });
         }
@@ -442,14 +509,13 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     // In `u128`: numbers are at most 31 digits long (a length bitmask of 32 bits), and
     // 10^31 < 2^128; the sums saturate all the same rather than trust that.
     let count = |i: usize| -> u128 {
-        let l = lengths[i];
+        let l = usize::from(lengths[i]);
         let size =
             |k: &str| 10u128.saturating_pow(u32::try_from(l.saturating_sub(k.len())).unwrap_or(u32::MAX));
-        let all = size(&keys[i]);
-        let minus: u128 = holes[i]
-            .iter()
-            .filter(|&&h| keys[h].len() <= l)
-            .map(|&h| size(&keys[h]))
+        let all = size(keys.get(i));
+        let minus: u128 = children(i)
+            .filter(|&h| keys.get(h).len() <= l)
+            .map(|h| size(keys.get(h)))
             .fold(0, u128::saturating_add);
         all.saturating_sub(minus)
     };
@@ -503,9 +569,9 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     let mut changes: Vec<Change> = Vec::new();
     let mut last: Option<(usize, String)> = None; // (index in changes, last key)
     for r in regions {
-        let key = &keys[r.key];
+        let key = keys.get(r.key);
         let n = count(r.key);
-        let except: Vec<String> = holes[r.key].iter().map(|&h| keys[h].clone()).collect();
+        let except: Vec<String> = children(r.key).map(|h| keys.get(h).to_string()).collect();
         let pad = |c: char| {
             format!(
                 "{key}{}",
@@ -519,19 +585,19 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
                 && except.is_empty()
                 && c.length == r.length
                 && prev.len() == key.len()
-                && successor(prev).as_deref() == Some(key.as_str())
+                && successor(prev).as_deref() == Some(key)
             {
-                c.prefixes.push(key.clone());
+                c.prefixes.push(key.to_string());
                 merge_blocks(&mut c.items, r.items);
                 c.last = pad('9');
                 c.numbers = c.numbers.saturating_add(n);
-                last = Some((*ci, key.clone()));
+                last = Some((*ci, key.to_string()));
                 continue;
             }
         }
         changes.push(Change {
-            range: key.clone(),
-            prefixes: vec![key.clone()],
+            range: key.to_string(),
+            prefixes: vec![key.to_string()],
             first: pad('0'),
             last: pad('9'),
             length: r.length,
@@ -539,7 +605,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
             except,
             items: r.items,
         });
-        last = Some((changes.len() - 1, key.clone()));
+        last = Some((changes.len() - 1, key.to_string()));
     }
     // A merged run is shown by its canonical prefixes (ten siblings make their parent).
     for c in &mut changes {
@@ -556,8 +622,8 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     let policy = policy_change(&old.policy(), &new.policy());
     summary.policy_changes = (policy.removed.len() + policy.added.len()) as u64;
     Diff {
-        old: (old.plan_id().to_string(), old.plan_version().to_string()),
-        new: (new.plan_id().to_string(), new.plan_version().to_string()),
+        old: PlanVersion::of(old),
+        new: PlanVersion::of(new),
         summary,
         policy,
         changes,

@@ -585,6 +585,7 @@ impl BlockRow {
 
 /// Why a block's `Tranche_Debut` / `Tranche_Fin` do not match its `EZABPQM`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TrancheMismatch {
     /// The first and last numbers have different lengths.
     Lengths {
@@ -801,6 +802,7 @@ pub fn parse_operators(text: &str) -> (Vec<OperatorRow>, Vec<RegisterError>) {
 }
 
 /// Appends a value as the register writes it: quoted iff it contains a space, `;`, `"` or `,`.
+#[cfg(test)]
 fn push_value(out: &mut String, value: &str) {
     if value.contains([' ', ';', '"', ',']) {
         out.push('"');
@@ -821,8 +823,10 @@ fn push_value(out: &mut String, value: &str) {
 ///
 /// A value is quoted iff it contains a space, `;`, `"` or `,` (a `"` is doubled); dates are
 /// written `dd/mm/yyyy`. The result is text; [`encode_latin1`] makes the bytes of a file. Values
-/// are written as given: line breaks in a value cannot be read back.
-pub fn write_majnum(rows: &[(String, String, String, String, String, Date)]) -> String {
+/// are written as given: line breaks in a value cannot be read back. A helper of this module's
+/// round-trip tests, not part of the library's API.
+#[cfg(test)]
+pub(crate) fn write_majnum(rows: &[(String, String, String, String, String, Date)]) -> String {
     let mut out = String::with_capacity(64 * (rows.len() + 1));
     out.push_str(&MAJNUM_COLUMNS.join(";"));
     out.push('\n');

@@ -183,10 +183,14 @@ fn check(bytes: &[u8]) {
 
 /// Everything a consumer may do with an artifact, `verify` included; the `verify` error, if any.
 fn exercise(bytes: &[u8]) -> Option<ArtifactError> {
+    // `open_verified` (the signature before the index walk) accepts exactly what `open` then
+    // `verify` accept; only the order of the checks, so the error of a bad file, differs.
+    let verified = Artifact::open_verified(bytes, &VerifyOptions::default()).is_ok();
     let artifact = match Artifact::open(bytes) {
         Ok(a) => a,
         Err(e) => {
             let _ = e.to_string();
+            assert!(!verified, "open_verified accepts a file that open refuses");
             return None;
         }
     };
@@ -222,6 +226,11 @@ fn exercise(bytes: &[u8]) -> Option<ArtifactError> {
         last_seen_sequence: Some(0),
     };
     let default = artifact.verify(&VerifyOptions::default());
+    assert_eq!(
+        default.is_ok(),
+        verified,
+        "open_verified and open + verify disagree"
+    );
     if default.is_ok() {
         // The expiry and rollback checks come after the digest's.
         let _ = artifact.verify(&options);

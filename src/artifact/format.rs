@@ -296,10 +296,11 @@ pub(crate) mod code {
 pub(crate) mod limit {
     /// The longest index key, in digits (the longest number the range syntax writes).
     pub const KEY_DIGITS: usize = crate::range::MAX_DIGITS;
-    /// The most keys an index may hold per byte of its own size: a minimised index of real
-    /// plans holds fewer keys than bytes (the French one: 20,927 keys in 107,883 bytes), while a
-    /// 21-level index of all digits holds 10^21 keys in a few hundred bytes.
-    pub const KEYS_PER_INDEX_BYTE: u64 = 16;
+    /// The most keys an index may hold: 2^24 (16,777,216). Every key is a range prefix or a
+    /// register block prefix, and a national portability database has about 10 million blocks;
+    /// the limit bounds what a full listing (as `diff` makes) costs whatever the file, since fst
+    /// can store many consecutive keys in a few bytes.
+    pub const INDEX_KEYS: u64 = 1 << 24;
     /// The most segments in one key's timeline (the ranges that answer for it over time; the
     /// French plan's keys have at most 2). Every key of a `diff` reads its whole timeline, so
     /// this bounds a diff's work by keys × 256.

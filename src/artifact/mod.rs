@@ -1,6 +1,6 @@
 //! The compiled artifact: one file that answers lookups, laid out for memory mapping.
 //!
-//! [`compile`] turns a validated [`crate::plan::Plan`] into bytes, deterministically; [`Artifact`]
+//! [`compile`](fn@compile) turns a validated [`crate::plan::Plan`] into bytes, deterministically; [`Artifact`]
 //! reads them. The format is documented in `docs/artifact-format.md`; in short:
 //!
 //! ```text
@@ -25,7 +25,8 @@ pub(crate) use format::*;
 pub use lookup::{Answer, CategoryRef, Lookup, LookupError};
 pub use reader::{
     Artifact, ArtifactError, BlockInfo, DocumentInfo, Entry, Holding, RangeInfo, RangeRef, Resolved,
-    RuleInfo, RuleStatement, RuleValue, Segment, TerritoryInfo, Trust, VerifyOptions,
+    RuleInfo, RuleStatement, RuleValue, Segment, SignatureCheck, TerritoryInfo, Trust, Verified,
+    VerifyOptions,
 };
 pub use verdict::{Context, ContextError, ContextKeyInfo, Doubt, Outcome, Reason, Ruling, UseInfo};
 

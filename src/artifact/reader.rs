@@ -1,12 +1,17 @@
-//! The artifact reader: cheap open, explicit verify, the tables' accessors.
+//! The artifact reader: open (the structure and the number index), explicit verify, the tables'
+//! accessors.
 //!
 //! [`Artifact::open`] checks the structure (magic, version, section table, table shapes, every
 //! run a table points to against the format's limits, that strings are UTF-8, the fst header)
-//! without hashing anything, so it costs microseconds on any size. [`Artifact::verify`] checks,
-//! given a public key, the minisign signature and its trusted comment first, then the SHA-256
-//! digest, then every node of the number index (a bounded walk: see `check_index`), the expiry
-//! date and rollback. Lookups (`lookup.rs`) trust the file: verify before relying on one. No byte
-//! sequence makes `open` or `verify` panic or loop; every table access is bounds-checked.
+//! and every node of the number index once (a bounded walk: see `check_index`), without hashing
+//! the file: so every `Artifact` can be walked, listed and diffed without hanging or panicking,
+//! whatever its bytes. It is linear in the tables' and the index's size.
+//! [`Artifact::verify`] checks, given a public key, the minisign signature and its trusted
+//! comment first, then the SHA-256 digest, the expiry date and rollback;
+//! [`Artifact::open_verified`] checks the signature after the structural checks and before the
+//! index walk, so that with a key no byte of an unsigned file reaches the walk. Lookups (`lookup.rs`) trust the content: verify
+//! before relying on an answer. No byte sequence makes `open` or `verify` panic or loop; every
+//! table access is bounds-checked.
 use super::verdict::Doubt;
 use super::{
     DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC, MAX_REQUIREMENTS,
@@ -372,12 +377,31 @@ impl fmt::Debug for Artifact<'_> {
 /// What [`Artifact::verify`] checks besides the digest.
 #[derive(Clone, Debug, Default)]
 pub struct VerifyOptions<'k> {
-    /// The public key and the `.minisig` text; `None` checks the digest only.
-    pub signature: Option<(&'k crate::minisign::PublicKey, &'k str)>,
+    /// The signature to check; `None` checks the digest only.
+    pub signature: Option<SignatureCheck<'k>>,
     /// Today, for the expiry check; `None` skips it.
     pub today: Option<Date>,
     /// The newest sequence number the consumer has seen; an older artifact is refused.
     pub last_seen_sequence: Option<u64>,
+}
+
+/// A signature to check (see [`VerifyOptions::signature`]): the signer's public key and the
+/// text of the artifact's `.minisig` file.
+#[derive(Clone, Copy, Debug)]
+pub struct SignatureCheck<'k> {
+    /// The public key the signature must verify with.
+    pub key: &'k crate::minisign::PublicKey,
+    /// The `.minisig` file's text.
+    pub minisig: &'k str,
+}
+
+/// An artifact opened by [`Artifact::open_verified`], and how far it was checked.
+#[derive(Clone, Debug)]
+pub struct Verified<'a> {
+    /// The artifact.
+    pub artifact: Artifact<'a>,
+    /// What was checked.
+    pub trust: Trust,
 }
 
 /// How far an artifact has been checked.
@@ -400,8 +424,17 @@ fn read_u64(b: &[u8], at: usize) -> Option<u64> {
 }
 
 impl<'a> Artifact<'a> {
-    /// Opens an artifact: structural checks only, no hashing. See [`Artifact::verify`].
+    /// Opens an artifact: the structure, then every node of the number index once (see
+    /// `check_index`), so that no lookup, listing or diff of the result can hang or panic; no
+    /// hashing of the whole file. See [`Artifact::verify`] and [`Artifact::open_verified`].
     pub fn open(bytes: &'a [u8]) -> Result<Artifact<'a>, ArtifactError> {
+        let a = Artifact::open_structure(bytes)?;
+        a.check_index()?;
+        Ok(a)
+    }
+
+    /// The structural checks of [`Artifact::open`], without the index check: cheap on any size.
+    fn open_structure(bytes: &'a [u8]) -> Result<Artifact<'a>, ArtifactError> {
         if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
             if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) && !bytes.is_empty() {
                 return Err(ArtifactError::Truncated { what: "header" });
@@ -517,21 +550,42 @@ impl<'a> Artifact<'a> {
         })
     }
 
+    /// Opens the artifact and checks what `options` ask, with the signature (when they give a
+    /// key) before the number index is walked: the structure (as [`Artifact::open`], cheap),
+    /// then the signature over the whole file and its trusted comment, the digest, the number
+    /// index, expiry and rollback, in that order; the first failure is returned. With a key, no
+    /// byte of a file that is not signed reaches the index check. What a consumer that checks
+    /// signatures should call.
+    pub fn open_verified(
+        bytes: &'a [u8],
+        options: &VerifyOptions<'_>,
+    ) -> Result<Verified<'a>, ArtifactError> {
+        let artifact = Artifact::open_structure(bytes)?;
+        let trust = artifact.verify_with(options, true)?;
+        Ok(Verified { artifact, trust })
+    }
+
     /// Checks (as asked) the signature and its trusted comment first, then the digest, the
-    /// number index (see below), the expiry date and rollback, in that order; the first failure
-    /// is returned. The signature comes first because it covers the whole file: with a key, no
-    /// byte of a file that is not signed reaches the index walk.
+    /// expiry date and rollback, in that order; the first failure is returned. The number index
+    /// was checked by [`Artifact::open`]; [`Artifact::open_verified`] checks the signature before
+    /// that too.
     pub fn verify(&self, options: &VerifyOptions<'_>) -> Result<Trust, ArtifactError> {
+        self.verify_with(options, false)
+    }
+
+    /// [`Artifact::verify`], and the index check after the digest when `index` is set.
+    fn verify_with(&self, options: &VerifyOptions<'_>, index: bool) -> Result<Trust, ArtifactError> {
         let mut trust = Trust {
             sha256: String::new(),
             trusted_comment: None,
             key_id: None,
         };
-        if let Some((key, sig)) = options.signature {
-            let v =
-                crate::minisign::verify(key, self.bytes, sig).map_err(|e| ArtifactError::BadSignature {
+        if let Some(check) = options.signature {
+            let v = crate::minisign::verify(check.key, self.bytes, check.minisig).map_err(|e| {
+                ArtifactError::BadSignature {
                     reason: e.to_string(),
-                })?;
+                }
+            })?;
             let expected = self.trusted_comment();
             if v.trusted_comment != expected {
                 return Err(ArtifactError::CommentMismatch {
@@ -540,7 +594,7 @@ impl<'a> Artifact<'a> {
                 });
             }
             trust.trusted_comment = Some(v.trusted_comment);
-            trust.key_id = Some(key.key_id_hex());
+            trust.key_id = Some(check.key.key_id_hex());
         }
         let n = self.bytes.len() - DIGEST_LEN;
         let computed: [u8; 32] = Sha256::digest(&self.bytes[..n]).into();
@@ -552,7 +606,9 @@ impl<'a> Artifact<'a> {
             });
         }
         trust.sha256 = hex(&computed);
-        self.check_index()?;
+        if index {
+            self.check_index()?;
+        }
         if let (Some(expires), Some(today)) = (self.expires, options.today)
             && today >= expires
         {
@@ -581,8 +637,8 @@ impl<'a> Artifact<'a> {
     /// - no key is longer than [`limit::KEY_DIGITS`](super::limit::KEY_DIGITS) digits, and no
     ///   sum of outputs along a key overflows;
     /// - the keys counted through the nodes are the index's own count, and at most
-    ///   [`limit::KEYS_PER_INDEX_BYTE`](super::limit::KEYS_PER_INDEX_BYTE) per byte of it (so a
-    ///   full listing, as `diff` makes, is proportional to the file).
+    ///   [`limit::INDEX_KEYS`](super::limit::INDEX_KEYS) (so a full listing, as `diff` makes,
+    ///   is bounded).
     ///
     /// Each node is decoded once (a memo by address), so the check is linear in the index's
     /// size. The `fst` crate decodes a node by slicing, which panics on some crafted bytes rather
@@ -616,6 +672,15 @@ impl<'a> Artifact<'a> {
         let size = fst.as_bytes().len();
         let mut seen: std::collections::HashMap<usize, Seen> = std::collections::HashMap::new();
         let broken = |what: &str| malformed(format!("number index: {what}"));
+        // The count the header claims, first: a file that claims too many keys is refused before
+        // any node is decoded (the walk below checks the claim).
+        if fst.len() as u64 > limit::INDEX_KEYS {
+            return Err(broken(&format!(
+                "its header says {} keys, more than the format's {}",
+                fst.len(),
+                limit::INDEX_KEYS
+            )));
+        }
         // The path from the root: (address, next transition to look at).
         let root = fst.root();
         let mut path: Vec<(fst::raw::Node<'_>, usize)> = vec![(root, 0)];
@@ -673,7 +738,6 @@ impl<'a> Artifact<'a> {
         let Some(root) = seen.get(&root.addr()) else {
             return Err(broken("the root was not reached"));
         };
-        let budget = limit::KEYS_PER_INDEX_BYTE.saturating_mul(size as u64);
         if root.keys != fst.len() as u64 {
             return Err(broken(&format!(
                 "its nodes hold {} keys, its header says {}",
@@ -681,11 +745,11 @@ impl<'a> Artifact<'a> {
                 fst.len()
             )));
         }
-        if root.keys > budget {
+        if root.keys > limit::INDEX_KEYS {
             return Err(broken(&format!(
-                "{} keys in {size} bytes, more than the format's {} a byte",
+                "{} keys, more than the format's {}",
                 root.keys,
-                limit::KEYS_PER_INDEX_BYTE
+                limit::INDEX_KEYS
             )));
         }
         Ok(())
@@ -978,8 +1042,8 @@ impl<'a> Artifact<'a> {
     }
 
     /// Every key of the index in order, with what it stores (for diffs and exports): its block
-    /// in the current register (if any) and its timeline. After [`Artifact::verify`], there are
-    /// at most 16 keys per byte of the index (see `docs/artifact-format.md`).
+    /// in the current register (if any) and its timeline. [`Artifact::open`] checked that there
+    /// are at most 2^24 (the format's limit: see `docs/artifact-format.md`).
     pub fn entries(&'a self) -> impl Iterator<Item = Entry> + 'a {
         use fst::Streamer;
         let mut stream = self.fst.stream();
@@ -991,6 +1055,16 @@ impl<'a> Artifact<'a> {
             key,
             resolved: self.resolved(v),
         })
+    }
+
+    /// Calls `f` with every key of `self`'s index or `other`'s, once each, in order: a merge
+    /// of the two streams, holding no list of keys.
+    pub(crate) fn for_each_key_of_either(&self, other: &Artifact<'_>, mut f: impl FnMut(&[u8])) {
+        use fst::Streamer;
+        let mut union = fst::raw::OpBuilder::new().add(&self.fst).add(&other.fst).union();
+        while let Some((key, _)) = union.next() {
+            f(key);
+        }
     }
 
     /// What an index value says: the block of the current register and the timeline.

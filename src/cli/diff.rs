@@ -349,10 +349,10 @@ fn render_text(d: &Diff, color: bool, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "{bold}plan {} {} → {} {}{reset}",
-        esc(&d.old.0),
-        esc(&d.old.1),
-        esc(&d.new.0),
-        esc(&d.new.1)
+        esc(&d.old.id),
+        esc(&d.old.version),
+        esc(&d.new.id),
+        esc(&d.new.version)
     );
     let _ = writeln!(out, "  old: {}; new: {}", registers[0], registers[1]);
     for l in summary_lines(d) {
@@ -392,16 +392,16 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
     let _ = writeln!(
         out,
         "# Changes to plan `{}`: {} → {}\n",
-        esc(&d.new.0),
-        esc(&d.old.1),
-        esc(&d.new.1)
+        esc(&d.new.id),
+        esc(&d.old.version),
+        esc(&d.new.version)
     );
     let _ = writeln!(
         out,
         "Old: version {}, {}. New: version {}, {}.\n",
-        esc(&d.old.1),
+        esc(&d.old.version),
         registers[0],
-        esc(&d.new.1),
+        esc(&d.new.version),
         registers[1]
     );
     let _ = writeln!(out, "## Summary\n");

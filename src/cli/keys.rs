@@ -4,7 +4,7 @@ use super::{
     CliError, EXIT_OK, Pinning, print_stdout, read_artifact, read_key_text, read_public_key, read_secret_key,
     signature_path,
 };
-use numplan::artifact::{Artifact, VerifyOptions};
+use numplan::artifact::{Artifact, SignatureCheck, VerifyOptions};
 use numplan::date::Date;
 use numplan::fsutil::{DirLock, Mode, Target, write_all_atomic, write_all_locked};
 use numplan::minisign::SecretKey;
@@ -142,14 +142,19 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode, CliError> {
     drop(lock);
     let name = args.artifact.display().to_string();
     let today = args.at.unwrap_or_else(super::today_utc);
-    let a = Artifact::open(&bytes).map_err(|e| CliError::artifact(&name, &e))?;
-    let trust = a
-        .verify(&VerifyOptions {
-            signature: Some((&key, &sig)),
+    // The signature is checked over the bytes before the index is walked.
+    let numplan::artifact::Verified { artifact: a, trust } = Artifact::open_verified(
+        &bytes,
+        &VerifyOptions {
+            signature: Some(SignatureCheck {
+                key: &key,
+                minisig: &sig,
+            }),
             today: Some(today),
             last_seen_sequence: args.pinning.last_seen_sequence,
-        })
-        .map_err(|e| CliError::artifact(&name, &e))?;
+        },
+    )
+    .map_err(|e| CliError::artifact(&name, &e))?;
     args.pinning.check_plan(&name, &a)?;
     let expiry = a
         .expires()

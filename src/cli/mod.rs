@@ -242,6 +242,18 @@ impl<W: Write> Write for Escaping<W> {
 /// anything is read (a device, FIFO or directory is refused without blocking), and the read is
 /// bounded even if the file grows.
 pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, CliError> {
+    read_capped_checked(path, cap, what, 0, |_| Ok(()))
+}
+
+/// [`read_capped`], handing the first `head` bytes (fewer in a shorter file) to `check` before
+/// reading the rest: a file refused by its first bytes is not read whole.
+fn read_capped_checked(
+    path: &Path,
+    cap: u64,
+    what: &str,
+    head: u64,
+    check: impl FnOnce(&[u8]) -> Result<(), CliError>,
+) -> Result<Vec<u8>, CliError> {
     let shown = path.display();
     let refuse = |why: String| CliError::usage(format!("cannot read {what} {shown}: {why}"));
     // The type first, by the path: opening a FIFO would block.
@@ -258,8 +270,15 @@ pub fn read_capped(path: &Path, cap: u64, what: &str) -> Result<Vec<u8>, CliErro
     if meta.len() > cap {
         return Err(too_large());
     }
-    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(cap + 1)
+    let mut file = file;
+    let mut buf = Vec::new();
+    (&mut file)
+        .take(head)
+        .read_to_end(&mut buf)
+        .map_err(|e| refuse(e.to_string()))?;
+    check(&buf)?;
+    buf.reserve(usize::try_from(meta.len()).unwrap_or(0));
+    file.take((cap + 1).saturating_sub(buf.len() as u64))
         .read_to_end(&mut buf)
         .map_err(|e| refuse(e.to_string()))?;
     if buf.len() as u64 > cap {
@@ -278,8 +297,25 @@ fn size_words(bytes: u64) -> String {
 }
 
 /// Reads an artifact file (at most [`MAX_ARTIFACT_BYTES`]).
+/// Its first eight bytes are read first: a file without the artifact's magic is refused
+/// (as [`ArtifactError::Foreign`]) before the rest is read.
 pub fn read_artifact(path: &Path) -> Result<Vec<u8>, CliError> {
-    read_capped(path, MAX_ARTIFACT_BYTES, "the artifact")
+    use numplan::artifact::MAGIC;
+    read_capped_checked(
+        path,
+        MAX_ARTIFACT_BYTES,
+        "the artifact",
+        MAGIC.len() as u64,
+        |head| {
+            if head.len() == MAGIC.len() && head != MAGIC {
+                return Err(CliError::artifact(
+                    &path.display().to_string(),
+                    &ArtifactError::Foreign,
+                ));
+            }
+            Ok(())
+        },
+    )
 }
 
 /// Reads a key or signature file (at most [`MAX_KEY_BYTES`]) as text.

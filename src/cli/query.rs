@@ -5,7 +5,7 @@ use super::{
     signature_path,
 };
 use numplan::artifact::{
-    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, Ruling, VerifyOptions,
+    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, Ruling, SignatureCheck, VerifyOptions,
 };
 use numplan::date::Date;
 use numplan::number::MAX_INPUT_BYTES;
@@ -254,7 +254,6 @@ fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, CliEr
         .plan
         .as_ref()
         .map_or("the built-in plan".to_string(), |p| p.display().to_string());
-    let artifact = Artifact::open(bytes).map_err(|e| CliError::artifact(&name, &e))?;
     let key = match &args.public_key {
         Some(path) => Some(read_public_key(path)?),
         None => None,
@@ -267,13 +266,17 @@ fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, CliEr
         _ => None,
     };
     let options = VerifyOptions {
-        signature: key.as_ref().zip(sig.as_deref()),
+        signature: key
+            .as_ref()
+            .zip(sig.as_deref())
+            .map(|(key, minisig)| SignatureCheck { key, minisig }),
         today: Some(super::today_utc()),
         last_seen_sequence: args.pinning.last_seen_sequence,
     };
-    artifact
-        .verify(&options)
-        .map_err(|e| CliError::artifact(&name, &e))?;
+    // The signature (with --pub) is checked over the bytes before the index is walked.
+    let artifact = Artifact::open_verified(bytes, &options)
+        .map_err(|e| CliError::artifact(&name, &e))?
+        .artifact;
     args.pinning.check_plan(&name, &artifact)?;
     Ok(artifact)
 }

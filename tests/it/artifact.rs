@@ -209,16 +209,38 @@ fn a_forged_digest_over_a_corrupt_index_is_refused() {
         (77_000, 0x10),
     ] {
         let f = forged(offset, byte);
-        let a = Artifact::open(&f).unwrap();
-        match a.verify(&VerifyOptions::default()) {
+        // `open` checks the index.
+        match Artifact::open(&f) {
             Err(ArtifactError::Malformed { .. }) => refused += 1,
             Err(e) => panic!("{offset}: unexpected {e}"),
             // If the change left a valid index, lookups and the full walk must still work.
-            Ok(_) => {
+            Ok(a) => {
+                a.verify(&VerifyOptions::default())
+                    .expect("the digest was recomputed");
                 let _ = a.lookup("0612345678", d("2026-04-17"));
                 assert!(a.entries().count() > 0);
             }
         }
     }
     assert!(refused >= 3, "{refused} of 5 forged files refused");
+}
+
+#[test]
+fn a_large_file_that_is_not_an_artifact_is_refused_by_its_first_bytes() {
+    // A sparse 200 MB file without the magic: refused (exit 3) after reading its first 8 bytes,
+    // within a 100 MB address-space limit that reading it whole would exceed (abort, 134).
+    let dir = crate::util::scratch("large-foreign");
+    let path = dir.join("big.npa");
+    let f = std::fs::File::create(&path).unwrap();
+    std::io::Write::write_all(&mut &f, b"GIF89a, not an artifact").unwrap();
+    f.set_len(200 << 20).unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 100000 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_numplan"))
+        .args(["query", "--plan", path.to_str().unwrap(), "0162123456"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("not a numplan artifact"), "{err}");
 }

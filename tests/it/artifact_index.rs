@@ -93,6 +93,12 @@ fn reseal(index: &mut [u8]) {
 /// the two kinds of node (the last level, and one above it); they are repeated. `len` is the key
 /// count the fst's header claims.
 pub fn all_digits(levels: usize, len: u64) -> Vec<u8> {
+    padded_all_digits(levels, len, 0)
+}
+
+/// [`all_digits`] with `padding` zero bytes between the fst's header and its nodes: bytes no
+/// node reaches (nodes address each other relative to themselves, so they move as one).
+fn padded_all_digits(levels: usize, len: u64, padding: usize) -> Vec<u8> {
     let mut b = fst::raw::Builder::memory();
     for i in 0..100u32 {
         b.insert(format!("{i:02}"), 0).unwrap();
@@ -106,6 +112,7 @@ pub fn all_digits(levels: usize, len: u64) -> Vec<u8> {
     );
     let (header, bottom, above) = (&two[..16], &two[16..38], &two[38..60]);
     let mut out = header.to_vec();
+    out.resize(out.len() + padding, 0);
     out.extend(bottom);
     for _ in 1..levels {
         out.extend(above);
@@ -133,32 +140,70 @@ fn the_checksum_is_the_fst_crates() {
     fst.verify().expect("the recomputed checksum is fst's");
     assert_eq!(fst.len(), 100);
     let f = with_index(&mini(), index);
-    let a = Artifact::open(&f).unwrap();
     // A valid index of 100 keys, though not this plan's: accepted by the index check.
+    let a = Artifact::open(&f).unwrap();
     a.verify(&VerifyOptions::default()).unwrap();
 }
 
 #[test]
 fn a_21_level_index_is_refused_for_its_key_length() {
-    let f = with_index(&mini(), all_digits(21, u64::MAX));
+    // Its header claims a count within the limit: the walk reaches the key-length rule.
+    let f = with_index(&mini(), all_digits(21, 1000));
     assert!(f.len() < 16 * 1024);
-    let a = Artifact::open(&f).unwrap();
-    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    // Refused by `open`: no `Artifact` value holds an index that does not pass the check.
+    let what = malformed(Artifact::open(&f).unwrap_err());
     assert!(what.contains("longer than a number"), "{what}");
 }
 
 #[test]
 fn an_index_of_10_pow_19_keys_is_refused_for_its_count() {
-    // 19 digits fit a number; 10^19 keys in 434 bytes do not fit the budget of keys a byte.
+    // 19 digits fit a number; 10^19 keys do not fit the format's 2^24.
     let f = with_index(&mini(), all_digits(19, 10u64.pow(19)));
-    let a = Artifact::open(&f).unwrap();
-    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
-    assert!(what.contains("keys in"), "{what}");
+    let what = malformed(Artifact::open(&f).unwrap_err());
+    assert!(what.contains("more than the format's 16777216"), "{what}");
     // And an index whose header lies about its count.
     let f = with_index(&mini(), all_digits(3, 999));
-    let a = Artifact::open(&f).unwrap();
-    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    let what = malformed(Artifact::open(&f).unwrap_err());
     assert!(what.contains("header says 999"), "{what}");
+}
+
+#[test]
+fn an_index_padded_with_unreached_bytes_is_refused_for_its_count() {
+    // Every 8-digit key (10^8) in ~200 bytes of nodes, padded with 6.3 MB of zeros that no node
+    // reaches, fst checksum and digest recomputed. A budget of keys per byte of the section
+    // passed it, and `diff` then listed 10^8 keys (~15 GB).
+    let index = padded_all_digits(8, 10u64.pow(8), 6_300_000);
+    fst::raw::Fst::new(index.clone())
+        .unwrap()
+        .verify()
+        .expect("a right checksum");
+    let f = with_index(&mini(), index);
+    let what = malformed(Artifact::open(&f).unwrap_err());
+    assert!(
+        what.contains("100000000 keys, more than the format's 16777216"),
+        "{what}"
+    );
+    // The same index claiming fewer keys in its header: refused by the walk's count.
+    let lying = with_index(&mini(), padded_all_digits(8, 1000, 6_300_000));
+    let what = malformed(Artifact::open(&lying).unwrap_err());
+    assert!(
+        what.contains("its nodes hold 100000000 keys, its header says 1000"),
+        "{what}"
+    );
+    // And the commands refuse it as corrupt (exit 3), without listing a key.
+    let dir = scratch("padded-index");
+    let path = dir.join("d8.npa");
+    std::fs::write(&path, &f).unwrap();
+    let path = path.to_str().unwrap();
+    for args in [
+        vec!["diff", "-q", path, path],
+        vec!["query", "--plan", path, "0162123456"],
+    ] {
+        let out = numplan(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(code(&out), 3, "{args:?}: {err}");
+        assert!(err.contains("more than the format's"), "{args:?}: {err}");
+    }
 }
 
 #[test]
@@ -178,8 +223,12 @@ fn a_forged_index_byte_reaches_the_walk() {
                 continue;
             }
             let f = with_index(&base, forged);
-            let a = Artifact::open(&f).unwrap();
-            match a.verify(&VerifyOptions::default()) {
+            // `open` checks the index: a forged one is refused there, or opens and works; and
+            // `open_verified` (the same checks in another order) agrees.
+            let verified = Artifact::open_verified(&f, &VerifyOptions::default()).is_ok();
+            let opened = Artifact::open(&f);
+            assert_eq!(verified, opened.is_ok(), "byte {at} ^ {flip:#x}");
+            match opened {
                 Err(ArtifactError::Malformed { what }) => {
                     assert!(
                         what.starts_with("number index:") || what.contains("index"),
@@ -193,9 +242,12 @@ fn a_forged_index_byte_reaches_the_walk() {
                 }
                 Err(other) => panic!("byte {at} ^ {flip:#x}: {other:?}"),
                 // Still a walkable index (another value, another digit): lookups must not panic.
-                Ok(_) => {
+                Ok(a) => {
+                    a.verify(&VerifyOptions::default())
+                        .expect("the digest was recomputed");
                     let _ = a.lookup_national("0162123456", "2026-01-01".parse().unwrap());
                     let _ = a.entries().count();
+                    let _ = numplan::diff::diff(&a, &a);
                 }
             }
         }
@@ -231,8 +283,18 @@ struct Signed {
 impl Signed {
     fn new(name: &str, index: Vec<u8>) -> Signed {
         let dir = scratch(name);
-        let f = with_index(&mini(), index);
-        let comment = Artifact::open(&f).unwrap().trusted_comment();
+        let base = mini();
+        let f = with_index(&base, index);
+        // The trusted comment the crafted file's header calls for (it does not open: its index
+        // is refused), made from the mini plan's and the crafted file's digest.
+        let m = Artifact::open(&base).unwrap();
+        let comment = format!(
+            "numplan plan={} version={} sequence={} sha256={}",
+            m.plan_id(),
+            m.plan_version(),
+            m.sequence(),
+            numplan::artifact::hex(&f[f.len() - 32..])
+        );
         let key = numplan::minisign::SecretKey::generate().unwrap();
         let sig = numplan::minisign::sign(&key, &f, &comment, "crafted").unwrap();
         std::fs::write(dir.join("crafted.npa"), &f).unwrap();
@@ -309,11 +371,73 @@ fn an_index_that_loops_back_is_refused() {
     let fst = fst::raw::Fst::new(index.clone()).expect("a well-formed fst header");
     fst.verify().expect("a right checksum");
     let f = with_index(&mini(), index);
-    let a = Artifact::open(&f).unwrap();
-    let what = malformed(a.verify(&VerifyOptions::default()).unwrap_err());
+    let what = malformed(Artifact::open(&f).unwrap_err());
     // A release build reaches the address rule; a debug build the caught overflow.
     assert!(
         what.contains("does not lead to a lower address") || what.contains("inconsistent"),
         "{what}"
     );
+}
+
+#[test]
+fn with_a_key_the_signature_is_checked_before_the_index() {
+    // A crafted index (21 levels), signed by one key and checked with another: refused for the
+    // signature, so the index check never read it; with the signer's key, for the index.
+    let s = Signed::new("crafted-other-key", all_digits(21, 1000));
+    let f = std::fs::read(s.path("crafted.npa")).unwrap();
+    let sig = std::fs::read_to_string(s.path("crafted.npa.minisig")).unwrap();
+    let signer =
+        numplan::minisign::PublicKey::parse(&std::fs::read_to_string(s.path("k.pub")).unwrap()).unwrap();
+    let other = numplan::minisign::SecretKey::generate().unwrap().public_key();
+    let check = |key| {
+        Artifact::open_verified(
+            &f,
+            &VerifyOptions {
+                signature: Some(numplan::artifact::SignatureCheck { key, minisig: &sig }),
+                ..VerifyOptions::default()
+            },
+        )
+        .map(|_| ())
+        .unwrap_err()
+    };
+    assert!(
+        matches!(check(&other), ArtifactError::BadSignature { .. }),
+        "{:?}",
+        check(&other)
+    );
+    let what = malformed(check(&signer));
+    assert!(what.contains("longer than a number"), "{what}");
+    // Through the command: corrupt (3) with the signer's key, a bad signature (4) with another.
+    let out = numplan(&["verify", "--pub", &s.path("k.pub"), &s.path("crafted.npa")]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stderr));
+    let other_pub = s.dir.join("other.pub");
+    let other_key = numplan::minisign::SecretKey::generate().unwrap();
+    std::fs::write(&other_pub, other_key.public_key().to_file_text()).unwrap();
+    let out = numplan(&[
+        "verify",
+        "--pub",
+        other_pub.to_str().unwrap(),
+        &s.path("crafted.npa"),
+    ]);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_diff_of_a_million_keys_fits_in_a_small_address_space() {
+    // Every 6-digit key (10^6, under the format's 2^24), padded to pass the old keys-per-byte
+    // budget. `diff` lists both sides' keys: about 18 bytes a key now (~150 before, 150 MB,
+    // which a 120 MB address space refused with an abort).
+    let f = with_index(&mini(), padded_all_digits(6, 10u64.pow(6), 70_000));
+    Artifact::open(&f).expect("a valid index of a million keys");
+    let dir = scratch("million-keys");
+    let path = dir.join("d6.npa");
+    std::fs::write(&path, &f).unwrap();
+    let out = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 120000 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_numplan"))
+        .args(["diff", "-q", path.to_str().unwrap(), path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
 }

@@ -209,6 +209,9 @@ fn each_kind_of_change_is_reported() {
     });
     let (c, d) = diff_json(&base, &cat);
     assert_eq!(c, 1);
+    // Each side is the pair [plan id, version] in JSON (a named struct in the library).
+    assert_eq!(d["old"], serde_json::json!(["mini", "1"]));
+    assert_eq!(d["new"], serde_json::json!(["mini", "1"]));
     let it = items(&d);
     assert!(
         it.iter().any(|i| i["kind"] == "plan"

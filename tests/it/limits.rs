@@ -185,3 +185,62 @@ fn the_reader_refuses_a_file_over_a_limit_of_the_format() {
         }
     }
 }
+
+/// The mini plan with `edit` applied to a copy of it.
+fn mini_with(name: &str, edit: impl FnOnce(&std::path::Path)) -> std::path::PathBuf {
+    let dir = scratch(name);
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    edit(&dir);
+    dir
+}
+
+/// `compile` then `verify` (digest and index) of a plan directory, through the binary.
+fn compiles_and_verifies(dir: &std::path::Path) {
+    let out_path = dir.with_extension("npa");
+    let out = numplan(&["compile", dir.to_str().unwrap(), "-o", out_path.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let bytes = std::fs::read(&out_path).unwrap();
+    let a = numplan::artifact::Artifact::open(&bytes).expect("the compiled artifact opens");
+    a.verify(&Default::default()).expect("and verifies");
+    let out = numplan(&[
+        "diff",
+        "--quiet",
+        out_path.to_str().unwrap(),
+        out_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
+fn ten_thousand_consecutive_blocks_of_one_holder_compile_and_verify() {
+    // fst stores consecutive keys with consecutive values in a few bytes: 10,000 keys in far
+    // fewer bytes than keys (a keys-per-byte rule refused this valid register).
+    let dir = mini_with("consecutive-blocks", |dir| {
+        let path = dir.join("MAJNUM.csv");
+        let mut register = std::fs::read(&path).unwrap();
+        for i in 0..10_000 {
+            register.extend(
+                format!("0153{i:04};0153{i:04}00;0153{i:04}99;FRTE;M\u{e9}tropole;01/01/2024\n")
+                    .chars()
+                    .map(|c| c as u8),
+            );
+        }
+        std::fs::write(&path, register).unwrap();
+    });
+    compiles_and_verifies(&dir);
+}
+
+#[test]
+fn nine_thousand_consecutive_ranges_compile_and_verify() {
+    let dir = mini_with("consecutive-ranges", |dir| {
+        let path = dir.join("ranges.yaml");
+        let mut ranges = std::fs::read_to_string(&path).unwrap();
+        for i in 0..9_000 {
+            ranges.push_str(&format!(
+                "  - numbers: \"05{i:04}\"\n    category: polyvalent\n    territory: metropole\n"
+            ));
+        }
+        std::fs::write(&path, ranges).unwrap();
+    });
+    compiles_and_verifies(&dir);
+}

@@ -315,9 +315,13 @@ fn a_crafted_index_with_a_wrong_key_is_refused_for_its_signature() {
     use crate::artifact_index::{all_digits, mini, with_index};
     let dir = scratch("signing-crafted-wrong-key");
     let file = with_index(&mini(), all_digits(21, u64::MAX));
-    let comment = numplan::artifact::Artifact::open(&file)
+    // `open` refuses the crafted file itself, so its trusted comment is the mini plan's with the
+    // crafted file's digest (its last 32 bytes).
+    let base = numplan::artifact::Artifact::open(&mini())
         .unwrap()
         .trusted_comment();
+    let sha = numplan::artifact::hex(&file[file.len() - 32..]);
+    let comment = format!("{} sha256={sha}", base.rsplit_once(" sha256=").unwrap().0);
     let signer = numplan::minisign::SecretKey::generate().unwrap();
     let other = numplan::minisign::SecretKey::generate().unwrap();
     let sig = numplan::minisign::sign(&signer, &file, &comment, "crafted").unwrap();
