@@ -517,9 +517,15 @@ impl<'a> Artifact<'a> {
                 read_u32(bytes, at).unwrap_or(NONE),
                 read_u32(bytes, at + 4).unwrap_or(NONE),
             );
-            strings
+            let text = strings
                 .get(o as usize..(o as usize).saturating_add(l as usize))
-                .ok_or_else(|| malformed("a header string is out of bounds"))
+                .ok_or_else(|| malformed("a header string is out of bounds"))?;
+            // The plan id, version and name go into the signature's one-line trusted comment and
+            // into file names and messages: a control character there is a crafted file.
+            if text.chars().any(char::is_control) {
+                return Err(malformed("a header string holds a control character"));
+            }
+            Ok(text)
         };
         let meta = tables[Kind::Meta as usize];
         if meta.rows != 1 {

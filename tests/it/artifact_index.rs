@@ -441,3 +441,26 @@ fn a_diff_of_a_million_keys_fits_in_a_small_address_space() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
+
+/// The plan's name, id and version go into the signature's one-line trusted comment: a file whose
+/// header strings hold a control character (here an ESC in the name, the digest recomputed) is
+/// refused by `open`, so `sign` cannot be made to write a broken signature file.
+#[test]
+fn a_control_character_in_a_header_string_is_refused() {
+    let mut file = mini();
+    let at = file
+        .windows(9)
+        .position(|w| w == b"Mini plan")
+        .expect("the plan's name is in the strings");
+    file[at + 4] = 0x1b;
+    let n = file.len() - 32;
+    let digest = Sha256::digest(&file[..n]);
+    file[n..].copy_from_slice(&digest);
+    match Artifact::open(&file) {
+        Err(ArtifactError::Malformed { what }) => assert!(what.contains("control character"), "{what}"),
+        other => panic!(
+            "expected Malformed, got {:?}",
+            other.map(|a| a.plan_name().to_string())
+        ),
+    }
+}
