@@ -557,7 +557,8 @@ impl<'a> Artifact<'a> {
     }
 
     /// Opens the artifact and checks what `options` ask, with the signature (when they give a
-    /// key) before the number index is walked: the structure (as [`Artifact::open`], cheap),
+    /// key) before the number index is walked: the structural checks of [`Artifact::open`] (all but
+    /// its index walk),
     /// then the signature over the whole file and its trusted comment, the digest, the number
     /// index, expiry and rollback, in that order; the first failure is returned. With a key, no
     /// byte of a file that is not signed reaches the index check. What a consumer that checks
