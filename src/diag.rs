@@ -78,7 +78,7 @@ codes! {
     EmptyPeriod = "E0203", "empty-period", "`until` is not after `from`.";
     BadValue = "E0204", "bad-value", "A value is out of its allowed set (a country code, a length, a dialling prefix).";
     UnknownTimeZone = "E0205", "unknown-time-zone", "A time zone is not in the IANA tz database that numplan bundles.";
-    ControlCharacter = "E0206", "control-character", "A text or file name holds a control character (C0 other than tab and line feed, DEL, C1) or a bidirectional control (U+202A–U+202E, U+2066–U+2069).";
+    ControlCharacter = "E0206", "control-character", "A text or file name holds a control character (C0 with tab and line feed, DEL, C1) or a bidirectional control (U+202A–U+202E, U+2066–U+2069, U+061C, U+200E, U+200F, U+2028, U+2029).";
     UnknownCategory = "E0301", "unknown-category", "A range names a category that is not defined.";
     UnknownTerritory = "E0302", "unknown-territory", "A range or register row names a territory that is not defined.";
     UnknownRule = "E0303", "unknown-rule", "A category states a rule that plan.yaml does not declare.";
