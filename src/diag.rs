@@ -78,7 +78,7 @@ codes! {
     EmptyPeriod = "E0203", "empty-period", "`until` is not after `from`.";
     BadValue = "E0204", "bad-value", "A value is out of its allowed set (a country code, a length, a dialling prefix).";
     UnknownTimeZone = "E0205", "unknown-time-zone", "A time zone is not in the IANA tz database that numplan bundles.";
-    ControlCharacter = "E0206", "control-character", "A text or file name holds a control character (C0 other than tab and line feed, DEL, C1) or a bidirectional control (U+202A–U+202E, U+2066–U+2069).";
+    ControlCharacter = "E0206", "control-character", "A text or file name holds a control character (C0 with tab and line feed, DEL, C1) or a bidirectional control (U+202A–U+202E, U+2066–U+2069, U+061C, U+200E, U+200F, U+2028, U+2029).";
     UnknownCategory = "E0301", "unknown-category", "A range names a category that is not defined.";
     UnknownTerritory = "E0302", "unknown-territory", "A range or register row names a territory that is not defined.";
     UnknownRule = "E0303", "unknown-rule", "A category states a rule that plan.yaml does not declare.";
@@ -246,17 +246,22 @@ fn more_note(d: &Diagnostic, sources: &SourceMap) -> Option<String> {
     })
 }
 
-/// Whether `c` is a bidirectional embedding, override or isolate control (U+202A–U+202E,
-/// U+2066–U+2069): printed raw, it reorders the text shown after it.
+/// Whether `c` is a bidirectional control (embedding, override or isolate, U+202A–U+202E and
+/// U+2066–U+2069; the marks U+061C, U+200E and U+200F) or a Unicode line or paragraph separator
+/// (U+2028, U+2029): printed raw, it reorders the text shown after it or breaks its line.
 fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
-/// Whether `c` may not appear in plan text (names, descriptions, file names…): a C0 control other
-/// than tab and line feed (which folded YAML text holds), DEL, a C1 control, or a bidirectional
-/// control. Printed raw, each could rewrite a terminal's output (E0206).
+/// Whether `c` may not appear in plan text (names, descriptions, file names…): a C0 control (tab
+/// and line feed included: plan text is one line, and a line break in a name would forge a line of
+/// `query`'s output), DEL, a C1 control, or a bidirectional control. Printed raw, each could
+/// rewrite a terminal's output (E0206).
 pub fn is_unsafe_text_char(c: char) -> bool {
-    (c.is_control() && c != '\t' && c != '\n') || is_bidi_control(c)
+    c.is_control() || is_bidi_control(c)
 }
 
 /// Whether `c` is written escaped by [`escape_controls`]: every control character (C0 with tab
@@ -283,16 +288,23 @@ pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
     out.into()
 }
 
-/// A JSON document with its C1 and bidirectional control characters written as `\uXXXX`
+/// Whether `c` is left raw by serde_json and escaped by [`escape_json_controls`]: DEL, the C1
+/// controls and the bidirectional controls (serde_json escapes C0 itself).
+pub fn is_json_escaped(c: char) -> bool {
+    is_escaped(c) && (!c.is_ascii() || c == '\u{7f}')
+}
+
+/// A JSON document with its DEL, C1 and bidirectional control characters written as `\uXXXX`
 /// escapes (serde_json escapes C0 itself): the same document for a parser, inert on a terminal.
 /// Such characters only occur inside JSON strings, where the escape means the same character.
+/// Every JSON output (`check`, `query`, `diff`) follows this one rule.
 pub fn escape_json_controls(json: String) -> String {
-    if !json.chars().any(|c| is_escaped(c) && !c.is_ascii()) {
+    if !json.chars().any(is_json_escaped) {
         return json;
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if is_escaped(c) && !c.is_ascii() {
+        if is_json_escaped(c) {
             let _ = write!(out, "\\u{:04x}", u32::from(c));
         } else {
             out.push(c);
@@ -811,16 +823,20 @@ mod tests {
             escape_controls("Numéros"),
             std::borrow::Cow::Borrowed(_)
         ));
-        let json = escape_json_controls("{\"a\":\"x\u{9b}\u{2066}y\"}".to_string());
-        assert_eq!(json, "{\"a\":\"x\\u009b\\u2066y\"}");
+        let json = escape_json_controls("{\"a\":\"x\u{9b}\u{2066}\u{7f}\u{200f}y\"}".to_string());
+        assert_eq!(json, "{\"a\":\"x\\u009b\\u2066\\u007f\\u200fy\"}");
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(back["a"], "x\u{9b}\u{2066}y");
+        assert_eq!(back["a"], "x\u{9b}\u{2066}\u{7f}\u{200f}y");
         for c in [
-            '\u{0}', '\u{1b}', '\r', '\u{7f}', '\u{85}', '\u{9b}', '\u{202a}', '\u{202e}', '\u{2069}',
+            '\u{0}', '\u{1b}', '\r', '\t', '\n', '\u{7f}', '\u{85}', '\u{9b}', '\u{202a}', '\u{202e}',
+            '\u{2069}',
         ] {
             assert!(is_unsafe_text_char(c), "{c:?}");
         }
-        for c in ['\t', '\n', 'é', '\u{a0}', '\u{2028}', '\u{2065}', '\u{2070}'] {
+        for c in ['\u{61c}', '\u{200e}', '\u{200f}', '\u{2028}', '\u{2029}'] {
+            assert!(is_unsafe_text_char(c), "{c:?}");
+        }
+        for c in ['é', '\u{a0}', '\u{200d}', '\u{2065}', '\u{2070}'] {
             assert!(!is_unsafe_text_char(c), "{c:?}");
         }
     }

@@ -50,16 +50,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
 
 /// Writes files of one directory atomically and as a set (see the module documentation).
 pub fn write_all_atomic(targets: &[Target<'_>]) -> io::Result<()> {
-    replace_set_atomic(targets, &[])
+    replace_set_atomic(targets, &[]).map(drop)
 }
 
 /// Writes `targets` and removes the files `stale` (of the same directory) as one set, under one
 /// exclusive lock: an unsigned artifact written over a signed one takes its old signature away
-/// with it. Removing a file that does not exist is no error. On failure, every file is left as
-/// it was.
-pub fn replace_set_atomic(targets: &[Target<'_>], stale: &[&Path]) -> io::Result<()> {
+/// with it. Whether a stale file exists is decided under the lock: a caller passes every file
+/// that must not outlive the write, and a file that does not exist is no error. Returns the stale
+/// files that were removed. On failure, every file is left as it was.
+pub fn replace_set_atomic(targets: &[Target<'_>], stale: &[&Path]) -> io::Result<Vec<PathBuf>> {
     let Some(first) = targets.first().map(|t| t.path).or(stale.first().copied()) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     for path in targets.iter().map(|t| t.path).chain(stale.iter().copied()) {
         check_target(path)?;
@@ -71,7 +72,7 @@ pub fn replace_set_atomic(targets: &[Target<'_>], stale: &[&Path]) -> io::Result
 /// [`write_all_atomic`] under a lock already held (exclusively) on the files' directory: for a
 /// writer that reads what it signs under the same lock (`numplan sign`).
 pub fn write_all_locked(lock: &DirLock, targets: &[Target<'_>]) -> io::Result<()> {
-    replace_set_locked(lock, targets, &[])
+    replace_set_locked(lock, targets, &[]).map(drop)
 }
 
 /// One step of a set's replacement, kept to undo it if a later step fails.
@@ -82,8 +83,9 @@ struct Done {
     backup: Option<PathBuf>,
 }
 
-/// [`replace_set_atomic`] under a lock already held (exclusively) on the files' directory.
-fn replace_set_locked(lock: &DirLock, targets: &[Target<'_>], stale: &[&Path]) -> io::Result<()> {
+/// [`replace_set_atomic`] under a lock already held (exclusively) on the files' directory; returns
+/// the stale files removed.
+fn replace_set_locked(lock: &DirLock, targets: &[Target<'_>], stale: &[&Path]) -> io::Result<Vec<PathBuf>> {
     let dir = lock.dir.as_path();
     let paths = || targets.iter().map(|t| t.path).chain(stale.iter().copied());
     if !lock.exclusive || paths().any(|p| parent(p) != dir) {
@@ -140,6 +142,11 @@ fn replace_set_locked(lock: &DirLock, targets: &[Target<'_>], stale: &[&Path]) -
         sync_dir(dir);
         Ok(())
     })();
+    let removed = done
+        .iter()
+        .filter(|d| stale.iter().any(|s| *s == d.path))
+        .map(|d| d.path.clone())
+        .collect();
     if result.is_err() {
         // Undo in reverse: each file replaced or removed gets its old content back (a file that
         // did not exist is removed), so the old set stays whole.
@@ -161,7 +168,7 @@ fn replace_set_locked(lock: &DirLock, targets: &[Target<'_>], stale: &[&Path]) -
     for b in &backups {
         let _ = fs::remove_file(b);
     }
-    result
+    result.map(|()| removed)
 }
 
 /// Keeps the old content of `path`, if it exists, under a temporary name (a hard link, or a copy
@@ -701,11 +708,11 @@ mod tests {
             bytes: b"new a",
             mode: Mode::Public,
         }];
-        replace_set_atomic(&one, &[&b]).unwrap();
+        assert_eq!(replace_set_atomic(&one, &[&b]).unwrap(), vec![b.clone()]);
         assert_eq!(fs::read(&a).unwrap(), b"new a");
         assert!(!b.exists());
-        // Nothing to remove is no error.
-        replace_set_atomic(&one, &[&b]).unwrap();
+        // Nothing to remove is no error, and is reported as nothing removed.
+        assert_eq!(replace_set_atomic(&one, &[&b]).unwrap(), Vec::<PathBuf>::new());
         // A stale path that is not a regular file is refused, and nothing is written.
         fs::create_dir(&b).unwrap();
         let newer = [Target {

@@ -815,18 +815,52 @@ impl<'de> Deserialize<'de> for Node {
 
 /// Refuses every string of YAML file `file` that holds a character
 /// [`crate::diag::is_unsafe_text_char`] refuses (written raw or as a YAML escape such as `\e`),
-/// with its location (E0206).
+/// with its location (E0206). The file is read a second time as generic YAML that takes every
+/// scalar the typed parse took (`1e999` and `.nan` included); should that read still fail, the
+/// raw text is scanned instead ([`scan_raw_controls`]): a file is never left unchecked.
 fn refuse_control_characters(out: &mut Loaded, file: FileId) {
     let text = out.sources.file(file).text();
-    // Fast path: no such character, and no backslash that could escape one.
-    if !text.contains('\\') && !text.chars().any(crate::diag::is_unsafe_text_char) {
-        return;
-    }
-    let Ok(root) = serde_saphyr::from_str_with_options::<Spanned<Node>>(text, yaml_options()) else {
-        return;
+    let mut options = yaml_options();
+    // A non-finite float is refused by default, which would fail the whole generic read.
+    options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
+    let found = match serde_saphyr::from_str_with_options::<Spanned<Node>>(text, options) {
+        Ok(root) => unsafe_strings(file, &root),
+        Err(_) => scan_raw_controls(text)
+            .into_iter()
+            .map(|(range, c)| (Span::new(file, range), c))
+            .collect(),
     };
+    for (span, c) in found {
+        let (what, help) = if c == '\n' || c == '\t' {
+            (
+                "a line break or tab",
+                "plan text is one line: write a long text as a folded scalar without its final \
+                 line break (`>-`), and no tab",
+            )
+        } else {
+            (
+                "control character",
+                "remove it: names, texts and file names may hold no control character (tab and \
+                 line break included) nor bidirectional control, which would rewrite a terminal's \
+                 output",
+            )
+        };
+        out.diagnostics.push(
+            Diagnostic::error(
+                Code::ControlCharacter,
+                span,
+                format!("this text holds the control character {}", c.escape_unicode()),
+            )
+            .with_label(what)
+            .with_help(help),
+        );
+    }
+}
+
+/// The location and first unsafe character of every string of `root` (keys too) that holds one.
+fn unsafe_strings(file: FileId, root: &Spanned<Node>) -> Vec<(Span, char)> {
     let mut found = Vec::new();
-    let mut stack = vec![&root];
+    let mut stack = vec![root];
     while let Some(node) = stack.pop() {
         match &node.value {
             Node::Text(t) => {
@@ -844,20 +878,50 @@ fn refuse_control_characters(out: &mut Loaded, file: FileId) {
             Node::Other => {}
         }
     }
-    for (span, c) in found {
-        out.diagnostics.push(
-            Diagnostic::error(
-                Code::ControlCharacter,
-                span,
-                format!("this text holds the control character {}", c.escape_unicode()),
-            )
-            .with_label("control character")
-            .with_help(
-                "remove it: names, texts and file names may hold no control character (other than \
-                 tab and line feed) nor bidirectional control, which would rewrite a terminal's output",
-            ),
-        );
+    found
+}
+
+/// The fallback of [`refuse_control_characters`] when the generic read fails: every unsafe
+/// character written raw (other than the line feeds and tabs of the layout), and every YAML escape
+/// that stands for one (`\e`, `\n`, `\x1b`, `\u202e`…), wherever it is. Cautious: an escape is
+/// reported even where YAML would take the backslash literally.
+fn scan_raw_controls(text: &str) -> Vec<(std::ops::Range<usize>, char)> {
+    let mut found = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            if c != '\n' && c != '\t' && c != '\r' && crate::diag::is_unsafe_text_char(c) {
+                found.push((i..i + c.len_utf8(), c));
+            }
+            continue;
+        }
+        let Some(&(_, e)) = chars.peek() else { break };
+        chars.next();
+        let hex = |n: usize| {
+            let digits = text.get(i + 2..i + 2 + n)?;
+            u32::from_str_radix(digits, 16).ok().and_then(char::from_u32)
+        };
+        let (decoded, len) = match e {
+            '0' => (Some('\0'), 2),
+            'a' => (Some('\u{7}'), 2),
+            'b' => (Some('\u{8}'), 2),
+            't' => (Some('\t'), 2),
+            'n' => (Some('\n'), 2),
+            'v' => (Some('\u{b}'), 2),
+            'f' => (Some('\u{c}'), 2),
+            'r' => (Some('\r'), 2),
+            'e' => (Some('\u{1b}'), 2),
+            'N' => (Some('\u{85}'), 2),
+            'x' => (hex(2), 4),
+            'u' => (hex(4), 6),
+            'U' => (hex(8), 10),
+            _ => (None, 2),
+        };
+        if let Some(d) = decoded.filter(|&d| crate::diag::is_unsafe_text_char(d)) {
+            found.push((i..(i + len).min(text.len()), d));
+        }
     }
+    found
 }
 
 /// How many characters the first `valid` bytes of `bytes` hold.
@@ -1027,6 +1091,21 @@ fn line_col_span(file: FileId, text: &str, line: usize, column: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_raw_scan_finds_raw_and_escaped_controls_but_not_the_layout() {
+        let text = "a: \"x\\e]0;y\\a\"\r\n\tb: c\u{9b}\\u202e \\x41 \\\\ \\u00e9\n";
+        let found = scan_raw_controls(text);
+        let chars: Vec<char> = found.iter().map(|(_, c)| *c).collect();
+        assert_eq!(chars, ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}']);
+        assert_eq!(&text[found[0].0.clone()], "\\e");
+        assert_eq!(&text[found[3].0.clone()], "\\u202e");
+        assert!(
+            scan_raw_controls("a: b\r\n  c: \"d\\te\"\n")
+                .iter()
+                .any(|(_, c)| *c == '\t')
+        );
+    }
 
     /// The budget holds even for a target type that would accept anything.
     #[test]

@@ -42,6 +42,12 @@ pub enum CompileError {
         /// The format's limit.
         limit: u64,
     },
+    /// A header string (plan id, version or name) holds a control character: it would go raw
+    /// into the signature's one-line trusted comment, and the reader refuses such a file.
+    ControlCharacter {
+        /// Which field: `plan id`, `plan version` or `plan name`.
+        field: &'static str,
+    },
 }
 
 impl std::fmt::Display for CompileError {
@@ -54,16 +60,38 @@ impl std::fmt::Display for CompileError {
                 f,
                 "the plan is too large for the artifact format: {found} {what}, the format holds at most {limit}"
             ),
+            CompileError::ControlCharacter { field } => {
+                write!(
+                    f,
+                    "the {field} holds a control character, which the artifact's header may not hold"
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for CompileError {}
 
+/// Refuses a plan whose id, version or name holds a control character, as the reader does
+/// (validation refuses them too; a hand-built [`Plan`] is checked here).
+fn check_header_strings(plan: &Plan) -> Result<(), CompileError> {
+    for (field, text) in [
+        ("plan id", plan.id()),
+        ("plan version", plan.version()),
+        ("plan name", plan.name()),
+    ] {
+        if text.chars().any(char::is_control) {
+            return Err(CompileError::ControlCharacter { field });
+        }
+    }
+    Ok(())
+}
+
 /// Compiles a plan into artifact bytes.
 ///
 /// The same plan (and options) always gives the same bytes.
 pub fn compile(plan: &Plan, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+    check_header_strings(plan)?;
     check_limits(plan)?;
     let mut w = Writer::default();
     let bytes = w.compile(plan, options)?;
@@ -903,6 +931,43 @@ fn timeline(resolver: &Resolver<'_>, key: &str) -> Vec<[u32; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_string_with_a_control_character_is_refused_naming_the_field() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/valid/mini");
+        let plan = crate::validate::validate(crate::load::load_dir(&dir))
+            .plan
+            .expect("mini is valid");
+        assert!(compile(&plan, &CompileOptions::default()).is_ok());
+        let cases = [
+            (
+                "plan id",
+                Plan {
+                    id: "mi\nni".to_string(),
+                    ..plan.clone()
+                },
+            ),
+            (
+                "plan version",
+                Plan {
+                    version: "1\u{7f}".to_string(),
+                    ..plan.clone()
+                },
+            ),
+            (
+                "plan name",
+                Plan {
+                    name: "Mini\u{1b}]0;PWN\u{7} plan".to_string(),
+                    ..plan.clone()
+                },
+            ),
+        ];
+        for (field, forged) in cases {
+            let err = compile(&forged, &CompileOptions::default()).expect_err(field);
+            assert_eq!(err, CompileError::ControlCharacter { field });
+            assert!(err.to_string().contains(field), "{err}");
+        }
+    }
 
     fn day(s: &str) -> i32 {
         Date::parse(s).expect("a date").to_days()

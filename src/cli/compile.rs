@@ -1,14 +1,15 @@
 //! `numplan compile`: check a plan and write its artifact (and signature), atomically.
 
 use super::{
-    CliError, EXIT_ERROR, EXIT_FAIL, EXIT_OK, print_stderr, print_stdout, read_secret_key, signature_path,
+    CliError, EXIT_ERROR, EXIT_FAIL, EXIT_OK, escape_path, print_stderr, print_stdout, read_secret_key,
+    signature_path,
 };
 use numplan::artifact::{self, Artifact, CompileOptions};
 use numplan::date::Date;
 use numplan::diag;
 use numplan::fsutil::{Mode, Target, replace_set_atomic};
 use numplan::validate;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Check a plan and compile it into one artifact file.
@@ -108,31 +109,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         None => None,
     };
-    let sig_path = signature_path(&args.output);
-    let mut targets = vec![Target {
-        path: &args.output,
-        bytes: &bytes,
-        mode: Mode::Public,
-    }];
-    if let Some(sig) = &signature {
-        targets.push(Target {
-            path: &sig_path,
-            bytes: sig.as_bytes(),
-            mode: Mode::Public,
-        });
-    }
-    // Unsigned over a signed output: the old signature signs the old artifact and would make the
-    // new one fail `verify`; it is removed in the same locked write.
-    let stale_signature =
-        signature.is_none() && std::fs::symlink_metadata(&sig_path).is_ok_and(|m| m.is_file());
-    let stale: &[&std::path::Path] = if stale_signature { &[&sig_path] } else { &[] };
-    replace_set_atomic(&targets, stale)
-        .map_err(|e| CliError::usage(format!("cannot write {}: {e}", args.output.display())))?;
-    if stale_signature {
+    let removed = write_outputs(&args.output, &bytes, signature.as_deref())
+        .map_err(|e| CliError::usage(format!("cannot write {}: {e}", escape_path(&args.output))))?;
+    for path in removed {
         print_stderr(&format!(
             "note: removed {}: it signed the artifact this one replaces (sign again with `numplan \
              sign` or `compile --sign`)\n",
-            sig_path.display()
+            escape_path(&path)
         ));
     }
     let signed = if args.sign.is_some() { ", signed" } else { "" };
@@ -143,7 +126,83 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         a.sequence(),
         bytes.len(),
         super::hex(a.stored_sha256()),
-        args.output.display()
+        escape_path(&args.output)
     ))?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Writes the artifact `bytes` to `output`, with its `signature` beside it, as one locked set.
+/// Unsigned, the signature file is always named as stale: whether an old one is there is decided
+/// under the directory lock, so a signed writer that runs just before cannot leave its signature
+/// beside this unsigned artifact. Returns the stale files removed (to say so).
+fn write_outputs(output: &Path, bytes: &[u8], signature: Option<&str>) -> std::io::Result<Vec<PathBuf>> {
+    let sig_path = signature_path(output);
+    let mut targets = vec![Target {
+        path: output,
+        bytes,
+        mode: Mode::Public,
+    }];
+    if let Some(sig) = signature {
+        targets.push(Target {
+            path: &sig_path,
+            bytes: sig.as_bytes(),
+            mode: Mode::Public,
+        });
+    }
+    // Unsigned over a signed output: the old signature signs the old artifact and would make the
+    // new one fail `verify`; it is removed in the same locked write.
+    let stale: &[&Path] = if signature.is_none() { &[&sig_path] } else { &[] };
+    replace_set_atomic(&targets, stale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use numplan::fsutil::{DirLock, write_all_locked};
+
+    /// A signed writer of the same output that takes the directory lock just before an unsigned
+    /// one: its signature must not survive beside the unsigned artifact. The old code looked for
+    /// a signature before taking the lock, saw none, and left the signed writer's in place.
+    #[test]
+    fn an_unsigned_write_removes_a_signature_written_while_it_waited_for_the_lock() {
+        let d = std::env::temp_dir().join(format!("numplan-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let out = d.join("a.npa");
+        let sig = signature_path(&out);
+        let lock = DirLock::exclusive(&d).unwrap();
+        let out2 = out.clone();
+        let unsigned = std::thread::spawn(move || write_outputs(&out2, b"unsigned", None));
+        // Give the unsigned writer the time to reach the lock (the old code decided before it).
+        // Were it slower, the old code would see the signature and the test would pass vacuously;
+        // the new code passes in every order.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let pair = [
+            Target {
+                path: &out,
+                bytes: b"signed",
+                mode: Mode::Public,
+            },
+            Target {
+                path: &sig,
+                bytes: b"its signature",
+                mode: Mode::Public,
+            },
+        ];
+        write_all_locked(&lock, &pair).unwrap();
+        drop(lock);
+        let removed = unsigned.join().unwrap().unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), b"unsigned");
+        assert!(
+            !sig.exists(),
+            "the signed writer's signature is left beside the unsigned artifact"
+        );
+        assert_eq!(removed, vec![sig.clone()]);
+        // With no signature there, nothing is removed and nothing is said.
+        assert_eq!(
+            write_outputs(&out, b"again", None).unwrap(),
+            Vec::<PathBuf>::new()
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

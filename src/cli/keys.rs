@@ -59,8 +59,8 @@ pub fn keygen(args: KeygenArgs) -> Result<ExitCode, CliError> {
     print_stdout(&format!(
         "key {}: secret key {} (keep it out of the repository), public key {}\n",
         public.key_id_hex(),
-        key_path.display(),
-        pub_path.display()
+        super::escape_path(&key_path),
+        super::escape_path(&pub_path)
     ))?;
     Ok(ExitCode::from(EXIT_OK))
 }
@@ -84,7 +84,7 @@ pub fn sign(args: SignArgs) -> Result<ExitCode, CliError> {
     let lock = DirLock::exclusive_for(&args.artifact)
         .map_err(|e| CliError::usage(format!("cannot lock the artifact's directory: {e}")))?;
     let bytes = read_artifact(&args.artifact)?;
-    let name = args.artifact.display().to_string();
+    let name = super::escape_path(&args.artifact);
     // Refuse to vouch for a file that is not an intact artifact.
     let a = Artifact::open(&bytes)
         .and_then(|a| a.verify(&VerifyOptions::default()).map(|_| a))
@@ -104,7 +104,7 @@ pub fn sign(args: SignArgs) -> Result<ExitCode, CliError> {
     };
     write_all_locked(&lock, &[target])
         .map_err(|e| CliError::usage(format!("cannot write the signature: {e}")))?;
-    print_stdout(&format!("signed {name} -> {}\n", path.display()))?;
+    print_stdout(&format!("signed {name} -> {}\n", super::escape_path(&path)))?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -140,7 +140,7 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode, CliError> {
     let sig = read_key_text(&sig_path, "the signature")?;
     let bytes = read_artifact(&args.artifact)?;
     drop(lock);
-    let name = args.artifact.display().to_string();
+    let name = super::escape_path(&args.artifact);
     let today = args.at.unwrap_or_else(super::today_utc);
     // The signature is checked over the bytes before the index is walked.
     let numplan::artifact::Verified { artifact: a, trust } = Artifact::open_verified(

@@ -180,6 +180,12 @@ pub fn print_stderr(text: &str) {
 
 pub use numplan::diag::escape_controls;
 
+/// A path for a message or note, with its control characters escaped as [`escape_controls`]
+/// does: a file name given on the command line is never echoed raw to a terminal.
+pub fn escape_path(path: &Path) -> String {
+    escape_controls(&path.display().to_string()).into_owned()
+}
+
 /// A writer that escapes, as [`escape_controls`] does, every control character of what is
 /// written to it except the line feeds and tabs of the output's own layout (text and TSV), or, for
 /// JSON, the C1 and bidirectional controls serde_json leaves raw (as `\uXXXX`): plan text from an
@@ -209,8 +215,9 @@ impl<W: Write> Write for Escaping<W> {
 
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
         // Fast path: printable ASCII, tabs and line feeds, and UTF-8 sequences that cannot encode
-        // a C1 (lead byte 0xC2) or bidirectional control (lead byte 0xE2).
-        let suspect = |b: &u8| (*b < 0x20 && *b != b'\t' && *b != b'\n') || matches!(*b, 0x7f | 0xc2 | 0xe2);
+        // a C1 (lead byte 0xC2) or bidirectional control (lead bytes 0xD8, 0xE2).
+        let suspect =
+            |b: &u8| (*b < 0x20 && *b != b'\t' && *b != b'\n') || matches!(*b, 0x7f | 0xc2 | 0xd8 | 0xe2);
         if !buf.iter().any(suspect) {
             return self.inner.write_all(buf);
         }

@@ -381,7 +381,7 @@ impl<'a> Querier<'a> {
         }
         out.write_all(b"input\tvalid\te164\tnational\tcategory\tterritory\tallocated")?;
         for (_, id) in &self.uses {
-            write!(out, "\t{id}")?;
+            write!(out, "\t{}", tsv(id))?;
         }
         out.write_all(b"\tholder\terror\n")
     }
@@ -392,7 +392,7 @@ impl<'a> Querier<'a> {
             writeln!(
                 out,
                 "note: sources (FILE:LINE) are relative to the source directory of plan `{}`",
-                self.artifact.plan_id()
+                esc(self.artifact.plan_id())
             )?;
         }
         Ok(())
@@ -505,9 +505,9 @@ impl<'a> Querier<'a> {
         if !fresh && row < self.tsv_cache.len() {
             let ctx = &self.ctx;
             let mut place = b"\t".to_vec();
-            place.extend_from_slice(a.category().id.as_bytes());
+            place.extend_from_slice(tsv(a.category().id).as_bytes());
             place.push(b'\t');
-            place.extend_from_slice(a.territory_id().as_bytes());
+            place.extend_from_slice(tsv(a.territory_id()).as_bytes());
             let verdicts = [true, false].map(|allocated| {
                 let mut cells = Vec::new();
                 for &(u, _) in &self.uses {
@@ -642,7 +642,7 @@ impl<'a> Querier<'a> {
             result
                 .as_ref()
                 .map_or_else(|e| e.national().unwrap_or(""), |f| f.national.as_str()),
-            r.use_id,
+            tsv(r.use_id),
             r.verdict,
             tsv(&r.reason().text),
             tsv(r.reason().basis.unwrap_or(""))
@@ -673,21 +673,26 @@ impl<'a> Querier<'a> {
         let e164 = found.e164().unwrap_or_else(|| "(no E.164 form)".to_string());
         self.sources_shown.set(true);
         writeln!(out, "{input}: {e164}, on {at}")?;
-        writeln!(out, "  category   {} ({})", cat.name, cat.id)?;
+        writeln!(out, "  category   {} ({})", esc(cat.name), esc(cat.id))?;
         match t.country_code {
-            Some(cc) => writeln!(out, "  territory  {} ({}, +{cc})", t.name, t.id)?,
-            None => writeln!(out, "  territory  {} ({}, country code unknown)", t.name, t.id)?,
+            Some(cc) => writeln!(out, "  territory  {} ({}, +{cc})", esc(t.name), esc(t.id))?,
+            None => writeln!(
+                out,
+                "  territory  {} ({}, country code unknown)",
+                esc(t.name),
+                esc(t.id)
+            )?,
         }
         match a.holder() {
             Some(h) => {
-                let name = h.name.unwrap_or("(name not published)");
+                let name = esc(h.name.unwrap_or("(name not published)"));
                 let date = h.allocated.map_or(String::new(), |d| format!(", allocated {d}"));
                 let register = h.register_note(self.artifact.register_date(), at);
                 writeln!(
                     out,
                     "  holder     {} {name}, holder of block {} ({}{register})",
-                    h.code,
-                    h.block,
+                    esc(h.code),
+                    esc(&h.block),
                     date.trim_start_matches(", ")
                 )?;
             }
@@ -709,15 +714,15 @@ impl<'a> Querier<'a> {
             writeln!(
                 out,
                 "  {:<16} {:<11} {} [{}]",
-                r.rule,
-                r.value,
+                esc(r.rule),
+                esc(r.value),
                 period(r.from, r.until),
-                r.basis
+                esc(r.basis)
             )?;
         }
         let own = a.doubts();
         for d in &own {
-            writeln!(out, "  doubt      {} ({})", d.text, d.source)?;
+            writeln!(out, "  doubt      {} ({})", esc(&d.text), esc(&d.source))?;
         }
         // Each other doubt of a verdict once, with the uses it bears on.
         let mut seen: Vec<(&Doubt<'a>, Vec<&str>)> = Vec::new();
@@ -730,23 +735,29 @@ impl<'a> Querier<'a> {
             }
         }
         for (d, uses) in seen {
-            writeln!(out, "  doubt      {}: {} ({})", uses.join(", "), d.text, d.source)?;
+            writeln!(
+                out,
+                "  doubt      {}: {} ({})",
+                esc(&uses.join(", ")),
+                esc(&d.text),
+                esc(&d.source)
+            )?;
         }
-        writeln!(out, "  source     {}", a.range().source)
+        writeln!(out, "  source     {}", esc(&a.range().source.to_string()))
     }
 }
 
 /// One line per use in the default text output: verdict, headline and its basis.
 fn write_use_line(out: &mut impl Write, r: &Ruling<'_>) -> std::io::Result<()> {
     let head = r.reason();
-    let basis = head.basis.map_or(String::new(), |b| format!(" [{b}]"));
+    let basis = head.basis.map_or(String::new(), |b| format!(" [{}]", esc(b)));
     let doubt = if r.doubts.is_empty() { "" } else { " (doubt below)" };
     writeln!(
         out,
         "  {:<16} {:<11} {}{basis}{doubt}",
-        r.use_id,
+        esc(r.use_id),
         r.verdict.as_str(),
-        head.text
+        esc(&head.text)
     )
 }
 
@@ -755,26 +766,26 @@ fn write_ruling_text(out: &mut impl Write, input: &str, at: Date, r: &Ruling<'_>
     writeln!(
         out,
         "{input}: {} {} on {at}: {}",
-        r.use_id,
+        esc(r.use_id),
         r.verdict,
-        r.reason().text
+        esc(&r.reason().text)
     )?;
     for reason in &r.reasons {
-        let basis = reason.basis.map_or(String::new(), |b| format!(" [{b}]"));
+        let basis = reason.basis.map_or(String::new(), |b| format!(" [{}]", esc(b)));
         let source = if reason.source.is_empty() {
             String::new()
         } else {
-            format!(" ({})", reason.source)
+            format!(" ({})", esc(&reason.source.to_string()))
         };
         writeln!(
             out,
             "  {:<14} {}{basis}{source}",
             reason.outcome.as_str(),
-            reason.text
+            esc(&reason.text)
         )?;
     }
     for d in &r.doubts {
-        writeln!(out, "  {:<14} {} ({})", "doubt", d.text, d.source)?;
+        writeln!(out, "  {:<14} {} ({})", "doubt", esc(&d.text), esc(&d.source))?;
     }
     Ok(())
 }
@@ -809,13 +820,17 @@ fn period(from: Option<Date>, until: Option<Date>) -> String {
     numplan::plan::Period { from, until }.words()
 }
 
-/// A TSV field: tabs and line breaks would break the columns.
+/// A TSV field: tabs and line breaks would break the columns, and are written as `\u{9}`,
+/// `\u{a}` (as every control character).
 fn tsv(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains(['\t', '\n', '\r']) {
-        s.replace(['\t', '\n', '\r'], " ").into()
-    } else {
-        s.into()
-    }
+    escape_controls(s)
+}
+
+/// A value from the artifact (a name, id, text or source) in text output: its tabs and line
+/// breaks escaped like every control character, so that the only raw ones are the output's own
+/// layout (a line break in a name cannot forge a line).
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(s)
 }
 
 /// One TSV line for a valid number, written field by field (this is the streaming hot path: no
@@ -846,7 +861,7 @@ fn write_tsv_valid(
     })?;
     out.write_all(verdicts)?;
     out.write_all(b"\t")?;
-    out.write_all(holder.unwrap_or("").as_bytes())?;
+    out.write_all(tsv(holder.unwrap_or("")).as_bytes())?;
     out.write_all(b"\t\n")
 }
 

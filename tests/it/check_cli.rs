@@ -271,3 +271,22 @@ fn control_characters_in_file_names_are_refused_and_never_printed_raw() {
         }
     }
 }
+
+/// A DEL in a plan (here in an unknown key, which the message names) is escaped in `check`'s JSON
+/// (`\u007f`) as in `query`'s: serde_json leaves it raw, and the old code did too.
+#[test]
+fn json_escapes_del_as_every_control_character() {
+    let dir = scratch("check-json-del");
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let plan = dir.join("plan.yaml");
+    let mut yaml = std::fs::read_to_string(&plan).unwrap();
+    yaml.push_str("\"sec\\x7fret\": x\n");
+    std::fs::write(&plan, yaml).unwrap();
+    let out = numplan(&["check", "--format", "json", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains('\u{7f}'), "{stdout:?}");
+    assert!(stdout.contains("sec\\u007fret"), "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(v.to_string().contains("sec\u{7f}ret"), "{v}");
+}

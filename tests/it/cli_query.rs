@@ -509,3 +509,67 @@ fn plan_text_from_an_artifact_is_escaped_in_every_output() {
     let out = numplan(&["query", "--format", "text", "0162\u{202e}012345"]);
     assert_inert("echo", &stdout(&out));
 }
+
+/// A line break or tab inside plan text from an artifact or register (a category name, an
+/// operator's name) is escaped in `query`'s text and TSV and in `diff`'s text and Markdown: it
+/// cannot forge a `voice allowed` line nor shift a column. Only the layout's own are raw. DEL is
+/// escaped in every JSON output, as serde_json leaves it raw.
+#[test]
+fn line_breaks_and_tabs_inside_values_cannot_forge_lines() {
+    // "Numéros polyvalents" (20 bytes), the holder "FRTE", its name "Orange".
+    let forged = "V\n  voice allowed  X";
+    assert_eq!(forged.len(), "Numéros polyvalents".len());
+    let file = patched_mini(&[
+        ("Numéros polyvalents".as_bytes(), forged.as_bytes()),
+        (b"FRTE", b"F\tTE"),
+        (b"Orange", b"Or\x7fn\tg"),
+    ]);
+    let dir = scratch("query-line-breaks");
+    let (good, evil) = (dir.join("good.npa"), dir.join("evil.npa"));
+    std::fs::write(&good, crate::artifact_index::mini()).unwrap();
+    std::fs::write(&evil, &file).unwrap();
+    let evil_path = evil.to_str().unwrap();
+    let query = |extra: &[&str]| {
+        let mut args = vec!["query", "--plan", evil_path, "--at", "2024-06-01"];
+        args.extend_from_slice(extra);
+        args.push("0162012345");
+        let out = numplan(&args);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        stdout(&out)
+    };
+    let text = query(&["--format", "text"]);
+    assert!(!text.contains('\t'), "{text}");
+    assert!(
+        text.contains("  category   V\\u{a}  voice allowed  X vérifiés (polyvalent-verifie)\n"),
+        "{text}"
+    );
+    assert!(text.contains("F\\u{9}TE Or\\u{7f}n\\u{9}g,"), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("  voice allowed")),
+        "a forged line: {text}"
+    );
+    let tsv = query(&["--format", "tsv"]);
+    let lines: Vec<&str> = tsv.lines().collect();
+    assert_eq!(lines.len(), 2, "{tsv}");
+    assert_eq!(
+        lines[1].matches('\t').count(),
+        lines[0].matches('\t').count(),
+        "{tsv}"
+    );
+    assert!(lines[1].contains("\tF\\u{9}TE\t"), "{tsv}");
+    let json = query(&["--format", "json"]);
+    assert!(!json.contains('\u{7f}'), "{json:?}");
+    let v: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(v["category_name"], format!("{forged} vérifiés"));
+    assert_eq!(v["holder"]["name"], "Or\u{7f}n\tg");
+    for format in ["text", "markdown", "json"] {
+        let out = numplan(&["diff", "--format", format, good.to_str().unwrap(), evil_path]);
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(!text.contains(['\t', '\u{7f}']), "{format}: {text:?}");
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("voice allowed")),
+            "{format}: {text}"
+        );
+    }
+}

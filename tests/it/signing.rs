@@ -349,3 +349,44 @@ fn a_crafted_index_with_a_wrong_key_is_refused_for_its_signature() {
         }
     }
 }
+
+/// A file name holding an OSC sequence (a directory named so by whoever prepared the paths) is
+/// written escaped in what `keygen`, `compile` (its `-> OUTPUT` and the note on a removed
+/// signature) and `sign` print; the old code printed the paths raw.
+#[test]
+fn paths_are_printed_with_their_control_characters_escaped() {
+    let dir = scratch("signing-raw-paths").join("d\u{1b}]0;PWN\u{7}");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, artifact) = (dir.join("k"), dir.join("m.npa"));
+    let plan = repo("tests/data/valid/mini");
+    let inert = |what: &str, out: &std::process::Output| {
+        assert_eq!(code(out), 0, "{what}: {}", stderr(out));
+        for text in [stdout(out), stderr(out)] {
+            assert!(!text.contains(['\u{1b}', '\u{7}']), "{what}: {text:?}");
+        }
+        let all = stdout(out) + &stderr(out);
+        assert!(all.contains("d\\u{1b}]0;PWN\\u{7}"), "{what}: {all}");
+    };
+    inert("keygen", &numplan(&["keygen", "-o", s(&key)]));
+    let signed = numplan(&[
+        "compile",
+        s(&plan),
+        "-o",
+        s(&artifact),
+        "--sign",
+        s(&dir.join("k.key")),
+    ]);
+    inert("compile --sign", &signed);
+    // Unsigned over the signed pair: the note names the removed signature, escaped.
+    let unsigned = numplan(&["compile", s(&plan), "-o", s(&artifact)]);
+    inert("compile", &unsigned);
+    assert!(
+        stderr(&unsigned).contains("note: removed"),
+        "{}",
+        stderr(&unsigned)
+    );
+    inert(
+        "sign",
+        &numplan(&["sign", "--key", s(&dir.join("k.key")), s(&artifact)]),
+    );
+}
