@@ -464,3 +464,32 @@ fn a_control_character_in_a_header_string_is_refused() {
         ),
     }
 }
+
+/// Two DIFFERENT sides, one of a million keys (issue 9, second review, point 1): the diff of
+/// `mini` against the same plan whose index holds every 6-digit key kept a region, with copies of
+/// its plan answers, for every key that changed (1.46 GB for `-q`, which a 250 MB address space
+/// refused with an abort). `-q` now stops at the first difference, and the full diff merges each
+/// region into its entry as it comes: both fit, and say the sides differ (exit 1).
+#[test]
+fn a_diff_of_two_different_sides_of_a_million_keys_fits_in_a_small_address_space() {
+    let dir = scratch("million-keys-differ");
+    let (small, large) = (dir.join("mini.npa"), dir.join("d6.npa"));
+    std::fs::write(&small, mini()).unwrap();
+    std::fs::write(&large, with_index(&mini(), all_digits(6, 10u64.pow(6)))).unwrap();
+    for args in [
+        &["diff", "-q"][..],
+        &["diff", "--format", "json"][..],
+        &["diff", "--format", "text"][..],
+    ] {
+        let out = std::process::Command::new("sh")
+            .args(["-c", "ulimit -v 250000 && exec \"$0\" \"$@\" >/dev/null"])
+            .arg(env!("CARGO_BIN_EXE_numplan"))
+            .args(args)
+            .args([small.to_str().unwrap(), large.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
