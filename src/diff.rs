@@ -5,12 +5,16 @@
 //! both versions give one answer each (a timeline of ranges, and a block), so comparing the answers
 //! region by region is exact for every number, and splitting or merging a block that changes
 //! nothing for any number is no change. Changed regions that are neighbours and changed the same
-//! way are merged into one entry.
+//! way are merged into one entry, as the regions come: a diff keeps what it outputs, not every
+//! key that changed, and [`differs`] stops at the first difference (`docs/diff-output.md`,
+//! "Memory").
 
 use crate::artifact::{Artifact, RangeInfo, Resolved, Segment};
 use crate::date::Date;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
+use std::rc::Rc;
 
 /// What changed for a set of numbers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -238,7 +242,7 @@ fn policy_change(old: &[String], new: &[String]) -> PolicyChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Answer {
     block: Option<(Operator, String)>,
-    timeline: Vec<(Option<Date>, Option<Date>, PlanAnswer)>,
+    timeline: Vec<(Option<Date>, Option<Date>, Rc<PlanAnswer>)>,
 }
 
 fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
@@ -274,8 +278,9 @@ fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
 }
 
 /// The plan's answers of an artifact's range rows, made once each: a diff reads every key's
-/// timeline, and keys share ranges.
-type Memo = std::collections::HashMap<u32, PlanAnswer>;
+/// timeline, and keys share ranges; a key's timeline shares them (a region's answer holds no copy
+/// of the rule strings).
+type Memo = std::collections::HashMap<u32, Rc<PlanAnswer>>;
 
 fn answer(a: &Artifact<'_>, key: &str, memo: &mut Memo) -> Answer {
     let Some(Resolved { block, segments }) = a.resolve(key) else {
@@ -298,15 +303,15 @@ fn answer(a: &Artifact<'_>, key: &str, memo: &mut Memo) -> Answer {
         .map(|s: &Segment| {
             let answer = memo
                 .entry(s.range)
-                .or_insert_with(|| plan_answer(&a.range_info(s.range)));
-            (s.from, s.until, answer.clone())
+                .or_insert_with(|| Rc::new(plan_answer(&a.range_info(s.range))));
+            (s.from, s.until, Rc::clone(answer))
         })
         .collect();
     Answer { block, timeline }
 }
 
 /// The answer of a timeline on a day (`None` for "since always" means the earliest).
-fn at(timeline: &[(Option<Date>, Option<Date>, PlanAnswer)], from: Option<Date>) -> Option<&PlanAnswer> {
+fn at(timeline: &[(Option<Date>, Option<Date>, Rc<PlanAnswer>)], from: Option<Date>) -> Option<&PlanAnswer> {
     timeline
         .iter()
         .find(|(f, u, _)| {
@@ -322,7 +327,7 @@ fn at(timeline: &[(Option<Date>, Option<Date>, PlanAnswer)], from: Option<Date>)
             };
             starts && ends
         })
-        .map(|(_, _, p)| p)
+        .map(|(_, _, p)| &**p)
 }
 
 /// The items that differ between two answers.
@@ -452,80 +457,143 @@ impl Keys {
     }
 }
 
-/// Compares two artifacts over the number space.
-pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
-    let keys = Keys::of(old, new);
-    let n_keys = keys.len();
+/// The keys of both indexes with, for each, the extent of the keys under it: what a walk over
+/// the regions needs besides the two files (`docs/diff-output.md`, "Memory").
+struct Listing {
+    keys: Keys,
+    /// The keys under key `i` (its "holes") are those from `i + 1` up to `under[i]`, sorted order
+    /// putting a key's descendants right after it.
+    under: Vec<u32>,
+}
 
-    // The keys under key `i` (its "holes") are those from `i + 1` up to `under[i]`, sorted order
-    // putting a key's descendants right after it; its children, the holes that are no key's
-    // descendant below `i`, are found by skipping each one's own run.
-    let mut under: Vec<u32> = vec![0; n_keys];
-    let mut stack: Vec<usize> = Vec::new();
-    for i in 0..n_keys {
-        let k = keys.get(i);
-        while let Some(&p) = stack.last() {
-            if k.starts_with(keys.get(p)) {
-                break;
+impl Listing {
+    fn of(old: &Artifact<'_>, new: &Artifact<'_>) -> Listing {
+        let keys = Keys::of(old, new);
+        let n_keys = keys.len();
+        let mut under: Vec<u32> = vec![0; n_keys];
+        let mut stack: Vec<usize> = Vec::new();
+        for i in 0..n_keys {
+            let k = keys.get(i);
+            while let Some(&p) = stack.last() {
+                if k.starts_with(keys.get(p)) {
+                    break;
+                }
+                under[p] = i as u32;
+                stack.pop();
             }
-            under[p] = i as u32;
-            stack.pop();
+            stack.push(i);
         }
-        stack.push(i);
+        for p in stack {
+            under[p] = n_keys as u32;
+        }
+        Listing { keys, under }
     }
-    for p in stack {
-        under[p] = n_keys as u32;
-    }
-    let under = &under[..];
-    let children = move |i: usize| {
-        let end = under[i] as usize;
-        std::iter::successors(Some(i + 1), move |&c| under.get(c).map(|&u| u as usize))
-            .take_while(move |&c| c < end)
-    };
 
-    struct Region {
-        key: usize,
-        length: usize,
-        items: Vec<Item>,
+    /// The children of key `i`: the holes that are no key's descendant below `i`, found by
+    /// skipping each one's own run.
+    fn children(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = self.under[i] as usize;
+        std::iter::successors(Some(i + 1), move |&c| self.under.get(c).map(|&u| u as usize))
+            .take_while(move |&c| c < end)
     }
-    let mut regions: Vec<Region> = Vec::new();
-    // Lengths are at most 31 (a length bitmask of 32 bits) or a key's own (20 digits): a byte.
-    let mut lengths = vec![0u8; n_keys];
-    let (mut old_memo, mut new_memo) = (Memo::new(), Memo::new());
-    for (i, length) in lengths.iter_mut().enumerate() {
-        let k = keys.get(i);
-        let (o, n) = (answer(old, k, &mut old_memo), answer(new, k, &mut new_memo));
-        let l = region_length(&o, &n, k);
-        *length = u8::try_from(l).unwrap_or(u8::MAX);
-        let items = compare(&o, &n);
-        if !items.is_empty() {
-            regions.push(Region {
-                key: i,
-                length: l,
-                items,
-            });
-        }
-    }
-    // In `u128`: numbers are at most 31 digits long (a length bitmask of 32 bits), and
-    // 10^31 < 2^128; the sums saturate all the same rather than trust that.
-    let count = |i: usize| -> u128 {
-        let l = usize::from(lengths[i]);
-        let size =
-            |k: &str| 10u128.saturating_pow(u32::try_from(l.saturating_sub(k.len())).unwrap_or(u32::MAX));
-        let all = size(keys.get(i));
-        let minus: u128 = children(i)
-            .filter(|&h| keys.get(h).len() <= l)
-            .map(|h| size(keys.get(h)))
+
+    /// How many numbers of `length` digits lie under key `i` and under none of its holes.
+    fn count(&self, i: usize, length: usize) -> u128 {
+        // In `u128`: numbers are at most 31 digits long (a length bitmask of 32 bits), and
+        // 10^31 < 2^128; the sums saturate all the same rather than trust that.
+        let size = |k: &str| {
+            10u128.saturating_pow(u32::try_from(length.saturating_sub(k.len())).unwrap_or(u32::MAX))
+        };
+        let all = size(self.keys.get(i));
+        let minus: u128 = self
+            .children(i)
+            .filter(|&h| self.keys.get(h).len() <= length)
+            .map(|h| size(self.keys.get(h)))
             .fold(0, u128::saturating_add);
         all.saturating_sub(minus)
-    };
+    }
+}
 
-    // A region whose numbers all lie under longer keys holds no number of its own.
-    regions.retain(|r| count(r.key) > 0);
+/// A region that changed and holds numbers of its own.
+struct Region {
+    /// Its key's index in the listing.
+    key: usize,
+    /// The length of the numbers counted.
+    length: usize,
+    /// How many.
+    numbers: u128,
+    items: Vec<Item>,
+}
+
+/// Calls `f` with every changed region that holds numbers, in key order, until `f` breaks. Nothing
+/// is kept from one region to the next but the plan answers of the range rows (one per row of
+/// each file).
+fn for_each_region(
+    old: &Artifact<'_>,
+    new: &Artifact<'_>,
+    listing: &Listing,
+    mut f: impl FnMut(Region) -> ControlFlow<()>,
+) {
+    let (mut old_memo, mut new_memo) = (Memo::new(), Memo::new());
+    for i in 0..listing.keys.len() {
+        let k = listing.keys.get(i);
+        let (o, n) = (answer(old, k, &mut old_memo), answer(new, k, &mut new_memo));
+        let items = compare(&o, &n);
+        if items.is_empty() {
+            continue;
+        }
+        let length = region_length(&o, &n, k);
+        // A region whose numbers all lie under longer keys holds no number of its own.
+        let numbers = listing.count(i, length);
+        if numbers == 0 {
+            continue;
+        }
+        let region = Region {
+            key: i,
+            length,
+            numbers,
+            items,
+        };
+        if f(region).is_break() {
+            return;
+        }
+    }
+}
+
+/// Whether two artifacts differ, as [`diff`] would say (`!diff(old, new).is_empty()`), stopping at
+/// the first difference: it keeps nothing of the changes, for `diff -q`.
+pub fn differs(old: &Artifact<'_>, new: &Artifact<'_>) -> bool {
+    let policy = policy_change(&old.policy(), &new.policy());
+    if !policy.removed.is_empty() || !policy.added.is_empty() {
+        return true;
+    }
+    let listing = Listing::of(old, new);
+    let mut found = false;
+    for_each_region(old, new, &listing, |_| {
+        found = true;
+        ControlFlow::Break(())
+    });
+    found
+}
+
+/// A merged run of prefixes in the making: more than this many are made canonical as they come,
+/// so a run of a million keys holds its few canonical prefixes, not the million.
+const COMPACT_AT: usize = 1024;
+
+/// Compares two artifacts over the number space.
+pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
+    let listing = Listing::of(old, new);
+    let keys = &listing.keys;
+
     let mut summary = Summary::default();
     let (mut allocated, mut withdrawn, mut transferred) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for r in &regions {
-        let n = count(r.key);
+    // Neighbours that changed the same way (equal-length keys, consecutive, no holes) are merged
+    // as the regions come, in key order: `last` is the last change's first and last key, and the
+    // size of its prefix list when last made canonical.
+    let mut changes: Vec<Change> = Vec::new();
+    let mut last: Option<(String, String, usize)> = None;
+    for_each_region(old, new, &listing, |r| {
+        let n = r.numbers;
         for item in &r.items {
             match item {
                 Item::Allocated { blocks, .. } => {
@@ -559,42 +627,36 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
         } else if !aspects.is_empty() {
             summary.numbers_other_plan_changes = summary.numbers_other_plan_changes.saturating_add(n);
         }
-    }
-    // Blocks, counted by their prefixes: those with at least one number that changed.
-    summary.blocks_allocated = allocated.len() as u64;
-    summary.blocks_withdrawn = withdrawn.len() as u64;
-    summary.blocks_transferred = transferred.len() as u64;
 
-    // Merge neighbours that changed the same way: equal-length keys, consecutive, no holes.
-    let mut changes: Vec<Change> = Vec::new();
-    let mut last: Option<(usize, String)> = None; // (index in changes, last key)
-    for r in regions {
         let key = keys.get(r.key);
-        let n = count(r.key);
-        let except: Vec<String> = children(r.key).map(|h| keys.get(h).to_string()).collect();
+        let has_holes = listing.children(r.key).next().is_some();
         let pad = |c: char| {
             format!(
                 "{key}{}",
                 c.to_string().repeat(r.length.saturating_sub(key.len()))
             )
         };
-        if let Some((ci, prev)) = &last {
-            let c = &mut changes[*ci];
-            if same_change(&c.items, &r.items)
-                && c.except.is_empty()
-                && except.is_empty()
-                && c.length == r.length
-                && prev.len() == key.len()
-                && successor(prev).as_deref() == Some(key)
-            {
-                c.prefixes.push(key.to_string());
-                merge_blocks(&mut c.items, r.items);
-                c.last = pad('9');
-                c.numbers = c.numbers.saturating_add(n);
-                last = Some((*ci, key.to_string()));
-                continue;
+        if let (Some(c), Some((_, prev, compacted))) = (changes.last_mut(), &mut last)
+            && same_change(&c.items, &r.items)
+            && c.except.is_empty()
+            && !has_holes
+            && c.length == r.length
+            && prev.len() == key.len()
+            && successor(prev).as_deref() == Some(key)
+        {
+            c.prefixes.push(key.to_string());
+            if c.prefixes.len() >= COMPACT_AT.max(2 * *compacted) {
+                c.prefixes = crate::range::canonical_prefixes(std::mem::take(&mut c.prefixes));
+                *compacted = c.prefixes.len();
             }
+            merge_blocks(&mut c.items, r.items);
+            c.last = pad('9');
+            c.numbers = c.numbers.saturating_add(n);
+            *prev = key.to_string();
+            return ControlFlow::Continue(());
         }
+        close(&mut changes, last.take());
+        let except: Vec<String> = listing.children(r.key).map(|h| keys.get(h).to_string()).collect();
         changes.push(Change {
             range: key.to_string(),
             prefixes: vec![key.to_string()],
@@ -605,19 +667,14 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
             except,
             items: r.items,
         });
-        last = Some((changes.len() - 1, key.to_string()));
-    }
-    // A merged run is shown by its canonical prefixes (ten siblings make their parent).
-    for c in &mut changes {
-        if c.prefixes.len() > 1 {
-            let (first, last) = (c.prefixes[0].clone(), c.prefixes[c.prefixes.len() - 1].clone());
-            c.prefixes = crate::range::canonical_prefixes(std::mem::take(&mut c.prefixes));
-            c.range = match c.prefixes.as_slice() {
-                [one] => one.clone(),
-                _ => format!("{first}-{last}"),
-            };
-        }
-    }
+        last = Some((key.to_string(), key.to_string(), 1));
+        ControlFlow::Continue(())
+    });
+    close(&mut changes, last);
+    // Blocks, counted by their prefixes: those with at least one number that changed.
+    summary.blocks_allocated = allocated.len() as u64;
+    summary.blocks_withdrawn = withdrawn.len() as u64;
+    summary.blocks_transferred = transferred.len() as u64;
     summary.changes = changes.len() as u64;
     let policy = policy_change(&old.policy(), &new.policy());
     summary.policy_changes = (policy.removed.len() + policy.added.len()) as u64;
@@ -628,6 +685,22 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
         policy,
         changes,
     }
+}
+
+/// Finishes the last change: a merged run is shown by its canonical prefixes (ten siblings make
+/// their parent), its range by its first and last keys when they are not one prefix.
+fn close(changes: &mut [Change], last: Option<(String, String, usize)>) {
+    let (Some(c), Some((first, last, _))) = (changes.last_mut(), last) else {
+        return;
+    };
+    if first == last {
+        return;
+    }
+    c.prefixes = crate::range::canonical_prefixes(std::mem::take(&mut c.prefixes));
+    c.range = match c.prefixes.as_slice() {
+        [one] => one.clone(),
+        _ => format!("{first}-{last}"),
+    };
 }
 
 /// Block prefixes of an item, for merging.

@@ -93,11 +93,13 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let new = Artifact::open(&new).map_err(|e| CliError::artifact(&new_name, &e))?;
     args.pinning.check_plan(&old_name, &old)?;
     args.pinning.check_plan(&new_name, &new)?;
+    if args.quiet {
+        // Stops at the first difference, keeping none (`docs/diff-output.md`, "Memory").
+        let differs = numplan::diff::differs(&old, &new);
+        return Ok(ExitCode::from(if differs { EXIT_FAIL } else { EXIT_OK }));
+    }
     let d = numplan::diff::diff(&old, &new);
     let status = if d.is_empty() { EXIT_OK } else { EXIT_FAIL };
-    if args.quiet {
-        return Ok(ExitCode::from(status));
-    }
     let registers = [register_words(&old), register_words(&new)];
     let text = match args.format {
         Format::Json => {

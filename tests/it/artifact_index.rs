@@ -464,3 +464,48 @@ fn a_control_character_in_a_header_string_is_refused() {
         ),
     }
 }
+
+/// Two DIFFERENT sides, one of a million keys (issue 9, second review, point 1): the diff of
+/// `mini` against the same plan whose index holds every 6-digit key kept a region, with copies of
+/// its plan answers, for every key that changed (1.46 GB for `-q`, which a 250 MB address space
+/// refused with an abort). `-q` now stops at the first difference, and the full diff merges each
+/// region into its entry as it comes: both fit, and say the sides differ (exit 1).
+#[test]
+fn a_diff_of_two_different_sides_of_a_million_keys_fits_in_a_small_address_space() {
+    let dir = scratch("million-keys-differ");
+    let (small, large) = (dir.join("mini.npa"), dir.join("d6.npa"));
+    std::fs::write(&small, mini()).unwrap();
+    std::fs::write(&large, with_index(&mini(), all_digits(6, 10u64.pow(6)))).unwrap();
+    for args in [
+        &["diff", "-q"][..],
+        &["diff", "--format", "json"][..],
+        &["diff", "--format", "text"][..],
+    ] {
+        let out = std::process::Command::new("sh")
+            .args(["-c", "ulimit -v 250000 && exec \"$0\" \"$@\""])
+            .arg(env!("CARGO_BIN_EXE_numplan"))
+            .args(args)
+            .args([small.to_str().unwrap(), large.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+        if args[1] == "--format" && args[2] == "json" {
+            // The 820,000 keys from 180000 to 999999 all changed the same way (into the plan):
+            // one entry, its prefixes made canonical as the run grew (18, 19, then 2 to 9), at 10
+            // digits (mini's polyvalent length) 10^4 numbers a key.
+            let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            let last = d["changes"].as_array().and_then(|c| c.last()).expect("changes");
+            assert_eq!(last["range"], "180000-999999", "{last}");
+            let expected: Vec<String> = ["18", "19"]
+                .into_iter()
+                .map(str::to_string)
+                .chain((2..=9).map(|d| d.to_string()))
+                .collect();
+            assert_eq!(last["prefixes"], serde_json::json!(expected), "{last}");
+            assert_eq!(last["numbers"], 820_000u64 * 10_000, "{last}");
+            assert_eq!(last["except"], serde_json::json!([]), "{last}");
+        }
+    }
+}

@@ -442,3 +442,30 @@ fn counts_of_20_digit_categories_do_not_overflow() {
     let total: u128 = d.changes.iter().map(|c| c.numbers).sum();
     assert_eq!(total, two_e19);
 }
+
+/// `diff -q` stops at the first difference (issue 9, second review, point 1) and says what the
+/// full diff says: a change of the plan-wide policy only, of one rule's date, of one block's
+/// operator, and no change, each with the same exit status as the full diff.
+#[test]
+fn quiet_says_what_the_full_diff_says() {
+    let base = repo("tests/data/valid/mini");
+    let policy = mini_variant("diff-q-policy", "plan.yaml", |t| {
+        t.replace(
+            "  - check: allocated\n    from: 2019-08-01\n",
+            "  - check: allocated\n    from: 2025-08-01\n",
+        )
+    });
+    let rule = mini_variant("diff-q-rule", "categories.yaml", |t| {
+        t.replace("        until: 2023-01-01\n", "        until: 2030-01-01\n")
+    });
+    let op = mini_variant("diff-q-operator", "MAJNUM.csv", |t| t.replace(";SRR;", ";FRTE;"));
+    for (new, expected) in [(&base, 0), (&policy, 1), (&rule, 1), (&op, 1)] {
+        let (full, d) = diff_json(&base, new);
+        assert_eq!(full, expected, "{}: {d}", new.display());
+        for (a, b) in [(&base, new), (new, &base)] {
+            let out = numplan(&["diff", "-q", a.to_str().unwrap(), b.to_str().unwrap()]);
+            assert_eq!(code(&out), expected, "{} {}", a.display(), b.display());
+            assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+}
