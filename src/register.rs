@@ -18,7 +18,10 @@
 //! [`Record`] and [`RegisterError`] carries a byte range of that decoded text, which is what
 //! diagnostics show. Problems are collected, never fatal: a parser reports everything it finds
 //! and returns what it could read. Nothing here panics, whatever the input.
+//!
+//! A second register format, CNAC's CO Code Status file (Canada), is read by [`cnac`].
 
+pub mod cnac;
 use std::error::Error;
 use std::fmt;
 use std::ops::Range;
@@ -127,6 +130,11 @@ pub enum RegisterErrorKind {
     Quote,
     /// A value is not what its column allows: not digits, not a date, and so on.
     Value,
+    /// The snapshot's date is missing or malformed (CNAC's date row).
+    Date,
+    /// A status the reader does not know (CNAC's `Status` column): the row is kept, as
+    /// [`cnac::Status::Other`].
+    UnknownStatus,
 }
 
 impl RegisterError {
@@ -155,9 +163,14 @@ impl RegisterError {
 /// unquoted value. A line with any such error is reported and left out of the records; the rest
 /// is read. A byte order mark (U+FEFF) at the start of the text is skipped.
 pub fn records(text: &str) -> (Vec<Record>, Vec<RegisterError>) {
+    records_separated(text, ';')
+}
+
+/// [`records`] with another separator (CNAC's files use `,`), same quoting rules.
+pub fn records_separated(text: &str, separator: char) -> (Vec<Record>, Vec<RegisterError>) {
     let mut errors = Vec::new();
     let mut records = Vec::new();
-    scan(text, &mut errors, |line, span, fields, ok, _| {
+    scan(text, separator, &mut errors, |line, span, fields, ok, _| {
         if ok {
             let capacity = fields.len();
             records.push(Record {
@@ -176,6 +189,7 @@ pub fn records(text: &str) -> (Vec<Record>, Vec<RegisterError>) {
 /// that a broken header is still seen as the header), and the error list.
 fn scan(
     text: &str,
+    separator: char,
     errors: &mut Vec<RegisterError>,
     mut each: impl FnMut(usize, Range<usize>, &mut Vec<Field>, bool, &mut Vec<RegisterError>),
 ) {
@@ -197,7 +211,7 @@ fn scan(
         let content = text.get(start..end).unwrap_or("");
         if !content.trim().is_empty() {
             fields.clear();
-            let ok = scan_line(text, start..end, &mut fields, errors);
+            let ok = scan_line(text, start..end, separator, &mut fields, errors);
             each(line, start..end, &mut fields, ok, errors);
         }
         start = next;
@@ -209,6 +223,7 @@ fn scan(
 fn scan_line(
     text: &str,
     span: Range<usize>,
+    separator: char,
     fields: &mut Vec<Field>,
     errors: &mut Vec<RegisterError>,
 ) -> bool {
@@ -251,7 +266,7 @@ fn scan_line(
             };
             value.push_str(slice(segment..closing));
             let after = closing + 1;
-            let field_end = find(after, ';').unwrap_or(end);
+            let field_end = find(after, separator).unwrap_or(end);
             if field_end > after {
                 errors.push(RegisterError::new(
                     RegisterErrorKind::Quote,
@@ -260,7 +275,7 @@ fn scan_line(
                         "unexpected `{}` after the closing quote",
                         shorten(slice(after..field_end))
                     ),
-                    Some("a quoted value ends at its closing `\"`, followed by `;` or the line end; a quote inside it is written `\"\"`".into()),
+                    Some(format!("a quoted value ends at its closing `\"`, followed by `{separator}` or the line end; a quote inside it is written `\"\"`")),
                 ));
                 ok = false;
             }
@@ -273,7 +288,7 @@ fn scan_line(
             }
             pos = field_end + 1;
         } else {
-            let field_end = find(pos, ';').unwrap_or(end);
+            let field_end = find(pos, separator).unwrap_or(end);
             let raw = slice(pos..field_end);
             if let Some(quote) = raw.find('"') {
                 errors.push(RegisterError::new(
@@ -439,7 +454,7 @@ fn read_rows<const N: usize>(
         Stop,
     }
     let mut state = State::Header;
-    scan(text, errors, |line, span, fields, ok, errors| {
+    scan(text, ';', errors, |line, span, fields, ok, errors| {
         match state {
             State::Stop => return,
             State::Rows => {}

@@ -152,3 +152,118 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
     assert_eq!(cc("0508"), Some(508));
     assert_eq!(cc("0162"), Some(33));
 }
+
+/// CNAC's CO Code Status files (`plan-sources/ca/`), read by `register::cnac`, against the `csv`
+/// crate reading the same bytes by header name: every row's code, status and holder agree, in all
+/// three snapshots (7 and 8 columns).
+#[test]
+fn cnac_snapshots_read_as_the_csv_crate_reads_them() {
+    use numplan::register::cnac::{Status, parse_co_code_status};
+    for (file, date, columns) in [
+        ("COCodeStatus-2023-08-04.csv", "2023-08-04", 7),
+        ("COCodeStatus-2024-01-25.csv", "2024-01-25", 8),
+        ("COCodeStatus-2024-10-10.csv", "2024-10-10", 8),
+    ] {
+        let bytes = std::fs::read(repo(&format!("plan-sources/ca/{file}"))).unwrap();
+        let parsed = parse_co_code_status(std::str::from_utf8(&bytes).unwrap());
+        assert!(
+            parsed.errors.is_empty(),
+            "{file}: {:?}",
+            &parsed.errors[..parsed.errors.len().min(3)]
+        );
+        assert_eq!(
+            parsed.date.map(|d| d.to_string()).as_deref(),
+            Some(date),
+            "{file}"
+        );
+
+        let mut reader = csv::Reader::from_reader(&bytes[..]);
+        let headers = reader.headers().unwrap().clone();
+        assert_eq!(headers.len(), columns, "{file}");
+        let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+        let (npa, nxx, status, company, ocn) = (
+            col("NPA"),
+            col("CO Code (NXX)"),
+            col("Status"),
+            col("Company"),
+            col("OCN"),
+        );
+        let expected: Vec<(String, String, String, String)> = reader
+            .records()
+            .map(|r| r.unwrap())
+            .filter(|r| !r[npa].is_empty()) // the date row
+            .map(|r| {
+                (
+                    format!("{}-{}", &r[npa], &r[nxx]),
+                    r[status].to_string(),
+                    r[company].to_string(),
+                    r[ocn].to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(expected.len(), 44_000, "{file}: 55 NPAs × 800 NXX");
+        let got: Vec<(String, String, String, String)> = parsed
+            .codes
+            .iter()
+            .map(|c| {
+                let text = |t: &Option<numplan::register::cnac::Text>| {
+                    t.as_ref().map_or(String::new(), |t| t.value.clone())
+                };
+                (
+                    c.code(),
+                    c.status.as_str().to_string(),
+                    text(&c.company),
+                    text(&c.ocn),
+                )
+            })
+            .collect();
+        assert_eq!(got, expected, "{file}");
+        assert!(
+            parsed.codes.iter().all(|c| !matches!(c.status, Status::Other(_))),
+            "{file}"
+        );
+    }
+}
+
+/// The status counts of the newest snapshot, as the reference notes on CNAC's file give them.
+#[test]
+fn cnac_newest_snapshot_has_the_reference_status_counts() {
+    use numplan::register::cnac::parse_co_code_status;
+    let bytes = std::fs::read(repo("plan-sources/ca/COCodeStatus-2024-10-10.csv")).unwrap();
+    let parsed = parse_co_code_status(std::str::from_utf8(&bytes).unwrap());
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for c in &parsed.codes {
+        *counts.entry(c.status.as_str().to_string()).or_default() += 1;
+    }
+    let reference = [
+        ("In Service", 27_572),
+        ("Available", 13_319),
+        ("New NPA", 1_552),
+        ("For Special Use", 620),
+        ("Not Available", 452),
+        ("Assigned", 208),
+        ("Moratorium on Assignment", 143),
+        ("Plant Test", 109),
+        ("Being Recovered", 8),
+        ("New NPA Testing", 5),
+        ("Stranded Code", 4),
+        ("Protected", 3),
+        ("Recovered/Aging", 3),
+        ("Temporarily Unavailable", 2),
+    ];
+    for (status, n) in reference {
+        assert_eq!(counts.get(status).copied(), Some(n), "{status}");
+    }
+    assert_eq!(counts.values().sum::<usize>(), 44_000);
+    // A holder exactly for the statuses that have one; Stranded Code has an exchange area only.
+    for c in &parsed.codes {
+        assert_eq!(c.company.is_some(), c.status.has_holder(), "{}", c.code());
+    }
+    let stranded: Vec<String> = parsed
+        .codes
+        .iter()
+        .filter(|c| c.status.as_str() == "Stranded Code")
+        .map(|c| c.code())
+        .collect();
+    assert_eq!(stranded, ["431-309", "431-312", "431-313", "431-316"]);
+}
