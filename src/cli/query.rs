@@ -39,13 +39,17 @@ pub struct Args {
     /// The numbers, or `-` for standard input.
     #[arg(required = true, value_name = "NUMBER")]
     numbers: Vec<String>,
-    /// The artifact to query (default: the French plan built into numplan).
-    #[arg(long, value_name = "ARTIFACT")]
-    plan: Option<PathBuf>,
+    /// The artifact to query (default: the French plan built into numplan). Repeat it, or name
+    /// a directory (its `*.npa` files, by name), to query several plans: a number written with a
+    /// country code (`+1 …`, `+33 …`, or after a plan's international prefix: `011 33 …`) is
+    /// answered by the plan that has that code, one written without by the first plan in which
+    /// it is a valid number (else by the first plan).
+    #[arg(long, value_name = "ARTIFACT|DIR")]
+    plan: Vec<PathBuf>,
     /// Verify the artifact's signature with this public key first.
     #[arg(long = "pub", value_name = "KEY", requires = "plan")]
     public_key: Option<PathBuf>,
-    /// The signature file (default: ARTIFACT.minisig).
+    /// The signature file (default: ARTIFACT.minisig; only with a single artifact).
     #[arg(long, value_name = "FILE", requires = "public_key")]
     sig: Option<PathBuf>,
     /// The date to answer for (YYYY-MM-DD; default: today in the number's territory).
@@ -77,54 +81,130 @@ enum Format {
     Tsv,
 }
 
+/// The artifacts `--plan` names: files as given, directories as their `*.npa` files in name
+/// order.
+fn artifact_paths(given: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    let mut out = Vec::new();
+    for path in given {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let entries = std::fs::read_dir(path)
+            .map_err(|e| CliError::usage(format!("cannot read the directory {}: {e}", path.display())))?;
+        let mut found: Vec<PathBuf> = Vec::new();
+        for entry in entries {
+            let entry = entry
+                .map_err(|e| CliError::usage(format!("cannot read the directory {}: {e}", path.display())))?;
+            let p = entry.path();
+            if p.extension().is_some_and(|e| e == "npa") {
+                found.push(p);
+            }
+        }
+        if found.is_empty() {
+            return Err(CliError::usage(format!(
+                "{}: a directory without artifacts (*.npa)",
+                path.display()
+            )));
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 /// Runs `query`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let owned;
-    // With --pub, the artifact and its signature are read under a shared lock of the artifact's
-    // directory (see `fsutil::DirLock`), released before the answers.
-    let lock = args
-        .plan
-        .as_deref()
-        .filter(|_| args.public_key.is_some())
-        .map(numplan::fsutil::DirLock::shared_for);
-    let bytes: &[u8] = match &args.plan {
-        Some(path) => {
-            owned = read_artifact(path)?;
-            &owned
+    let paths = artifact_paths(&args.plan)?;
+    if paths.len() > 1 && args.sig.is_some() {
+        return Err(CliError::usage(
+            "--sig names the signature of one artifact; with several, each is ARTIFACT.minisig",
+        ));
+    }
+    // With --pub, each artifact and its signature are read under a shared lock of the
+    // artifact's directory (see `fsutil::DirLock`), released before the answers.
+    let mut owned: Vec<(Vec<u8>, Option<String>)> = Vec::new();
+    for path in &paths {
+        let _lock = args
+            .public_key
+            .as_ref()
+            .map(|_| numplan::fsutil::DirLock::shared_for(path));
+        let bytes = read_artifact(path)?;
+        let sig = match &args.public_key {
+            Some(_) => {
+                let sig_path = args.sig.clone().unwrap_or_else(|| signature_path(path));
+                Some(read_key_text(&sig_path, "the signature")?)
+            }
+            None => None,
+        };
+        owned.push((bytes, sig));
+    }
+    let mut artifacts: Vec<Artifact<'_>> = Vec::new();
+    if paths.is_empty() {
+        artifacts.push(open_verified(&args, None, numplan::embedded::FR, None)?);
+    }
+    for (path, (bytes, sig)) in paths.iter().zip(&owned) {
+        artifacts.push(open_verified(&args, Some(path), bytes, sig.as_deref())?);
+    }
+    // The TSV columns: every use of every plan, in order of first appearance.
+    let mut columns: Vec<&str> = Vec::new();
+    for a in &artifacts {
+        for u in a.uses() {
+            if !columns.contains(&u.id) {
+                columns.push(u.id);
+            }
         }
-        None => numplan::embedded::FR,
-    };
-    let artifact = open_verified(&args, bytes)?;
-    drop(lock);
-    let uses: Vec<(u32, &str)> = artifact
-        .uses()
-        .enumerate()
-        .map(|(i, u)| (i as u32, u.id))
-        .collect();
-    let selected = match &args.use_id {
-        None => None,
-        Some(id) => match artifact.use_row(id) {
-            Some(row) => Some(row),
-            None => return Err(CliError::usage(unknown_use(&artifact, id))),
-        },
-    };
-    let ctx = parse_context(&artifact, &args.context).map_err(CliError::usage)?;
-    let mut q = Querier {
-        artifact: &artifact,
-        at: args.at,
-        today: Vec::new(),
-        format: args.format,
-        selected,
-        uses,
-        ctx,
-        rule_ids: artifact.rules().map(|r| r.id).collect(),
-        has_register: artifact.has_register(),
-        tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
-        tsv_empty: TsvColumns::default(),
-        tsv_invalid: None,
-        all_ok: true,
-        sources_shown: std::cell::Cell::new(false),
-    };
+    }
+    let several = artifacts.len() > 1;
+    let mut queriers = Vec::new();
+    for artifact in &artifacts {
+        let uses: Vec<(u32, &str)> = artifact
+            .uses()
+            .enumerate()
+            .map(|(i, u)| (i as u32, u.id))
+            .collect();
+        let selected = match &args.use_id {
+            None => None,
+            Some(id) => match artifact.use_row(id) {
+                Some(row) => Some(row),
+                None if several => {
+                    return Err(CliError::usage(format!(
+                        "plan `{}`: {}",
+                        artifact.plan_id(),
+                        unknown_use(artifact, id)
+                    )));
+                }
+                None => return Err(CliError::usage(unknown_use(artifact, id))),
+            },
+        };
+        let ctx = parse_context(artifact, &args.context).map_err(|e| {
+            CliError::usage(if several {
+                format!("plan `{}`: {e}", artifact.plan_id())
+            } else {
+                e
+            })
+        })?;
+        queriers.push(Querier {
+            artifact,
+            at: args.at,
+            today: Vec::new(),
+            format: args.format,
+            selected,
+            columns: columns.iter().map(|id| artifact.use_row(id)).collect(),
+            uses,
+            ctx,
+            rule_ids: artifact.rules().map(|r| r.id).collect(),
+            has_register: artifact.has_register(),
+            tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
+            tsv_empty: TsvColumns::default(),
+            tsv_invalid: None,
+            all_ok: true,
+            sources_shown: std::cell::Cell::new(false),
+            show_plan: several,
+        });
+    }
+    let plans: Vec<&Artifact<'_>> = artifacts.iter().collect();
+    let route_day = args.at.unwrap_or_else(super::today_utc);
     let stdout = std::io::stdout();
     // Plan text (names, sources, reasons) comes from the artifact: escaped on the way out.
     let buffered = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -134,7 +214,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         super::Escaping::text(buffered)
     };
     let result = (|| -> Result<(), Failure> {
-        q.header(&mut out).map_err(Failure::Write)?;
+        queriers[0].header(&mut out, &columns).map_err(Failure::Write)?;
+        let mut answer = |out: &mut _, text: &str| -> std::io::Result<()> {
+            let (i, asked) = route(&plans, text, route_day);
+            queriers[i].answer(out, text, &asked)
+        };
         if args.numbers.len() == 1 && args.numbers[0] == "-" {
             let stdin = std::io::stdin();
             let mut input = std::io::BufReader::with_capacity(1 << 16, stdin.lock());
@@ -146,23 +230,63 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 if text.trim().is_empty() {
                     continue;
                 }
-                q.answer(&mut out, text).map_err(Failure::Write)?;
+                answer(&mut out, text).map_err(Failure::Write)?;
             }
         } else {
-            for number in group_arguments(&artifact, &args.numbers, args.at) {
-                q.answer(&mut out, &number).map_err(Failure::Write)?;
+            for number in group_arguments(&plans, &args.numbers, args.at) {
+                answer(&mut out, &number).map_err(Failure::Write)?;
             }
         }
-        q.trailer(&mut out).map_err(Failure::Write)?;
+        for q in &queriers {
+            q.trailer(&mut out).map_err(Failure::Write)?;
+        }
         out.flush().map_err(Failure::Write)
     })();
+    let all_ok = queriers.iter().all(|q| q.all_ok);
     match result {
-        Ok(()) => Ok(ExitCode::from(if q.all_ok { EXIT_OK } else { EXIT_FAIL })),
+        Ok(()) => Ok(ExitCode::from(if all_ok { EXIT_OK } else { EXIT_FAIL })),
         // `numplan query - | head` closes the pipe early: not an error.
         Err(Failure::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::from(EXIT_OK)),
         Err(Failure::Write(e)) => Err(CliError::usage(format!("cannot write the answers: {e}"))),
         Err(Failure::Read(e)) => Err(CliError::usage(format!("cannot read standard input: {e}"))),
     }
+}
+
+/// Which plan answers `input`, and the input to ask it: with one plan, that plan and the input
+/// as written. With several: the first plan in which it is a valid number (on `day`), asked as
+/// written; or, when a plan reads it as another country's number (`011 33 …` dialled from
+/// Canada), the plan with that country code, asked `+33 …`. When no plan finds it valid, the
+/// plan whose answer says most: one that reads it as its own (malformed) number, then one that
+/// holds its country code (a foreign number under a shared code), then the first.
+fn route<'i>(plans: &[&Artifact<'_>], input: &'i str, day: Date) -> (usize, std::borrow::Cow<'i, str>) {
+    use numplan::number::NumberError;
+    use std::borrow::Cow;
+    if plans.len() < 2 {
+        return (0, Cow::Borrowed(input));
+    }
+    let mut own: Option<usize> = None;
+    let mut foreign: Option<usize> = None;
+    for (i, plan) in plans.iter().enumerate() {
+        match plan.lookup(input, day) {
+            Ok(_) => return (i, Cow::Borrowed(input)),
+            Err(LookupError::Number(NumberError::UnknownCountryCode { digits })) => {
+                let asked = format!("+{digits}");
+                for (j, other) in plans.iter().enumerate() {
+                    if j != i && other.lookup(&asked, day).is_ok() {
+                        return (j, Cow::Owned(asked));
+                    }
+                }
+            }
+            Err(LookupError::OtherPlan { .. }) => {
+                foreign.get_or_insert(i);
+            }
+            Err(LookupError::Number(_)) => {}
+            Err(_) => {
+                own.get_or_insert(i);
+            }
+        }
+    }
+    (own.or(foreign).unwrap_or(0), Cow::Borrowed(input))
 }
 
 /// Why answering stopped: reading the input or writing the answers failed.
@@ -250,26 +374,21 @@ fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, S
 
 /// Opens the artifact and checks its digest; with `--pub`, its signature; its expiry; and the
 /// pinning options. Errors exit as in `verify`.
-fn open_verified<'a>(args: &Args, bytes: &'a [u8]) -> Result<Artifact<'a>, CliError> {
-    let name = args
-        .plan
-        .as_ref()
-        .map_or("the built-in plan".to_string(), |p| p.display().to_string());
+fn open_verified<'a>(
+    args: &Args,
+    path: Option<&std::path::Path>,
+    bytes: &'a [u8],
+    sig: Option<&str>,
+) -> Result<Artifact<'a>, CliError> {
+    let name = path.map_or("the built-in plan".to_string(), |p| p.display().to_string());
     let key = match &args.public_key {
         Some(path) => Some(read_public_key(path)?),
         None => None,
     };
-    let sig = match (&key, &args.plan) {
-        (Some(_), Some(plan)) => {
-            let path = args.sig.clone().unwrap_or_else(|| signature_path(plan));
-            Some(read_key_text(&path, "the signature")?)
-        }
-        _ => None,
-    };
     let options = VerifyOptions {
         signature: key
             .as_ref()
-            .zip(sig.as_deref())
+            .zip(sig)
             .map(|(key, minisig)| SignatureCheck { key, minisig }),
         today: Some(super::today_utc()),
         last_seen_sequence: args.pinning.last_seen_sequence,
@@ -292,13 +411,16 @@ const MAX_GROUP_PARTS: usize = 12;
 /// is an input by itself (`1 1 1` are three invalid inputs, not one `111`), as is any other
 /// argument. Each argument is looked up alone once, and each start tries at most
 /// [`MAX_GROUP_PARTS`] parts: linear in the arguments.
-fn group_arguments(artifact: &Artifact<'_>, args: &[String], at: Option<Date>) -> Vec<String> {
+fn group_arguments(plans: &[&Artifact<'_>], args: &[String], at: Option<Date>) -> Vec<String> {
     let is_group = |a: &String| {
         let digits = a.strip_prefix('+').unwrap_or(a);
         a == "(0)" || ((1..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
     };
     let day = at.unwrap_or_else(super::today_utc);
-    let valid = |s: &str| artifact.lookup(s, day).is_ok();
+    let valid = |s: &str| {
+        let (i, asked) = route(plans, s, day);
+        plans[i].lookup(&asked, day).is_ok()
+    };
     // Per argument: a digit group that is not a number by itself (joinable), or not.
     let joinable: Vec<bool> = args.iter().map(|a| is_group(a) && !valid(a)).collect();
     let mut out = Vec::new();
@@ -342,6 +464,9 @@ struct Querier<'a> {
     selected: Option<u32>,
     /// Every use of the plan: row and id.
     uses: Vec<(u32, &'a str)>,
+    /// The TSV verdict columns (every plan's uses, when several plans answer): this plan's row
+    /// of each, `None` (an empty cell) for a use it does not rule on.
+    columns: Vec<Option<u32>>,
     ctx: Context,
     rule_ids: Vec<&'a str>,
     /// Whether the plan has a register (else `allocated` is unknown: empty, or null).
@@ -356,6 +481,8 @@ struct Querier<'a> {
     all_ok: bool,
     /// Whether a source (`FILE:LINE`) was printed in text, to say once what it is relative to.
     sources_shown: std::cell::Cell<bool>,
+    /// Several plans answer: text says which one answered.
+    show_plan: bool,
 }
 
 /// What the TSV writer caches per range row: cells written out once.
@@ -370,7 +497,7 @@ struct TsvColumns {
 }
 
 impl<'a> Querier<'a> {
-    fn header(&self, out: &mut impl Write) -> std::io::Result<()> {
+    fn header(&self, out: &mut impl Write, columns: &[&str]) -> std::io::Result<()> {
         if self.format != Format::Tsv {
             return Ok(());
         }
@@ -381,7 +508,7 @@ impl<'a> Querier<'a> {
             );
         }
         out.write_all(b"input\tvalid\te164\tnational\tcategory\tterritory\tallocated")?;
-        for (_, id) in &self.uses {
+        for id in columns {
             write!(out, "\t{}", tsv(id))?;
         }
         out.write_all(b"\tholder\terror\n")
@@ -452,8 +579,10 @@ impl<'a> Querier<'a> {
         }
     }
 
-    fn answer(&mut self, out: &mut impl Write, raw: &str) -> std::io::Result<()> {
-        let (at, result) = self.lookup(raw);
+    /// Answers `raw` (as echoed), looking up `asked` (the same, or the `+CC …` form another
+    /// plan read it as).
+    fn answer(&mut self, out: &mut impl Write, raw: &str, asked: &str) -> std::io::Result<()> {
+        let (at, result) = self.lookup(asked);
         // Echoed with control characters escaped (JSON escapes its own), never over the limit.
         let echo = if self.format == Format::Json && raw.len() <= MAX_INPUT_BYTES {
             raw.into()
@@ -511,9 +640,11 @@ impl<'a> Querier<'a> {
             place.extend_from_slice(tsv(a.territory_id()).as_bytes());
             let verdicts = [true, false].map(|allocated| {
                 let mut cells = Vec::new();
-                for &(u, _) in &self.uses {
+                for &u in &self.columns {
                     cells.push(b'\t');
-                    cells.extend_from_slice(a.verdict_if(u, ctx, allocated).as_str().as_bytes());
+                    if let Some(u) = u {
+                        cells.extend_from_slice(a.verdict_if(u, ctx, allocated).as_str().as_bytes());
+                    }
                 }
                 cells
             });
@@ -535,14 +666,16 @@ impl<'a> Querier<'a> {
         let key = (at, error.is_other_plan());
         if self.tsv_invalid.as_ref().is_none_or(|(k, _)| *k != key) {
             let mut cells = Vec::new();
-            for &(u, _) in &self.uses {
+            for &u in &self.columns {
                 cells.push(b'\t');
-                cells.extend_from_slice(
-                    self.artifact
-                        .verdict_for_invalid(error, u, at, &self.ctx)
-                        .as_str()
-                        .as_bytes(),
-                );
+                if let Some(u) = u {
+                    cells.extend_from_slice(
+                        self.artifact
+                            .verdict_for_invalid(error, u, at, &self.ctx)
+                            .as_str()
+                            .as_bytes(),
+                    );
+                }
             }
             self.tsv_invalid = Some((key, cells));
         }
@@ -663,6 +796,9 @@ impl<'a> Querier<'a> {
             Ok(found) => found,
             Err(e) => {
                 writeln!(out, "{input}: invalid: {e}")?;
+                if self.show_plan {
+                    writeln!(out, "  plan       {}", esc(self.artifact.plan_id()))?;
+                }
                 for &(row, _) in &self.uses {
                     let r = self.ruling(at, result, row);
                     write_use_line(out, &r)?;
@@ -676,6 +812,9 @@ impl<'a> Querier<'a> {
         let e164 = found.e164().unwrap_or_else(|| "(no E.164 form)".to_string());
         self.sources_shown.set(true);
         writeln!(out, "{input}: {e164}, on {at}")?;
+        if self.show_plan {
+            writeln!(out, "  plan       {}", esc(self.artifact.plan_id()))?;
+        }
         writeln!(out, "  category   {} ({})", esc(cat.name), esc(cat.id))?;
         match t.country_code {
             Some(cc) => writeln!(out, "  territory  {} ({}, +{cc})", esc(t.name), esc(t.id))?,

@@ -17,6 +17,7 @@ mod minisign_interop;
 mod oracle;
 mod query;
 mod register_data;
+mod several_plans;
 mod signing;
 mod util;
 mod verdict_table;
