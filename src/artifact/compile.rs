@@ -749,8 +749,19 @@ impl Writer {
                 Kind::Strings => std::mem::take(&mut self.strings),
                 Kind::Fst => fst.clone(),
                 _ => {
-                    let words = self.tables.remove(&kind).unwrap_or_default();
-                    let stride = kind.stride();
+                    let mut words = self.tables.remove(&kind).unwrap_or_default();
+                    let mut stride = kind.stride();
+                    // Rows whose last words are all absent leave them out (blocks of a register
+                    // without statuses), down to the kind's narrowest form.
+                    while stride > kind.min_stride()
+                        && words.chunks(stride).all(|row| row[stride - 1] == NONE)
+                    {
+                        words = words
+                            .chunks(stride)
+                            .flat_map(|row| row[..stride - 1].iter().copied())
+                            .collect();
+                        stride -= 1;
+                    }
                     let mut b = Vec::with_capacity(8 + words.len() * 4);
                     let (stride, rows) = (
                         self.fit(stride, "words a row"),

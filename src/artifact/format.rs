@@ -83,6 +83,15 @@ impl Kind {
         Kind::Statuses,
     ];
 
+    /// The fewest words per row a file may write: the blocks of a register without statuses
+    /// leave the status word out (Arcep's registers: 4 bytes a block saved).
+    pub(crate) fn min_stride(self) -> usize {
+        match self {
+            Kind::Blocks => 3,
+            k => k.stride(),
+        }
+    }
+
     /// Words per row, for the table sections.
     pub(crate) fn stride(self) -> usize {
         match self {

@@ -146,7 +146,7 @@ impl<'a> Table<'a> {
         let (Some(stride), Some(rows)) = (head(0), head(4)) else {
             return Err(malformed(format!("{kind:?} table has no header")));
         };
-        if stride as usize != kind.stride() {
+        if !(kind.min_stride()..=kind.stride()).contains(&(stride as usize)) {
             return Err(malformed(format!(
                 "{kind:?} rows have {stride} words, expected {}",
                 kind.stride()
@@ -165,9 +165,13 @@ impl<'a> Table<'a> {
         })
     }
 
-    /// Word `col` of row `row`; [`NONE`] when out of bounds (only on a malformed file).
+    /// Word `col` of row `row`; [`NONE`] when out of bounds (only on a malformed file) or past
+    /// the row's words (a column the file leaves out: the status of Arcep's blocks).
     #[inline]
     fn get(&self, row: u32, col: usize) -> u32 {
+        if col >= self.stride {
+            return NONE;
+        }
         let i = (row as usize * self.stride + col) * 4;
         match self.words.get(i..i + 4) {
             Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
