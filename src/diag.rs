@@ -100,6 +100,8 @@ codes! {
     RegisterTerritory = "E0507", "register-territory", "A register block's Territoire is not a known territory name, or not its range's territory.";
     DuplicateOperator = "E0508", "duplicate-operator", "An operator code is defined twice.";
     SnapshotOrder = "E0509", "snapshot-order", "Register snapshots are not dated in order before the register's own date, or have no register date to follow.";
+    RegisterDate = "E0510", "register-date", "A register file's own date (CNAC's date row) is missing, malformed, or not the date plan.yaml gives it.";
+    UnknownStatus = "E0511", "unknown-status", "A register row has a status the reader does not know (a warning: the row is kept, held only if it names a holder).";
 }
 
 /// A labelled location.

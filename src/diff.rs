@@ -43,6 +43,15 @@ pub enum Item {
         /// The new block prefixes.
         blocks: Vec<String>,
     },
+    /// The register gives the numbers another status (CNAC's `Available` → `Assigned`…).
+    Status {
+        /// Before (`None`: no row, or a register without statuses).
+        old: Option<String>,
+        /// After.
+        new: Option<String>,
+        /// The block prefixes (the new row's, else the old one's).
+        blocks: Vec<String>,
+    },
     /// Same operator, another allocation date.
     AllocationDate {
         /// The operator.
@@ -161,6 +170,10 @@ pub struct Summary {
     pub blocks_withdrawn: u64,
     /// Blocks of the new register holding numbers that another operator held before.
     pub blocks_transferred: u64,
+    /// Numbers whose register status changed (registers with statuses, such as CNAC's).
+    pub numbers_status_changed: u128,
+    /// Blocks whose register status changed.
+    pub blocks_status_changed: u64,
     /// Numbers whose category changed at some date.
     pub numbers_category_changed: u128,
     /// Numbers whose rules (or their dates) changed, category aside.
@@ -241,8 +254,17 @@ fn policy_change(old: &[String], new: &[String]) -> PolicyChange {
 /// One side's answer for a region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Answer {
-    block: Option<(Operator, String)>,
+    /// The current register's row covering the numbers.
+    block: Option<Row>,
     timeline: Vec<(Option<Date>, Option<Date>, Rc<PlanAnswer>)>,
+}
+
+/// A register row as a diff compares it: its holder, its status, its prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Row {
+    operator: Option<Operator>,
+    status: Option<String>,
+    block: String,
 }
 
 fn plan_answer(info: &RangeInfo<'_>) -> PlanAnswer {
@@ -291,12 +313,16 @@ fn answer(a: &Artifact<'_>, key: &str, memo: &mut Memo) -> Answer {
     };
     let block = block.map(|b| {
         let info = a.block_info(b);
-        let op = Operator {
-            code: info.operator.to_string(),
+        let op = info.operator.map(|code| Operator {
+            code: code.to_string(),
             name: info.operator_name.map(str::to_string),
             allocated: info.allocated,
-        };
-        (op, key.get(..info.prefix_len).unwrap_or(key).to_string())
+        });
+        Row {
+            operator: op,
+            status: info.status.map(str::to_string),
+            block: key.get(..info.prefix_len).unwrap_or(key).to_string(),
+        }
     });
     let timeline = segments
         .iter()
@@ -333,7 +359,10 @@ fn at(timeline: &[(Option<Date>, Option<Date>, Rc<PlanAnswer>)], from: Option<Da
 /// The items that differ between two answers.
 fn compare(old: &Answer, new: &Answer) -> Vec<Item> {
     let mut items = Vec::new();
-    match (&old.block, &new.block) {
+    fn holder(r: &Option<Row>) -> Option<(&Operator, &String)> {
+        r.as_ref().and_then(|r| Some((r.operator.as_ref()?, &r.block)))
+    }
+    match (holder(&old.block), holder(&new.block)) {
         (None, Some((op, block))) => items.push(Item::Allocated {
             operator: op.clone(),
             blocks: vec![block.clone()],
@@ -342,6 +371,7 @@ fn compare(old: &Answer, new: &Answer) -> Vec<Item> {
             operator: op.clone(),
             blocks: vec![block.clone()],
         }),
+        // Holders are told by their code: a company renamed under the same code is no transfer.
         (Some((a, _)), Some((b, block))) if a.code != b.code => items.push(Item::Transferred {
             from: a.clone(),
             to: b.clone(),
@@ -353,6 +383,16 @@ fn compare(old: &Answer, new: &Answer) -> Vec<Item> {
             new: b.allocated,
         }),
         _ => {}
+    }
+    let status = |r: &Option<Row>| r.as_ref().and_then(|r| r.status.clone());
+    let (old_status, new_status) = (status(&old.block), status(&new.block));
+    if old_status != new_status {
+        let block = new.block.as_ref().or(old.block.as_ref()).map(|r| r.block.clone());
+        items.push(Item::Status {
+            old: old_status,
+            new: new_status,
+            blocks: block.into_iter().collect(),
+        });
     }
     // The timelines, cut at every date either one changes.
     let mut cuts: BTreeSet<Option<Date>> = BTreeSet::new();
@@ -587,6 +627,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
 
     let mut summary = Summary::default();
     let (mut allocated, mut withdrawn, mut transferred) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let mut status_changed = BTreeSet::new();
     // Neighbours that changed the same way (equal-length keys, consecutive, no holes) are merged
     // as the regions come, in key order: `last` is the last change's first and last key, and the
     // size of its prefix list when last made canonical.
@@ -607,6 +648,10 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
                 Item::Transferred { blocks, .. } => {
                     summary.numbers_transferred = summary.numbers_transferred.saturating_add(n);
                     transferred.extend(blocks.iter().cloned());
+                }
+                Item::Status { blocks, .. } => {
+                    summary.numbers_status_changed = summary.numbers_status_changed.saturating_add(n);
+                    status_changed.extend(blocks.iter().cloned());
                 }
                 _ => {}
             }
@@ -675,6 +720,7 @@ pub fn diff(old: &Artifact<'_>, new: &Artifact<'_>) -> Diff {
     summary.blocks_allocated = allocated.len() as u64;
     summary.blocks_withdrawn = withdrawn.len() as u64;
     summary.blocks_transferred = transferred.len() as u64;
+    summary.blocks_status_changed = status_changed.len() as u64;
     summary.changes = changes.len() as u64;
     let policy = policy_change(&old.policy(), &new.policy());
     summary.policy_changes = (policy.removed.len() + policy.added.len()) as u64;
@@ -708,7 +754,8 @@ fn blocks_mut(item: &mut Item) -> Option<&mut Vec<String>> {
     match item {
         Item::Allocated { blocks, .. }
         | Item::Withdrawn { blocks, .. }
-        | Item::Transferred { blocks, .. } => Some(blocks),
+        | Item::Transferred { blocks, .. }
+        | Item::Status { blocks, .. } => Some(blocks),
         _ => None,
     }
 }

@@ -72,6 +72,10 @@ pub struct RawManifest {
 pub struct RawDialling {
     pub national_prefix: S<String>,
     pub international_prefix: S<String>,
+    /// Whether the plan writes its numbers with the national prefix (`0162…`, the default) or
+    /// without it (the NANP's `NPA-NXX-XXXX`, dialled after an optional `1`).
+    #[serde(default)]
+    pub national_prefix_in_numbers: Option<S<bool>>,
 }
 
 /// A territory of the manifest.
@@ -89,6 +93,14 @@ pub struct RawTerritory {
     pub time_zone: Option<S<String>>,
     #[serde(default)]
     pub register_names: Vec<S<String>>,
+    /// Territories whose register rows may fall in this territory's ranges (the register
+    /// places a code more finely than the ranges do: 902 is Nova Scotia and Prince Edward Island).
+    #[serde(default)]
+    pub includes: Vec<S<String>>,
+    /// Numbers of another plan that shares the country code (the United States under +1):
+    /// answered "not in this plan".
+    #[serde(default)]
+    pub foreign: Option<S<bool>>,
     #[serde(default)]
     pub doubt: Option<S<String>>,
     #[serde(default)]
@@ -214,7 +226,11 @@ pub struct RawFiles {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct RawRegisterFiles {
-    /// The day the register files were published (the snapshot's date).
+    /// The files' format: `arcep-majnum` (the default) or `cnac-co-code-status`.
+    #[serde(default)]
+    pub format: Option<S<String>>,
+    /// The day the register files were published (the snapshot's date). A format whose files
+    /// carry their date (CNAC's date row) may leave it out.
     #[serde(default)]
     pub date: Option<S<String>>,
     pub blocks: Vec<S<String>>,
@@ -232,7 +248,9 @@ pub struct RawRegisterFiles {
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
 pub struct RawSnapshot {
-    pub date: S<String>,
+    /// Its date; a format whose files carry their date may leave it out.
+    #[serde(default)]
+    pub date: Option<S<String>>,
     pub blocks: Vec<S<String>>,
     #[serde(default)]
     pub note: Option<String>,
@@ -254,6 +272,10 @@ pub struct RawCategory {
     pub id: S<String>,
     pub name: S<String>,
     pub lengths: S<Vec<S<u32>>>,
+    /// `false`: its numbers have no international (E.164) form (short codes dialled only inside
+    /// the country). Default `true`.
+    #[serde(default)]
+    pub e164: Option<S<bool>>,
     #[serde(default)]
     pub basis: Option<S<String>>,
     #[serde(default)]
@@ -369,7 +391,7 @@ pub struct Loaded {
     /// The ranges files that parsed.
     pub ranges: Vec<(FileId, RawRanges)>,
     /// The register block files, row by row: each file once, however many snapshots name it.
-    pub blocks: Vec<(FileId, Vec<BlockRow>)>,
+    pub blocks: Vec<(FileId, RegisterRows)>,
     /// The files of `blocks` (indices) that make up the current register.
     pub current: Vec<usize>,
     /// For each earlier snapshot of `files.register.history`, in order, the files of `blocks`
@@ -386,6 +408,49 @@ pub struct Loaded {
     /// Files that could not be read or parsed, so that checks depending on them are skipped
     /// rather than reporting consequences of the first error.
     pub missing: Missing,
+}
+
+/// The rows of one register file, in its format.
+#[derive(Debug)]
+pub enum RegisterRows {
+    /// Arcep's MAJNUM (or MAJNFB): one row a block, with its holder and allocation date.
+    Majnum(Vec<BlockRow>),
+    /// CNAC's CO Code Status file: one row a code, with its status; its date is the file's.
+    CoCodes(register::cnac::CoCodeFile),
+}
+
+/// The register formats `files.register.format` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegisterFormat {
+    /// `arcep-majnum`: Arcep's MAJNUM/MAJNFB and identifiants_CE (the default).
+    ArcepMajnum,
+    /// `cnac-co-code-status`: CNAC's CO Code Status file.
+    CnacCoCodeStatus,
+}
+
+impl RegisterFormat {
+    /// Every format, with its name in `plan.yaml`.
+    pub const ALL: [(&'static str, RegisterFormat); 2] = [
+        ("arcep-majnum", RegisterFormat::ArcepMajnum),
+        ("cnac-co-code-status", RegisterFormat::CnacCoCodeStatus),
+    ];
+
+    /// The format `name` names.
+    pub fn from_name(name: &str) -> Option<RegisterFormat> {
+        RegisterFormat::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, f)| f)
+    }
+
+    /// The format of `files.register`: its `format`, the default when absent, `None` when it
+    /// names none (validation reports it).
+    pub fn of(reg: &RawRegisterFiles) -> Option<RegisterFormat> {
+        match &reg.format {
+            None => Some(RegisterFormat::ArcepMajnum),
+            Some(name) => RegisterFormat::from_name(name.value.trim()),
+        }
+    }
 }
 
 /// Which parts of the plan could not be read (their errors are already reported).
@@ -566,6 +631,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
         }
     }
     if let Some(reg) = &files.register {
+        let format = RegisterFormat::of(reg);
         // Each block file is read once, even when several snapshots share it.
         let mut by_name: std::collections::HashMap<String, Option<usize>> = std::collections::HashMap::new();
         let mut block_files = |out: &mut Loaded, names: &[S<String>]| -> Vec<usize> {
@@ -574,13 +640,38 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
                 let index = match by_name.get(&name.value) {
                     Some(known) => *known,
                     None => {
-                        let index = named(out, name, MAX_REGISTER_BYTES).map(|(path, bytes)| {
-                            let file = out.sources.add_named(path.0, path.1, register::decode(&bytes));
-                            let (rows, errors) = register::parse_majnum(out.sources.file(file).text());
-                            push_register_errors(&mut out.diagnostics, file, errors);
-                            out.blocks.push((file, rows));
-                            out.blocks.len() - 1
-                        });
+                        // An unknown format is reported by validation; its files are not read.
+                        let index = format
+                            .and_then(|_| named(out, name, MAX_REGISTER_BYTES))
+                            .and_then(|(path, bytes)| {
+                                let rows = match format? {
+                                    RegisterFormat::ArcepMajnum => {
+                                        let file =
+                                            out.sources.add_named(path.0, path.1, register::decode(&bytes));
+                                        let (rows, errors) =
+                                            register::parse_majnum(out.sources.file(file).text());
+                                        push_register_errors(&mut out.diagnostics, file, errors);
+                                        (file, RegisterRows::Majnum(rows))
+                                    }
+                                    RegisterFormat::CnacCoCodeStatus => {
+                                        // ASCII as published; any other byte is read as latin-1,
+                                        // like Arcep's files, so that every span indexes the text.
+                                        let file =
+                                            out.sources.add_named(path.0, path.1, register::decode(&bytes));
+                                        let mut parsed = register::cnac::parse_co_code_status(
+                                            out.sources.file(file).text(),
+                                        );
+                                        push_register_errors(
+                                            &mut out.diagnostics,
+                                            file,
+                                            std::mem::take(&mut parsed.errors),
+                                        );
+                                        (file, RegisterRows::CoCodes(parsed))
+                                    }
+                                };
+                                out.blocks.push(rows);
+                                Some(out.blocks.len() - 1)
+                            });
                         by_name.insert(name.value.clone(), index);
                         index
                     }
@@ -629,9 +720,15 @@ fn push_register_errors(diags: &mut Vec<Diagnostic>, file: FileId, errors: Vec<r
     for e in errors {
         let code = match e.kind {
             RegisterErrorKind::Value => Code::RegisterValue,
+            RegisterErrorKind::Date => Code::RegisterDate,
+            RegisterErrorKind::UnknownStatus => Code::UnknownStatus,
             _ => Code::RegisterFormat,
         };
         let mut d = Diagnostic::error(code, Span::new(file, e.span.clone()), e.message);
+        if e.kind == RegisterErrorKind::UnknownStatus {
+            // Kept and reported: a status CNAC adds is not a broken plan.
+            d = d.warning();
+        }
         if let Some(h) = e.help {
             d = d.with_help(h);
         }

@@ -33,6 +33,9 @@ pub struct Dialling<'a> {
     pub international_prefix: &'a str,
     /// The country codes of the plan's territories.
     pub country_codes: &'a [u32],
+    /// Whether the plan writes its numbers with the trunk prefix (`0162…`) or without it
+    /// (the NANP's `613 555 0123`, dialled after an optional `1`).
+    pub prefix_in_numbers: bool,
 }
 
 /// At most [`MAX_DIGITS`] ASCII digits, stored inline: reading a number allocates nothing.
@@ -120,7 +123,9 @@ impl PartialEq<&str> for Digits {
 /// A number read from input.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
-    /// National digits, trunk prefix included for numbers that have one (`0162123456`, `15`).
+    /// National digits as the plan writes its numbers: trunk prefix included for numbers that
+    /// have one in a plan that writes it (`0162123456`, `15`), without it in a plan that does
+    /// not (`6135550123` for `1-613-555-0123`).
     pub national: Digits,
     /// The country code the input was written with, if it was written internationally.
     pub country_code: Option<u32>,
@@ -269,6 +274,14 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
     let digits = digits.as_str();
     match international(digits) {
         None => {
+            // A plan that writes its numbers without the trunk prefix: the prefix dialled before
+            // one (`1 613 555 0123`) is not part of it.
+            let digits = match digits.strip_prefix(d.national_prefix) {
+                Some(rest) if !d.prefix_in_numbers && !d.national_prefix.is_empty() && !rest.is_empty() => {
+                    rest
+                }
+                _ => digits,
+            };
             let mut national = Digits::new();
             national.push_str(digits);
             Ok(Parsed {
@@ -289,10 +302,15 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
                     after: format!("+{cc}"),
                 });
             }
+            let prefix = if d.prefix_in_numbers {
+                d.national_prefix
+            } else {
+                ""
+            };
             let mut national = Digits::new();
-            if !national.push_str(d.national_prefix) || !national.push_str(significant) {
+            if !national.push_str(prefix) || !national.push_str(significant) {
                 return Err(NumberError::TooLong {
-                    digits: d.national_prefix.len() + significant.len(),
+                    digits: prefix.len() + significant.len(),
                 });
             }
             Ok(Parsed {
@@ -373,6 +391,13 @@ mod tests {
         national_prefix: "0",
         international_prefix: "00",
         country_codes: CODES,
+        prefix_in_numbers: true,
+    };
+    const NANP: Dialling<'static> = Dialling {
+        national_prefix: "1",
+        international_prefix: "011",
+        country_codes: &[1],
+        prefix_in_numbers: false,
     };
 
     fn ok(input: &str) -> (String, Option<u32>) {
@@ -449,6 +474,46 @@ mod tests {
         );
         assert_eq!(err("(01) x"), NumberError::NotANumber { found: 'x' });
         assert_eq!(err("+1 (x)"), NumberError::NotANumber { found: 'x' });
+    }
+
+    /// The forms issue 10 names for +1, read as the NANP writes them (CNA: `NXX-NXX-XXXX`, the
+    /// long-distance prefix `1`, the international prefix `011`).
+    #[test]
+    fn nanp_forms() {
+        let read = |input: &str| {
+            let p = parse(input, &NANP).unwrap_or_else(|e| panic!("{input:?}: {e}"));
+            (p.national.to_string(), p.country_code)
+        };
+        for input in [
+            "613 555 0123",
+            "(613) 555-0123",
+            "613-555-0123",
+            "613.555.0123",
+            "1-613-555-0123",
+            "1 (613) 555-0123",
+            "16135550123",
+        ] {
+            assert_eq!(read(input), ("6135550123".to_string(), None), "{input:?}");
+        }
+        for input in [
+            "+1 613 555 0123",
+            "+1 (613) 555-0123",
+            "+16135550123",
+            "011 1 613 555 0123",
+        ] {
+            assert_eq!(read(input), ("6135550123".to_string(), Some(1)), "{input:?}");
+        }
+        assert_eq!(read("911"), ("911".to_string(), None));
+        assert_eq!(read("988"), ("988".to_string(), None));
+        // Another country's number dialled from Canada: not a country code of this plan.
+        assert_eq!(
+            parse("011 33 1 62 12 34 56", &NANP),
+            Err(NumberError::UnknownCountryCode {
+                digits: "33162123456".into()
+            })
+        );
+        // The prefix alone is not stripped to nothing.
+        assert_eq!(read("1"), ("1".to_string(), None));
     }
 
     #[test]

@@ -99,6 +99,11 @@ pub struct Territory {
     pub time_zone: String,
     /// The register's `Territoire` values for it.
     pub register_names: Vec<String>,
+    /// Territories (indices) whose register rows may lie in this territory's ranges.
+    pub includes: Vec<usize>,
+    /// Its numbers belong to another plan that shares the country code: answered "not in this
+    /// plan".
+    pub foreign: bool,
     /// What the sources leave unsure about it, if anything.
     pub doubt: Option<String>,
     /// Where it is written.
@@ -308,6 +313,8 @@ pub struct Category {
     pub name: String,
     /// Allowed national lengths, sorted.
     pub lengths: Vec<u8>,
+    /// Whether its numbers have an international (E.164) form (`false` for short codes).
+    pub e164: bool,
     /// Where the category is defined.
     pub basis: Option<Basis>,
     /// Its rules over time, in source order.
@@ -354,19 +361,27 @@ pub struct Operator {
     pub source: SourceRef,
 }
 
-/// A block of the register: numbers allocated to an operator.
+/// A row of the register: a block of numbers, its holder (for the rows that have one) and, for
+/// registers that give one, its status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
-    /// The block prefix (`EZABPQM`).
+    /// The block prefix (`EZABPQM`; CNAC's `NPA‖NXX`).
     pub prefix: String,
     /// Length of its numbers.
     pub length: u8,
-    /// Index into [`Plan::operators`].
-    pub operator: usize,
-    /// Index into [`Plan::territories`] (from the register's `Territoire`).
+    /// Index into [`Plan::operators`]: the block's holder, `None` for a row without one (a
+    /// CNAC code that is Available, Not Available…).
+    pub operator: Option<usize>,
+    /// The register's status for the row (CNAC's `Status`), when the format has one.
+    pub status: Option<String>,
+    /// The register's remarks on the row, when it has any.
+    pub remarks: Option<String>,
+    /// Index into [`Plan::territories`] (from the register's `Territoire` or `Province`; the
+    /// range's when the row names none).
     pub territory: usize,
-    /// Allocation date.
-    pub allocated: Date,
+    /// Allocation date; `None` for registers whose rows have none (CNAC's: the row holds from
+    /// the date of the snapshot that lists it).
+    pub allocated: Option<Date>,
     /// Index into [`Plan::ranges`] of the range it was attached to.
     pub range: usize,
     /// Where it is written (the register file and line).
@@ -406,6 +421,9 @@ pub struct Plan {
     pub(crate) time_zone: String,
     /// Trunk prefix, e.g. `0`.
     pub(crate) national_prefix: String,
+    /// Whether the plan's numbers are written with the national prefix (`0162…`) or without
+    /// it (the NANP's `NPA-NXX-XXXX`).
+    pub(crate) national_prefix_in_numbers: bool,
     /// International prefix, e.g. `00`.
     pub(crate) international_prefix: String,
     /// Territories.
@@ -490,6 +508,12 @@ impl Plan {
     /// International prefix, e.g. `00`.
     pub fn international_prefix(&self) -> &str {
         &self.international_prefix
+    }
+
+    /// Whether the plan's numbers are written with the national prefix (`0162…`, lengths count
+    /// it) or without it (`613 555 0123`, dialled after an optional `1`).
+    pub fn national_prefix_in_numbers(&self) -> bool {
+        self.national_prefix_in_numbers
     }
 
     /// Territories.

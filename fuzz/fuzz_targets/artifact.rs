@@ -295,7 +295,7 @@ fn exercise(bytes: &[u8]) -> Option<ArtifactError> {
                             for u in 0..artifact.uses().count().min(40) as u32 + 1 {
                                 let ctx = Default::default();
                                 let _ = artifact.ruling_for_invalid(&e, u, *date, &ctx);
-                                let _ = artifact.verdict_for_invalid(u, *date, &ctx);
+                                let _ = artifact.verdict_for_invalid(&e, u, *date, &ctx);
                             }
                         }
                     }

@@ -176,6 +176,8 @@ struct Writer {
     files: BTreeMap<String, u32>,
     file_rows: Vec<u32>,
     tables: BTreeMap<Kind, Vec<u32>>,
+    /// Statuses rows by (status, remarks).
+    statuses: HashMap<(Option<String>, Option<String>), u32>,
     /// The first count found not to fit a `u32` word (see [`Writer::fit`]).
     overflow: Option<CompileError>,
 }
@@ -261,6 +263,7 @@ impl Writer {
         ]
         .concat();
         meta.push(u32::from(plan.has_register));
+        meta.push(u32::from(plan.national_prefix_in_numbers));
         self.row(Kind::Meta, &meta);
 
         // A string list shared by rule values and register names.
@@ -298,6 +301,7 @@ impl Writer {
                 ],
                 &self.opt_s(t.doubt.as_deref()),
                 &self.source(&t.source),
+                &[u32::from(t.foreign)],
             ]
             .concat();
             self.row(Kind::Territories, &row);
@@ -449,6 +453,7 @@ impl Writer {
                     self.fit(c.verdicts.len(), "verdict statements of a category"),
                     req_first,
                     req_count,
+                    u32::from(c.e164),
                 ],
             ]
             .concat();
@@ -518,8 +523,12 @@ impl Writer {
     /// Appends a Blocks row; returns its index.
     fn block_row(&mut self, b: &Block) -> Result<u32, CompileError> {
         let [file, line] = self.source(&b.source);
-        let rows = self.tables.get(&Kind::Blocks).map_or(0, |t| t.len() / 3);
-        if b.operator >= 1 << 24
+        let rows = self
+            .tables
+            .get(&Kind::Blocks)
+            .map_or(0, |t| t.len() / Kind::Blocks.stride());
+        let status = self.status_row(b)?;
+        if b.operator.is_some_and(|o| o >= code::NO_OPERATOR as usize)
             || line >= 1 << 24
             || file >= 1 << 8
             || b.prefix.len() >= 1 << 8
@@ -529,14 +538,33 @@ impl Writer {
                 what: "register (more than 16 million operators, rows or blocks, or 255 files)",
             });
         }
+        let operator = b.operator.map_or(code::NO_OPERATOR, |o| self.fit(o, "operators"));
         let row = [
-            // Both checked above: under 2^24 and 2^8.
-            self.fit(b.operator, "operators") | self.fit(b.prefix.len(), "digits of a block") << 24,
-            b.allocated.to_days().cast_unsigned(),
+            // Both checked above: under 2^24 - 1 and 2^8.
+            operator | self.fit(b.prefix.len(), "digits of a block") << 24,
+            b.allocated.map_or(DAY_MIN, Date::to_days).cast_unsigned(),
             line | file << 24,
+            status,
         ];
         self.row(Kind::Blocks, &row);
         Ok(self.fit(rows, "blocks"))
+    }
+
+    /// The Statuses row of a block's status and remarks (interned), `NONE` for a register
+    /// without statuses.
+    fn status_row(&mut self, b: &Block) -> Result<u32, CompileError> {
+        if b.status.is_none() && b.remarks.is_none() {
+            return Ok(NONE);
+        }
+        let key = (b.status.clone(), b.remarks.clone());
+        if let Some(&row) = self.statuses.get(&key) {
+            return Ok(row);
+        }
+        let row = self.fit(self.statuses.len(), "register statuses");
+        let words = [self.opt_s(b.status.as_deref()), self.opt_s(b.remarks.as_deref())].concat();
+        self.row(Kind::Statuses, &words);
+        self.statuses.insert(key, row);
+        Ok(row)
     }
 
     /// The fst: every range prefix and every block prefix of every register snapshot, mapped to
@@ -651,7 +679,7 @@ impl Writer {
             [] => return Ok(0),
             [only] if only.snapshot == current && only.until == DAY_MAX && !only.contradicted => {
                 let b = covering[current].expect("a segment holds a covering block");
-                if only.from == snapshots[current].1[b].allocated.to_days() {
+                if only.from == snapshots[current].1[b].allocated.map_or(DAY_MIN, Date::to_days) {
                     // Current blocks were all written by `block_row`, which keeps them under 2^24.
                     return Ok(self.fit(b, "blocks") + 1);
                 }
@@ -814,18 +842,21 @@ pub(crate) struct HeldSegment {
     pub contradicted: bool,
 }
 
-/// Who holds the numbers of a key over time, from the block covering it in each register
-/// snapshot (oldest first, the current register last).
+/// Which register row covers the numbers of a key over time (whether it names a holder or only
+/// a status), from the block covering it in each register snapshot (oldest first, the current
+/// register last).
 ///
 /// On a day, the snapshot in force is the latest one published on or before it (before the
-/// first, the first). A block it lists holds the numbers from its allocation date. The next
-/// snapshot is evidence too: a block it lists with an allocation date on or before the day held
-/// the numbers then, whatever the snapshot in force says (a transfer dated between the two); when
-/// that allocation date is not after the in-force snapshot's own date, the two registers disagree
-/// and the segment is marked `contradicted`. Neighbouring segments of the same operator and
-/// allocation date are one holding, named by the newer snapshot. A segment that ends at a
-/// snapshot's date without a holding allocated that day ends at a withdrawal (or re-allocation)
-/// whose own day is only known to lie between that snapshot and the one before.
+/// first, the first). A dated row (Arcep's blocks) covers the numbers from its allocation date;
+/// an undated one (CNAC's codes) from its snapshot's date, and a row of the oldest snapshot
+/// since always (what the oldest register says is the best known before it). The next snapshot
+/// is evidence too: a dated row it lists with an allocation date on or before the day held the
+/// numbers then, whatever the snapshot in force says (a transfer dated between the two); when
+/// that allocation date is not after the in-force snapshot's own date, the two registers
+/// disagree and the segment is marked `contradicted`. Neighbouring segments of the same row
+/// (operator, allocation date, status and remarks) are one, named by the newer snapshot. A
+/// segment that ends at a snapshot's date without a row dated that day taking over ends on a
+/// day only known to lie between that snapshot and the one before.
 pub(crate) fn holder_segments(
     snapshots: &[(Option<Date>, &[Block])],
     covering: &[Option<usize>],
@@ -834,19 +865,32 @@ pub(crate) fn holder_segments(
     // An undated register is in force from the end of time: only allocation dates count.
     let published = |i: usize| snapshots[i].0.map_or(DAY_MAX, Date::to_days);
     let block = |i: usize| covering[i].map(|b| &snapshots[i].1[b]);
-    let allocated = |i: usize| block(i).map(|b| b.allocated.to_days());
-    let held = |i: usize, day: i32| allocated(i).is_some_and(|a| a <= day);
+    // The allocation day of a dated row.
+    let dated = |i: usize| block(i).and_then(|b| b.allocated.map(Date::to_days));
+    // The first day a row covers the numbers.
+    let start = |i: usize| {
+        block(i).map(|b| match b.allocated {
+            Some(a) => a.to_days(),
+            None if i == 0 => DAY_MIN,
+            None => published(i),
+        })
+    };
+    let held = |i: usize, day: i32| start(i).is_some_and(|a| a <= day);
     let same = |a: usize, b: usize| match (block(a), block(b)) {
-        (Some(x), Some(y)) => x.operator == y.operator && x.allocated == y.allocated,
+        (Some(x), Some(y)) => {
+            x.operator == y.operator
+                && x.allocated == y.allocated
+                && x.status == y.status
+                && x.remarks == y.remarks
+        }
         _ => false,
     };
     // (snapshot, contradicted) holding the numbers on `day`.
     let holder = |day: i32| -> Option<(usize, bool)> {
         let in_force = (0..n).rev().find(|&i| published(i) <= day).unwrap_or(0);
         let next = in_force + 1;
-        if next < n && held(next, day) {
-            let contradicted =
-                allocated(next).is_some_and(|a| a <= published(in_force)) && !same(in_force, next);
+        if next < n && dated(next).is_some_and(|a| a <= day) {
+            let contradicted = dated(next).is_some_and(|a| a <= published(in_force)) && !same(in_force, next);
             return Some((next, contradicted));
         }
         held(in_force, day).then_some((in_force, false))
@@ -855,7 +899,7 @@ pub(crate) fn holder_segments(
     bounds.insert(DAY_MIN);
     for (i, (published, _)) in snapshots.iter().enumerate() {
         bounds.extend(published.map(Date::to_days));
-        bounds.extend(allocated(i));
+        bounds.extend(start(i));
     }
     let snapshot_day = |day: i32| {
         snapshots
@@ -871,9 +915,9 @@ pub(crate) fn holder_segments(
             (None, None) => {}
             _ => {
                 if let Some(mut o) = open.take() {
-                    // The holding goes on (only the snapshots' agreement changes), or another one
-                    // starts that day by its allocation date: the end is known to the day.
-                    let known = now.is_some_and(|(t, _)| same(o.snapshot, t) || allocated(t) == Some(from));
+                    // The holding goes on (only the snapshots' agreement changes), or a dated
+                    // row starts that day: the end is known to the day.
+                    let known = now.is_some_and(|(t, _)| same(o.snapshot, t) || dated(t) == Some(from));
                     o.until = from;
                     o.end_uncertain = snapshot_day(from) && !known;
                     out.push(o);
@@ -978,9 +1022,11 @@ mod tests {
         Block {
             prefix: "0162".to_string(),
             length: 10,
-            operator: op,
+            operator: Some(op),
+            status: None,
+            remarks: None,
             territory: 0,
-            allocated: Date::parse(allocated).expect("a date"),
+            allocated: Some(Date::parse(allocated).expect("a date")),
             range: 0,
             source: SourceRef {
                 file: "MAJNUM.csv".to_string(),

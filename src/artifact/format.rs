@@ -40,6 +40,7 @@ pub(crate) enum Kind {
     Registers = 23,
     Holdings = 24,
     HoldSegments = 25,
+    Statuses = 26,
 }
 
 /// The most pairs in a condition's `when` (checked by `check`; a reader reads no more).
@@ -50,10 +51,10 @@ pub(crate) const MAX_STATEMENT_CONDITIONS: u32 = crate::validate::MAX_STATEMENT_
 pub(crate) const MAX_REQUIREMENTS: u32 = crate::validate::MAX_REQUIREMENTS as u32;
 
 /// How many section kinds there are, plus one (kinds start at 1).
-pub(crate) const KINDS: usize = 26;
+pub(crate) const KINDS: usize = 27;
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 25] = [
+    pub(crate) const ALL: [Kind; 26] = [
         Kind::Strings,
         Kind::Fst,
         Kind::Meta,
@@ -79,24 +80,26 @@ impl Kind {
         Kind::Registers,
         Kind::Holdings,
         Kind::HoldSegments,
+        Kind::Statuses,
     ];
 
     /// Words per row, for the table sections.
     pub(crate) fn stride(self) -> usize {
         match self {
             Kind::Strings | Kind::Fst => 0,
-            Kind::Meta => 11,
+            Kind::Meta => 12,
             Kind::Files | Kind::RuleValues => 2,
-            Kind::Territories => 13,
+            Kind::Territories => 14,
             Kind::Rules => 6,
             Kind::Documents => 11,
-            Kind::Categories => 18,
+            Kind::Categories => 19,
             Kind::Statements => 11,
             Kind::Ranges => 14,
             Kind::Timelines => 2,
             Kind::Segments => 3,
             Kind::Operators => 6,
-            Kind::Blocks => 3,
+            Kind::Blocks => 4,
+            Kind::Statuses => 4,
             Kind::Uses => 6,
             Kind::ContextKeys => 6,
             Kind::Conditions => 15,
@@ -121,6 +124,7 @@ pub(crate) mod col {
     pub const META_NATIONAL_PREFIX: usize = 6;
     pub const META_INTERNATIONAL_PREFIX: usize = 8;
     pub const META_HAS_REGISTER: usize = 10; // 1: the plan has a register (allocation is known)
+    pub const META_PREFIX_IN_NUMBERS: usize = 11; // 1: numbers are written with the national prefix
     // Files: name.
     pub const FILE_NAME: usize = 0;
     // Territories.
@@ -133,6 +137,7 @@ pub(crate) mod col {
     pub const TER_DOUBT: usize = 9;
     pub const TER_FILE: usize = 11;
     pub const TER_LINE: usize = 12;
+    pub const TER_FOREIGN: usize = 13; // 1: another plan's numbers under the same country code
     // Rules.
     pub const RULE_ID: usize = 0;
     pub const RULE_DESCRIPTION: usize = 2;
@@ -163,6 +168,7 @@ pub(crate) mod col {
     pub const CAT_VERDICT_COUNT: usize = 15;
     pub const CAT_REQ_FIRST: usize = 16; // the requirements that apply to it: a run of Indices
     pub const CAT_REQ_COUNT: usize = 17;
+    pub const CAT_E164: usize = 18; // 1: its numbers have an E.164 form
     // Statements.
     pub const STMT_RULE: usize = 0;
     pub const STMT_VALUE: usize = 1; // index into RuleValues
@@ -197,12 +203,18 @@ pub(crate) mod col {
     pub const OP_NAME: usize = 2;
     pub const OP_FILE: usize = 4;
     pub const OP_LINE: usize = 5;
-    // Blocks, packed (there are many): word 0 = operator (24 bits) | prefix length (8 bits) << 24;
-    // word 1 = allocation date; word 2 = line (24 bits) | file (8 bits) << 24. The block's number
-    // length and territory are those of its register row, checked equal to its range's.
+    // Blocks (register rows), packed (there are many): word 0 = operator (24 bits;
+    // `code::NO_OPERATOR`: a row without a holder) | prefix length (8 bits) << 24; word 1 =
+    // allocation date (`DAY_MIN`: the row has none); word 2 = line (24 bits) | file (8 bits) << 24;
+    // word 3 = Statuses row (`NONE`: the register has no statuses). The block's number length
+    // and territory are those of its register row, checked against its range's.
     pub const BLOCK_OPERATOR_PREFIX: usize = 0;
     pub const BLOCK_ALLOCATED: usize = 1;
     pub const BLOCK_LINE_FILE: usize = 2;
+    pub const BLOCK_STATUS: usize = 3;
+    // Statuses: a register row's status and remarks (interned pairs).
+    pub const STATUS_NAME: usize = 0;
+    pub const STATUS_REMARKS: usize = 2;
     // Uses.
     pub const USE_ID: usize = 0;
     pub const USE_NAME: usize = 2;
@@ -282,6 +294,8 @@ pub(crate) mod code {
     /// The fst value's block word: with this bit set, the low 31 bits are a Holdings row; clear,
     /// the word is a block row + 1 held from its allocation date on (0: no block).
     pub const HOLDINGS_BIT: u32 = 1 << 31;
+    /// Blocks: the operator field of a register row without a holder.
+    pub const NO_OPERATOR: u32 = 0xFF_FFFF;
     /// HoldSegments: the segment's end is only known to lie before the next snapshot's date.
     pub const END_UNCERTAIN: u32 = 1 << 31;
     /// HoldSegments: the snapshot before the segment's does not list this holding, though it

@@ -4,7 +4,7 @@
 //! is bounds-checked, and the walk follows digits only, at most `MAX_KEY` of them.
 
 use super::reader::{HEAD_DIGITS, Head, MAX_KEY, in_period};
-use super::reader::{Holding, RangeRef, RuleValue, TerritoryInfo};
+use super::reader::{Holding, RangeRef, RegisterRow, RuleValue, TerritoryInfo};
 use super::verdict::Doubt;
 use super::{Artifact, DAY_MAX, DAY_MIN, Kind, NONE, col};
 use crate::date::Date;
@@ -144,6 +144,7 @@ impl<'a> Artifact<'a> {
             national_prefix: self.national_prefix(),
             international_prefix: self.international_prefix(),
             country_codes: &self.country_codes,
+            prefix_in_numbers: self.national_prefix_in_numbers(),
         }
     }
 
@@ -188,8 +189,17 @@ impl<'a> Artifact<'a> {
             });
         };
         // The checks read only the words they need; names are looked up on the error paths.
-        let lengths = answer.lengths_mask();
         let cc = answer.country_code();
+        let territory = self.word(Kind::Ranges, answer.range, col::RANGE_TERRITORY);
+        if self.word(Kind::Territories, territory, col::TER_FOREIGN) == 1 {
+            let t = self.territory(territory);
+            return Err(LookupError::OtherPlan {
+                national: national.to_string(),
+                territory: t.name.to_string(),
+                country_code: t.country_code,
+            });
+        }
+        let lengths = answer.lengths_mask();
         if national.len() >= 32 || lengths & (1 << national.len()) == 0 {
             let category = answer.category();
             return Err(LookupError::Length {
@@ -211,12 +221,24 @@ impl<'a> Artifact<'a> {
             });
         }
         let np = self.national_prefix().as_bytes();
-        let national_prefix_len = np.len();
-        // Without a country code (a territory the sources do not give), there is no E.164 form.
-        let has_e164 = cc.is_some()
-            && national_prefix_len > 0
-            && national.as_bytes().starts_with(np)
-            && national.len() > national_prefix_len;
+        let category = self.word(Kind::Ranges, answer.range, col::RANGE_CATEGORY);
+        // Without a country code (a territory the sources do not give), there is no E.164 form;
+        // nor for a category of short codes.
+        let e164 = cc.is_some() && self.word(Kind::Categories, category, col::CAT_E164) == 1;
+        if parsed.country_code.is_some() && self.word(Kind::Categories, category, col::CAT_E164) != 1 {
+            return Err(LookupError::NoInternationalForm {
+                national: national.to_string(),
+                category: answer.category().id.to_string(),
+            });
+        }
+        let (has_e164, national_prefix_len) = if self.national_prefix_in_numbers() {
+            // Numbers dialled with the trunk prefix have an E.164 form: the digits after it.
+            let with_prefix =
+                !np.is_empty() && national.as_bytes().starts_with(np) && national.len() > np.len();
+            (e164 && with_prefix, np.len())
+        } else {
+            (e164, 0)
+        };
         Ok(Lookup {
             national,
             country_code: cc,
@@ -301,6 +323,24 @@ pub enum LookupError {
         /// The prefix that matched.
         prefix: String,
     },
+    /// A number of another plan that shares the country code (a US number under +1 in the
+    /// Canadian plan): not this plan's to answer.
+    OtherPlan {
+        /// National digits.
+        national: String,
+        /// The name of the territory the plan gives such numbers.
+        territory: String,
+        /// Its country code.
+        country_code: Option<u32>,
+    },
+    /// Written with a country code, but its category's numbers have no international form (a
+    /// short code dialled only inside the country: `+1 911`).
+    NoInternationalForm {
+        /// National digits.
+        national: String,
+        /// Its category.
+        category: String,
+    },
     /// Written with a country code other than its territory's.
     CountryCode {
         /// National digits.
@@ -322,8 +362,20 @@ impl LookupError {
             LookupError::UnknownPrefix { national }
             | LookupError::NotInForce { national, .. }
             | LookupError::Length { national, .. }
+            | LookupError::OtherPlan { national, .. }
+            | LookupError::NoInternationalForm { national, .. }
             | LookupError::CountryCode { national, .. } => Some(national),
         }
+    }
+
+    /// Whether the input is another plan's number (another country's under its own country
+    /// code, or one that shares this plan's): not this plan's to judge, rather than malformed.
+    pub fn is_other_plan(&self) -> bool {
+        matches!(
+            self,
+            LookupError::OtherPlan { .. }
+                | LookupError::Number(crate::number::NumberError::UnknownCountryCode { .. })
+        )
     }
 }
 
@@ -361,6 +413,21 @@ impl fmt::Display for LookupError {
                     allowed.join(" or ")
                 )
             }
+            LookupError::OtherPlan {
+                national,
+                territory,
+                country_code,
+            } => {
+                let cc = country_code.map_or_else(String::new, |c| format!(" under +{c}"));
+                write!(
+                    f,
+                    "not in this plan: {national} is a number of {territory}{cc}, another plan's"
+                )
+            }
+            LookupError::NoInternationalForm { national, category } => write!(
+                f,
+                "no international form: {national} ({category}) is dialled only inside the country, not after a country code"
+            ),
             LookupError::CountryCode {
                 national: _,
                 written,
@@ -561,21 +628,46 @@ impl<'a> Answer<'a> {
     }
 
     /// Every holding of the number's block over time, in date order (one for a block that never
-    /// changed hands; none for numbers no register snapshot allocates).
+    /// changed hands; none for numbers no register snapshot allocates). Rows without a holder
+    /// (a CNAC code Available for a while) are left out: see [`Answer::register_rows`].
     pub fn holdings(&self) -> Vec<Holding<'a>> {
         let a = self.a();
         a.hold_segments(self.holdings)
-            .map(|seg| a.holding(self.prefix(), seg))
+            .filter_map(|seg| a.holding(self.prefix(), seg))
+            .collect()
+    }
+
+    /// Every register row covering the number over time, in date order, with or without a
+    /// holder.
+    pub fn register_rows(&self) -> Vec<RegisterRow<'a>> {
+        let a = self.a();
+        a.hold_segments(self.holdings)
+            .map(|seg| a.register_row(self.prefix(), seg))
             .collect()
     }
 
     /// The block holder on the date, if a block holds the number then.
     pub fn holder(&self) -> Option<Holding<'a>> {
+        self.register_row().and_then(RegisterRow::into_holding)
+    }
+
+    /// The register row covering the number on the date, with or without a holder: its status
+    /// for registers that give one (CNAC's `Available`, `Not Available`…).
+    pub fn register_row(&self) -> Option<RegisterRow<'a>> {
         let a = self.a();
         let day = self.day;
         a.hold_segments(self.holdings)
             .find(|h| h.contains(day))
-            .map(|seg| a.holding(self.prefix(), seg))
+            .map(|seg| a.register_row(self.prefix(), seg))
+    }
+
+    /// Just the register status on the date, without allocating (`None` for a register without
+    /// statuses, or no row).
+    #[inline]
+    pub fn status(&self) -> Option<&'a str> {
+        let a = self.a();
+        a.row_on(self.holdings, self.day)
+            .and_then(|row| a.row_status(row).0)
     }
 
     /// Whether a register block holds the number on the date, without allocating.
@@ -645,7 +737,11 @@ impl<'a> Answer<'a> {
                 });
             }
         }
-        out.extend(self.holder().map(|h| h.doubts(self.date)).unwrap_or_default());
+        out.extend(
+            self.register_row()
+                .map(|r| r.doubts(self.date))
+                .unwrap_or_default(),
+        );
         out
     }
 }

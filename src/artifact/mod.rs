@@ -24,8 +24,8 @@ pub use compile::{CompileError, CompileOptions, compile};
 pub(crate) use format::*;
 pub use lookup::{Answer, CategoryRef, Lookup, LookupError};
 pub use reader::{
-    Artifact, ArtifactError, BlockInfo, DocumentInfo, Entry, Holding, RangeInfo, RangeRef, Resolved,
-    RuleInfo, RuleStatement, RuleValue, Segment, SignatureCheck, TerritoryInfo, Trust, Verified,
+    Artifact, ArtifactError, BlockInfo, DocumentInfo, Entry, Holding, RangeInfo, RangeRef, RegisterRow,
+    Resolved, RuleInfo, RuleStatement, RuleValue, Segment, SignatureCheck, TerritoryInfo, Trust, Verified,
     VerifyOptions,
 };
 pub use verdict::{Context, ContextError, ContextKeyInfo, Doubt, Outcome, Reason, Ruling, UseInfo};
@@ -45,7 +45,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"NUMPLAN\0";
 /// The format version this library writes and reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The size of the fixed header.
 pub const HEADER_LEN: usize = 96;
 /// The size of one section-table entry.

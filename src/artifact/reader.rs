@@ -856,6 +856,12 @@ impl<'a> Artifact<'a> {
         self.meta(col::META_INTERNATIONAL_PREFIX)
     }
 
+    /// Whether the plan writes its numbers with the national prefix (`0162…`; lengths count
+    /// it) or without it (`613 555 0123`, dialled after an optional `1`).
+    pub fn national_prefix_in_numbers(&self) -> bool {
+        self.word(Kind::Meta, 0, col::META_PREFIX_IN_NUMBERS) == 1
+    }
+
     /// The plan's time zone.
     pub fn time_zone(&self) -> &'a str {
         self.meta(col::META_TIME_ZONE)
@@ -880,6 +886,7 @@ impl<'a> Artifact<'a> {
             country_code: (cc != NONE).then_some(cc),
             time_zone: self.string(k, t, col::TER_TIME_ZONE),
             doubt: self.opt_string(k, t, col::TER_DOUBT),
+            foreign: self.word(k, t, col::TER_FOREIGN) == 1,
         }
     }
 
@@ -946,9 +953,10 @@ impl<'a> Artifact<'a> {
         }))
     }
 
-    /// The block row holding the numbers of a key on `day`, if any.
+    /// The register row covering the numbers of a key on `day`, if any (with or without a
+    /// holder).
     #[inline]
-    pub(crate) fn held_row(&self, word: u32, day: i32) -> Option<u32> {
+    pub(crate) fn row_on(&self, word: u32, day: i32) -> Option<u32> {
         if word == 0 {
             return None;
         }
@@ -960,7 +968,20 @@ impl<'a> Artifact<'a> {
         self.hold_segments(word).find(|h| h.contains(day)).map(|h| h.row)
     }
 
-    /// The block row that holds the numbers of a key in the current register (what diffs compare).
+    /// Whether register row `row` names a holder.
+    #[inline]
+    pub(crate) fn row_is_held(&self, row: u32) -> bool {
+        self.word(Kind::Blocks, row, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF != code::NO_OPERATOR
+    }
+
+    /// The block row holding the numbers of a key on `day`, if any: a row that names a holder.
+    #[inline]
+    pub(crate) fn held_row(&self, word: u32, day: i32) -> Option<u32> {
+        self.row_on(word, day).filter(|&row| self.row_is_held(row))
+    }
+
+    /// The register row that covers the numbers of a key in the current register (what diffs
+    /// compare), with or without a holder.
     fn current_row(&self, word: u32) -> Option<u32> {
         self.hold_segments(word)
             .last()
@@ -968,8 +989,20 @@ impl<'a> Artifact<'a> {
             .map(|h| h.row)
     }
 
-    /// A holding as the answers show it.
-    pub(crate) fn holding(&self, key: &str, seg: HoldSeg) -> Holding<'a> {
+    /// A register row's status and remarks, when the register gives them.
+    pub(crate) fn row_status(&self, row: u32) -> (Option<&'a str>, Option<&'a str>) {
+        let s = self.word(Kind::Blocks, row, col::BLOCK_STATUS);
+        if s == NONE {
+            return (None, None);
+        }
+        (
+            self.opt_string(Kind::Statuses, s, col::STATUS_NAME),
+            self.opt_string(Kind::Statuses, s, col::STATUS_REMARKS),
+        )
+    }
+
+    /// A register row as the answers show it, whether it names a holder or not.
+    pub(crate) fn register_row(&self, key: &str, seg: HoldSeg) -> RegisterRow<'a> {
         let k = Kind::Blocks;
         let op_prefix = self.word(k, seg.row, col::BLOCK_OPERATOR_PREFIX);
         let (op, prefix_len) = (op_prefix & 0xFF_FFFF, (op_prefix >> 24) as usize);
@@ -978,10 +1011,18 @@ impl<'a> Artifact<'a> {
             DAY_MIN | DAY_MAX => None,
             d => Date::from_days(d),
         };
-        Holding {
-            code: self.string(Kind::Operators, op, col::OP_CODE),
-            name: self.opt_string(Kind::Operators, op, col::OP_NAME),
-            allocated: Date::from_days(self.word(k, seg.row, col::BLOCK_ALLOCATED) as i32),
+        let allocated = day(self.word(k, seg.row, col::BLOCK_ALLOCATED) as i32);
+        let (status, remarks) = self.row_status(seg.row);
+        RegisterRow {
+            holder: (op != code::NO_OPERATOR).then(|| self.string(Kind::Operators, op, col::OP_CODE)),
+            holder_name: if op == code::NO_OPERATOR {
+                None
+            } else {
+                self.opt_string(Kind::Operators, op, col::OP_NAME)
+            },
+            status,
+            remarks,
+            allocated,
             block: key.get(..prefix_len).unwrap_or(key).to_string(),
             source: self.source_of(line_file >> 24, line_file & 0xFF_FFFF),
             from: day(seg.from),
@@ -992,7 +1033,19 @@ impl<'a> Artifact<'a> {
                 .contradicted
                 .then(|| seg.snapshot.checked_sub(1).and_then(|s| self.snapshot_date(s)))
                 .flatten(),
+            // An undated row covers the days before the oldest snapshot only because nothing
+            // older is known.
+            oldest_register: if allocated.is_none() {
+                self.snapshot_date(0)
+            } else {
+                None
+            },
         }
+    }
+
+    /// A holding as the answers show it (`None` for a row without a holder).
+    pub(crate) fn holding(&self, key: &str, seg: HoldSeg) -> Option<Holding<'a>> {
+        self.register_row(key, seg).into_holding()
     }
 
     /// `file:line` of a source reference.
@@ -1095,10 +1148,21 @@ impl<'a> Artifact<'a> {
         let k = Kind::Blocks;
         let op_prefix = self.word(k, block, col::BLOCK_OPERATOR_PREFIX);
         let op = op_prefix & 0xFF_FFFF;
+        let held = op != code::NO_OPERATOR;
+        let (status, remarks) = self.row_status(block);
         BlockInfo {
-            operator: self.string(Kind::Operators, op, col::OP_CODE),
-            operator_name: self.opt_string(Kind::Operators, op, col::OP_NAME),
-            allocated: Date::from_days(self.word(k, block, col::BLOCK_ALLOCATED) as i32),
+            operator: held.then(|| self.string(Kind::Operators, op, col::OP_CODE)),
+            operator_name: if held {
+                self.opt_string(Kind::Operators, op, col::OP_NAME)
+            } else {
+                None
+            },
+            status,
+            remarks,
+            allocated: match self.word(k, block, col::BLOCK_ALLOCATED) as i32 {
+                DAY_MIN => None,
+                d => Date::from_days(d),
+            },
             prefix_len: (op_prefix >> 24) as usize,
         }
     }
@@ -1266,10 +1330,14 @@ pub struct Segment {
 /// A register block as the artifact stores it (see [`Artifact::block_info`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockInfo<'a> {
-    /// Operator code.
-    pub operator: &'a str,
+    /// The holder's operator code, when the row names one.
+    pub operator: Option<&'a str>,
     /// Operator name, when known.
     pub operator_name: Option<&'a str>,
+    /// The row's status, for registers that give one.
+    pub status: Option<&'a str>,
+    /// The register's remarks on the row.
+    pub remarks: Option<&'a str>,
     /// Allocation date.
     pub allocated: Option<Date>,
     /// Length of the block prefix.
@@ -1338,6 +1406,169 @@ pub struct TerritoryInfo<'a> {
     pub time_zone: &'a str,
     /// What the sources leave unsure about it.
     pub doubt: Option<&'a str>,
+    /// Its numbers belong to another plan that shares the country code.
+    pub foreign: bool,
+}
+
+/// A register row covering numbers during a period: the block, its status (for registers that
+/// give one, such as CNAC's) and, when it names one, its **block holder**.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegisterRow<'a> {
+    /// The holder's operator code (Arcep's Mnémo, CNAC's OCN), when the row names one.
+    pub holder: Option<&'a str>,
+    /// The holder's name, when a list gives one.
+    pub holder_name: Option<&'a str>,
+    /// The row's status as the register writes it (`In Service`, `Available`…), for registers
+    /// that give one.
+    pub status: Option<&'a str>,
+    /// The register's remarks on the row.
+    pub remarks: Option<&'a str>,
+    /// The block's allocation date, for registers that give one (`Date_Attribution`).
+    pub allocated: Option<Date>,
+    /// The block prefix (EZABPQM; NPA‖NXX).
+    pub block: String,
+    /// `file:line` of the register row.
+    pub source: String,
+    /// First day it covers the numbers (its allocation date, or the day a snapshot shows it;
+    /// `None`: since always, as far as the registers tell).
+    pub from: Option<Date>,
+    /// First day it no longer does (`None`: still in the current register).
+    pub until: Option<Date>,
+    /// The end is only known to lie before `until` (a later snapshot lists something else).
+    pub end_uncertain: bool,
+    /// The date of the register snapshot that lists it (`None` for an undated register).
+    pub register: Option<Date>,
+    /// The date of an earlier snapshot that does not list this holding although it dates from
+    /// before it: the registers disagree (a doubt).
+    pub contradicted_by: Option<Date>,
+    /// For a row without an allocation date, the date of the oldest register snapshot the plan
+    /// has: what the row says of days before it is the best known, not known.
+    pub oldest_register: Option<Date>,
+}
+
+impl<'a> RegisterRow<'a> {
+    /// The row as a holding, when it names a holder.
+    pub fn into_holding(self) -> Option<Holding<'a>> {
+        Some(Holding {
+            code: self.holder?,
+            name: self.holder_name,
+            status: self.status,
+            allocated: self.allocated,
+            block: self.block,
+            source: self.source,
+            from: self.from,
+            until: self.until,
+            end_uncertain: self.end_uncertain,
+            register: self.register,
+            contradicted_by: self.contradicted_by,
+            oldest_register: self.oldest_register,
+        })
+    }
+
+    /// How the row reads in an answer: `held by FRTE (Orange)`, `Available`, `In Service, held by
+    /// 8051 (Bell Canada)`, with the remarks.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        if let Some(s) = self.status {
+            out.push_str(s);
+        }
+        if let Some(h) = self.holder {
+            if !out.is_empty() {
+                out.push_str(", ");
+            }
+            out.push_str("held by ");
+            out.push_str(h);
+            if let Some(n) = self.holder_name {
+                out.push_str(&format!(" ({n})"));
+            }
+        }
+        if let Some(r) = self.remarks {
+            out.push_str(&format!(" ({r})"));
+        }
+        out
+    }
+
+    /// What is unsure about the row on `day` (see [`Holding::doubts`]).
+    pub fn doubts(&self, day: Date) -> Vec<Doubt<'a>> {
+        row_doubts(
+            &RowFacts {
+                block: &self.block,
+                holder: self.holder,
+                what: self.describe(),
+                source: &self.source,
+                end_uncertain: self.end_uncertain,
+                register: self.register,
+                until: self.until,
+                allocated: self.allocated,
+                contradicted_by: self.contradicted_by,
+                oldest_register: self.oldest_register,
+            },
+            day,
+        )
+    }
+}
+
+/// The facts [`row_doubts`] reads.
+struct RowFacts<'r> {
+    block: &'r str,
+    holder: Option<&'r str>,
+    what: String,
+    source: &'r str,
+    end_uncertain: bool,
+    register: Option<Date>,
+    until: Option<Date>,
+    allocated: Option<Date>,
+    contradicted_by: Option<Date>,
+    oldest_register: Option<Date>,
+}
+
+/// What is unsure about a register row on `day`.
+fn row_doubts<'a>(r: &RowFacts<'_>, day: Date) -> Vec<Doubt<'a>> {
+    let mut out = Vec::new();
+    if r.end_uncertain
+        && let (Some(listed), Some(gone)) = (r.register, r.until)
+        && day > listed
+    {
+        let change = r.holder.map_or_else(
+            || "it may have changed".to_string(),
+            |h| format!("{h} may have lost it"),
+        );
+        out.push(Doubt {
+            text: format!(
+                "block {} is {} in the register of {listed}, no longer in that of {gone}: {change} before {day}",
+                r.block, r.what
+            )
+            .into(),
+            source: r.source.to_string(),
+        });
+    }
+    if let Some(oldest) = r.oldest_register
+        && day < oldest
+    {
+        out.push(Doubt {
+            text: format!(
+                "the oldest register this plan has is of {oldest}: what it says of block {} ({}) is read back to {day}, which no register covers",
+                r.block, r.what
+            )
+            .into(),
+            source: r.source.to_string(),
+        });
+    }
+    if let Some(other) = r.contradicted_by {
+        let date = |d: Option<Date>| d.map_or_else(String::new, |d| d.to_string());
+        out.push(Doubt {
+            text: format!(
+                "the register of {other} does not list block {} as {} since {}; the register of {} does",
+                r.block,
+                r.what,
+                date(r.allocated),
+                date(r.register)
+            )
+            .into(),
+            source: r.source.to_string(),
+        });
+    }
+    out
 }
 
 /// A register block holding numbers during a period: the **block holder** the register names.
@@ -1346,11 +1577,13 @@ pub struct TerritoryInfo<'a> {
 /// been ported to another operator since: the holder is not the number's current operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holding<'a> {
-    /// The holder's operator code (Arcep's Mnémo).
+    /// The holder's operator code (Arcep's Mnémo, CNAC's OCN).
     pub code: &'a str,
     /// Its name, when a list gives one.
     pub name: Option<&'a str>,
-    /// The block's allocation date (`Date_Attribution`).
+    /// The row's status (`In Service`, `Assigned`…), for registers that give one.
+    pub status: Option<&'a str>,
+    /// The block's allocation date (`Date_Attribution`), for registers that give one.
     pub allocated: Option<Date>,
     /// The block prefix (EZABPQM).
     pub block: String,
@@ -1367,42 +1600,36 @@ pub struct Holding<'a> {
     /// The date of an earlier snapshot that does not list this holding although it dates from
     /// before it: the registers disagree (a doubt).
     pub contradicted_by: Option<Date>,
+    /// For a row without an allocation date, the date of the oldest register snapshot the plan
+    /// has (see [`RegisterRow::oldest_register`]).
+    pub oldest_register: Option<Date>,
 }
 
 impl<'a> Holding<'a> {
     /// What is unsure about this holding on `day`: on a day after the last snapshot that lists
-    /// the block, when a later one no longer does (it may have gone before); and when an earlier
-    /// snapshot disagrees.
+    /// the block, when a later one no longer does (it may have gone before); on a day before the
+    /// oldest snapshot, for a register without allocation dates; and when an earlier snapshot
+    /// disagrees.
     pub fn doubts(&self, day: Date) -> Vec<Doubt<'a>> {
-        let mut out = Vec::new();
-        if self.end_uncertain
-            && let (Some(listed), Some(gone)) = (self.register, self.until)
-            && day > listed
-        {
-            out.push(Doubt {
-                text: format!(
-                    "block {} is in the register of {listed} but no longer in that of {gone}: {} may have lost it before {day}",
-                    self.block, self.code
-                )
-                .into(),
-                source: self.source.clone(),
-            });
-        }
-        if let Some(other) = self.contradicted_by {
-            let date = |d: Option<Date>| d.map_or_else(String::new, |d| d.to_string());
-            out.push(Doubt {
-                text: format!(
-                    "the register of {other} does not list block {} as held by {} since {}; the register of {} does",
-                    self.block,
-                    self.code,
-                    date(self.allocated),
-                    date(self.register)
-                )
-                .into(),
-                source: self.source.clone(),
-            });
-        }
-        out
+        let what = match self.status {
+            Some(s) => format!("{s}, held by {}", self.code),
+            None => format!("held by {}", self.code),
+        };
+        row_doubts(
+            &RowFacts {
+                block: &self.block,
+                holder: Some(self.code),
+                what,
+                source: &self.source,
+                end_uncertain: self.end_uncertain,
+                register: self.register,
+                until: self.until,
+                allocated: self.allocated,
+                contradicted_by: self.contradicted_by,
+                oldest_register: self.oldest_register,
+            },
+            day,
+        )
     }
 
     /// How the answers cite the register for this holding on `day`: ", register of D" (the

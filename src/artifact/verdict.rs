@@ -22,6 +22,7 @@
 
 use super::lookup::{Answer, LookupError};
 use super::reader::Artifact;
+use super::reader::Holding;
 use super::{DAY_MAX, DAY_MIN, Kind, MAX_REQUIREMENTS, NONE, code, col, verdict_code, verdict_of};
 use crate::date::Date;
 use crate::plan::Verdict;
@@ -215,6 +216,7 @@ enum Attach {
 enum Item {
     Valid { req: u32 },
     Invalid { req: Option<u32> },
+    OtherPlan,
     Allocated { req: u32 },
     NotAllocated { req: u32 },
     Rule { stmt: Option<u32> },
@@ -226,6 +228,8 @@ enum Item {
 struct Subject {
     category: Option<u32>,
     allocated: bool,
+    /// Another plan's number: no requirement of this plan applies.
+    other_plan: bool,
 }
 
 /// Whether `day` lies in a period of table words (`from`, `until`).
@@ -384,6 +388,8 @@ impl<'a> Artifact<'a> {
     }
 
     /// The verdict for an input that is not a valid number of the plan (see [`LookupError`]).
+    /// Another plan's number ([`LookupError::is_other_plan`]) is not this plan's to judge: its
+    /// verdict is `unknown`, whatever the requirements say of malformed numbers.
     pub fn ruling_for_invalid(
         &'a self,
         error: &LookupError,
@@ -394,15 +400,23 @@ impl<'a> Artifact<'a> {
         let subject = Subject {
             category: None,
             allocated: false,
+            other_plan: error.is_other_plan(),
         };
         self.explain(subject, None, Some(error), use_row, date, ctx)
     }
 
     /// Just the verdict for an input that is not a valid number of the plan.
-    pub fn verdict_for_invalid(&self, use_row: u32, date: Date, ctx: &Context) -> Verdict {
+    pub fn verdict_for_invalid(
+        &self,
+        error: &LookupError,
+        use_row: u32,
+        date: Date,
+        ctx: &Context,
+    ) -> Verdict {
         let subject = Subject {
             category: None,
             allocated: false,
+            other_plan: error.is_other_plan(),
         };
         self.evaluate(subject, date.to_days(), use_row, ctx, |_| {}).0
     }
@@ -469,6 +483,10 @@ impl<'a> Artifact<'a> {
             }
             steps += 1;
         };
+        if subject.other_plan {
+            step(Item::OtherPlan, Outcome::Rule, false);
+            return (Verdict::Unknown, rule);
+        }
         let rk = Kind::Requirements;
         let mut invalid_judged = false;
         // A category lists the requirements that apply to it; an invalid number has no category,
@@ -662,6 +680,15 @@ impl<'a> Words<'a, '_> {
                 };
                 self.requirement(req, Outcome::Pass, text)
             }
+            Item::OtherPlan => {
+                let why = self.error.map_or_else(String::new, |e| format!("{e}; "));
+                Reason {
+                    outcome: Outcome::Rule,
+                    text: format!("{why}its own plan rules on it, this one states no verdict"),
+                    basis: None,
+                    source: String::new(),
+                }
+            }
             Item::Invalid { req } => {
                 let why = self.error.map_or_else(String::new, |e| format!(": {e}"));
                 match req {
@@ -684,11 +711,12 @@ impl<'a> Words<'a, '_> {
                     || "allocated".to_string(),
                     |h| {
                         let mut t = format!(
-                            "allocated: block {} held by {}{} since {}",
+                            "allocated: block {}{} held by {}{}{}",
                             h.block,
+                            h.status.map_or_else(String::new, |s| format!(" ({s})")),
                             h.code,
                             h.name.map_or_else(String::new, |n| format!(" ({n})")),
-                            h.allocated.map_or_else(String::new, |d| d.to_string()),
+                            h.allocated.map_or_else(String::new, |d| format!(" since {d}")),
                         );
                         t.push_str(&h.register_note(current, day));
                         for d in h.doubts(day) {
@@ -701,6 +729,11 @@ impl<'a> Words<'a, '_> {
             }
             Item::NotAllocated { req } => {
                 let text = self.not_allocated();
+                if let Some(row) = self.answer.and_then(Answer::register_row) {
+                    for d in row.doubts(self.date) {
+                        self.push_doubt(d);
+                    }
+                }
                 self.requirement(req, Outcome::Fail, text)
             }
             Item::Rule { stmt: Some(v) } => {
@@ -814,16 +847,32 @@ impl<'a> Words<'a, '_> {
     /// Why no block holds the number on the day: not yet allocated, or no longer.
     fn not_allocated(&self) -> String {
         let day = self.date;
+        let date = |d: Option<Date>| d.map_or_else(String::new, |d| d.to_string());
+        // A row without a holder covers the number (a CNAC code Available, Not Available…).
+        if let Some(row) = self.answer.and_then(Answer::register_row) {
+            return format!(
+                "not allocated on {day}: block {} is {} in the register of {}, with no holder",
+                row.block,
+                row.describe(),
+                date(row.register)
+            );
+        }
         let holdings = self.answer.map(Answer::holdings).unwrap_or_default();
         let next = holdings.iter().find(|h| h.from.is_some_and(|f| f > day));
         let before = holdings.iter().rev().find(|h| h.until.is_some_and(|u| u <= day));
-        let date = |d: Option<Date>| d.map_or_else(String::new, |d| d.to_string());
+        let since = |h: &Holding<'_>| h.allocated.map_or_else(String::new, |d| format!(" since {d}"));
         let mut text = match (next, before) {
             (Some(h), _) if h.from == h.allocated => format!(
                 "not allocated on {day}: block {} was allocated to {} on {}",
                 h.block,
                 h.code,
                 date(h.allocated)
+            ),
+            (Some(h), _) if h.allocated.is_none() => format!(
+                "not allocated on {day}: block {} is held by {} from the register of {}",
+                h.block,
+                h.code,
+                date(h.from)
             ),
             (Some(h), _) => format!(
                 "not allocated on {day}: block {} (allocated to {} on {}) is held from the register of {}",
@@ -833,10 +882,10 @@ impl<'a> Words<'a, '_> {
                 date(h.from)
             ),
             (None, Some(h)) => format!(
-                "not allocated on {day}: block {}, held by {} since {}, is not in the register of {}",
+                "not allocated on {day}: block {}, held by {}{}, is not in the register of {}",
                 h.block,
                 h.code,
-                date(h.allocated),
+                since(h),
                 date(h.until)
             ),
             (None, None) => format!("not allocated on {day}: no block of the register holds it"),
@@ -870,6 +919,7 @@ impl<'a> Answer<'a> {
         let subject = Subject {
             category: Some(self.category_row()),
             allocated: self.is_allocated(),
+            other_plan: false,
         };
         self.artifact()
             .explain(subject, Some(self), None, use_row, self.date(), ctx)
@@ -892,6 +942,7 @@ impl<'a> Answer<'a> {
             let subject = Subject {
                 category: Some(category),
                 allocated,
+                other_plan: false,
             };
             a.evaluate(subject, day, use_row, ctx, |_| {}).0
         };

@@ -264,6 +264,12 @@ fn item_lines(item: &Item) -> Vec<String> {
                 block_list(blocks)
             )]
         }
+        Item::Status { old, new, blocks } => vec![format!(
+            "status {} → {} ({})",
+            old.as_deref().unwrap_or("-"),
+            new.as_deref().unwrap_or("-"),
+            block_list(blocks)
+        )],
         Item::AllocationDate { operator, old, new } => vec![format!(
             "allocation date of {} {} → {}",
             operator.code,
@@ -295,7 +301,7 @@ fn block_list(blocks: &[String]) -> String {
 
 fn summary_lines(d: &Diff) -> Vec<String> {
     let s = &d.summary;
-    vec![
+    let mut lines = vec![
         format!(
             "{} allocated, {} withdrawn, {} transferred",
             counted(s.numbers_allocated, "number", "numbers"),
@@ -314,12 +320,22 @@ fn summary_lines(d: &Diff) -> Vec<String> {
             numplan::diag::group_digits(s.numbers_rules_changed),
             numplan::diag::group_digits(s.numbers_other_plan_changes)
         ),
+    ];
+    if s.blocks_status_changed > 0 {
+        lines.push(format!(
+            "{} changed register status ({})",
+            counted(s.blocks_status_changed, "block", "blocks"),
+            counted(s.numbers_status_changed, "number", "numbers")
+        ));
+    }
+    lines.extend([
         counted(s.changes, "entry", "entries"),
         format!(
             "{} to the plan-wide policy",
             counted(s.policy_changes, "change", "changes")
         ),
-    ]
+    ]);
+    lines
 }
 
 /// `1 entry`, `2 entries`, `5,828,007 numbers`: a count for people, with its noun agreeing.
@@ -423,7 +439,7 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
         }
     }
     type Pick = fn(&Item) -> bool;
-    let groups: [(&str, Pick); 5] = [
+    let groups: [(&str, Pick); 6] = [
         ("Numbers allocated", |i| matches!(i, Item::Allocated { .. })),
         ("Numbers withdrawn", |i| matches!(i, Item::Withdrawn { .. })),
         ("Numbers transferred between operators", |i| {
@@ -432,6 +448,7 @@ fn render_markdown(d: &Diff, registers: &[String; 2]) -> String {
         ("Allocation dates corrected", |i| {
             matches!(i, Item::AllocationDate { .. })
         }),
+        ("Register statuses changed", |i| matches!(i, Item::Status { .. })),
         (
             "Changes to the plan (categories, territories, lengths, rules)",
             |i| matches!(i, Item::Plan { .. }),

@@ -5,7 +5,8 @@ use super::{
     signature_path,
 };
 use numplan::artifact::{
-    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, Ruling, SignatureCheck, VerifyOptions,
+    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, RegisterRow, Ruling, SignatureCheck,
+    VerifyOptions,
 };
 use numplan::date::Date;
 use numplan::number::MAX_INPUT_BYTES;
@@ -351,7 +352,7 @@ struct Querier<'a> {
     /// No cells (for a range row out of the cache's bounds).
     tsv_empty: TsvColumns,
     /// The verdict cells of invalid inputs, for one date.
-    tsv_invalid: Option<(Date, Vec<u8>)>,
+    tsv_invalid: Option<((Date, bool), Vec<u8>)>,
     all_ok: bool,
     /// Whether a source (`FILE:LINE`) was printed in text, to say once what it is relative to.
     sources_shown: std::cell::Cell<bool>,
@@ -439,7 +440,7 @@ impl<'a> Querier<'a> {
     fn verdict(&self, at: Date, result: &Result<Lookup<'a>, LookupError>, row: u32) -> Verdict {
         match result {
             Ok(found) => found.answer.verdict(row, &self.ctx),
-            Err(_) => self.artifact.verdict_for_invalid(row, at, &self.ctx),
+            Err(e) => self.artifact.verdict_for_invalid(e, row, at, &self.ctx),
         }
     }
 
@@ -476,7 +477,7 @@ impl<'a> Querier<'a> {
                         write_tsv_valid(out, input, found, &cells.place, verdicts, holder, has_register)
                     }
                     Err(e) => {
-                        let verdicts = self.tsv_invalid_cells(at);
+                        let verdicts = self.tsv_invalid_cells(at, e);
                         write_tsv_invalid(out, input, e, verdicts, has_register)
                     }
                 }
@@ -530,19 +531,20 @@ impl<'a> Querier<'a> {
     }
 
     /// The verdict cells of an input that is not a number of the plan, cached per date.
-    fn tsv_invalid_cells(&mut self, at: Date) -> &[u8] {
-        if self.tsv_invalid.as_ref().is_none_or(|(d, _)| *d != at) {
+    fn tsv_invalid_cells(&mut self, at: Date, error: &LookupError) -> &[u8] {
+        let key = (at, error.is_other_plan());
+        if self.tsv_invalid.as_ref().is_none_or(|(k, _)| *k != key) {
             let mut cells = Vec::new();
             for &(u, _) in &self.uses {
                 cells.push(b'\t');
                 cells.extend_from_slice(
                     self.artifact
-                        .verdict_for_invalid(u, at, &self.ctx)
+                        .verdict_for_invalid(error, u, at, &self.ctx)
                         .as_str()
                         .as_bytes(),
                 );
             }
-            self.tsv_invalid = Some((at, cells));
+            self.tsv_invalid = Some((key, cells));
         }
         self.tsv_invalid.as_ref().map_or(&[], |(_, c)| c)
     }
@@ -594,6 +596,7 @@ impl<'a> Querier<'a> {
                     country_code: territory.country_code,
                     allocated,
                     holder: a.holder().map(HolderJson::new),
+                    status: a.register_row().and_then(StatusJson::new),
                     verdicts,
                     rules: Rules {
                         answer: a,
@@ -683,18 +686,41 @@ impl<'a> Querier<'a> {
                 esc(t.id)
             )?,
         }
+        let row = a.register_row();
+        if let Some(row) = row.as_ref().filter(|r| r.status.is_some()) {
+            let mut words = esc(row.status.unwrap_or("")).into_owned();
+            if let Some(r) = row.remarks {
+                words.push_str(&format!(" ({})", esc(r)));
+            }
+            let date = |d: Option<Date>| d.map_or_else(String::new, |d| d.to_string());
+            let mut register = format!("register of {}", date(row.register));
+            if let Some(current) = self.artifact.register_date()
+                && at > current
+            {
+                register = format!("as of the register of {current}");
+            }
+            writeln!(
+                out,
+                "  status     {words}, block {} ({register})",
+                esc(&row.block)
+            )?;
+        }
         match a.holder() {
             Some(h) => {
                 let name = esc(h.name.unwrap_or("(name not published)"));
                 let date = h.allocated.map_or(String::new(), |d| format!(", allocated {d}"));
                 let register = h.register_note(self.artifact.register_date(), at);
+                let note = format!("{date}{register}");
                 writeln!(
                     out,
-                    "  holder     {} {name}, holder of block {} ({}{register})",
+                    "  holder     {} {name}, holder of block {} ({})",
                     esc(h.code),
                     esc(&h.block),
-                    date.trim_start_matches(", ")
+                    note.trim_start_matches(", ")
                 )?;
+            }
+            None if row.is_some() => {
+                writeln!(out, "  holder     none: the register names no holder on {at}")?
             }
             None if self.has_register => writeln!(
                 out,
@@ -898,6 +924,9 @@ struct Valid<'x> {
     country_code: Option<u32>,
     allocated: Option<bool>,
     holder: Option<HolderJson<'x>>,
+    /// The register row's status, for registers that give one (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<StatusJson<'x>>,
     verdicts: Verdicts<'x>,
     rules: Rules<'x, 'x>,
     doubts: Vec<DoubtJson<'x>>,
@@ -940,6 +969,28 @@ impl<'x> HolderJson<'x> {
             until: h.until.map(|d| d.to_string()),
             source: h.source.to_string(),
         }
+    }
+}
+
+/// The register row's status, as JSON (for registers that give statuses).
+#[derive(Serialize)]
+struct StatusJson<'x> {
+    status: &'x str,
+    remarks: Option<&'x str>,
+    block: String,
+    register: Option<String>,
+    source: String,
+}
+
+impl<'x> StatusJson<'x> {
+    fn new(r: RegisterRow<'x>) -> Option<StatusJson<'x>> {
+        Some(StatusJson {
+            status: r.status?,
+            remarks: r.remarks,
+            block: r.block,
+            register: r.register.map(|d| d.to_string()),
+            source: r.source,
+        })
     }
 }
 

@@ -104,6 +104,7 @@ impl Validator<'_> {
                 id: c.id.value.clone(),
                 name: c.name.value.clone(),
                 lengths,
+                e164: c.e164.as_ref().is_none_or(|e| e.value),
                 basis,
                 rules: rules.into_iter().map(|(r, _)| r).collect(),
                 verdicts,

@@ -32,6 +32,11 @@ impl Validator<'_> {
                 self.error(d);
             }
         }
+        b.national_prefix_in_numbers = m
+            .dialling
+            .national_prefix_in_numbers
+            .as_ref()
+            .is_none_or(|v| v.value);
         self.time_zone(file, &m.time_zone);
         for t in &m.territories {
             let span = self.span(file, &t.id);
@@ -70,6 +75,17 @@ impl Validator<'_> {
             if let Some(tz) = &t.time_zone {
                 self.time_zone(file, tz);
             }
+            let foreign = t.foreign.as_ref().is_some_and(|f| f.value);
+            if foreign && t.country_code.is_none() {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    span,
+                    format!("territory `{}` is foreign but has no country code", t.id.value),
+                )
+                .with_label("foreign, without a country code")
+                .with_help("a foreign territory holds the numbers of another plan that shares a country code: give that `country_code`");
+                self.error(d);
+            }
             let idx = b.territories.len();
             for n in &t.register_names {
                 let nspan = self.span(file, n);
@@ -90,11 +106,37 @@ impl Validator<'_> {
                         .as_ref()
                         .map_or_else(|| m.time_zone.value.clone(), |z| z.value.clone()),
                     register_names: t.register_names.iter().map(|n| n.value.clone()).collect(),
+                    includes: Vec::new(),
+                    foreign,
                     doubt: doubt(&t.doubt),
                     source: self.source_ref(file, &t.id),
                 },
                 span,
             );
+        }
+        // `includes` may name territories defined after it.
+        for t in &m.territories {
+            let Some(idx) = b.territories.index(&t.id.value) else {
+                continue;
+            };
+            let mut includes = Vec::new();
+            for name in &t.includes {
+                let nspan = self.span(file, name);
+                let Some(i) = self.reference(&b.territories, &name.value, nspan) else {
+                    continue;
+                };
+                if i == idx {
+                    let d = Diagnostic::error(Code::BadValue, nspan, format!("territory `{}` includes itself", t.id.value))
+                        .with_label("itself")
+                        .with_help("`includes` names the other territories whose register rows may lie in this territory's ranges");
+                    self.error(d);
+                } else if !includes.contains(&i) {
+                    includes.push(i);
+                }
+            }
+            if let Some(item) = b.territories.get_mut(idx) {
+                item.includes = includes;
+            }
         }
         for r in &m.rules {
             let span = self.span(file, &r.id);

@@ -101,14 +101,22 @@ pub fn validate(loaded: Loaded) -> Checked {
             v.extra_operators(&mut b, *file, ops);
         }
         v.requirements(&mut b, mfile, &m, missing);
-        let files = |which: &[usize]| -> Vec<&(FileId, Vec<crate::register::BlockRow>)> {
+        let files = |which: &[usize]| -> Vec<&(FileId, crate::load::RegisterRows)> {
             which.iter().filter_map(|&i| blocks.get(i)).collect()
         };
-        b.blocks = v.blocks(&b, &files(&current), missing);
         if let Some(reg) = &m.files.register {
-            let dates = v.register_dates(&mut b, mfile, reg);
-            for (date, which) in dates.into_iter().zip(&history) {
-                let blocks = v.blocks(&b, &files(which), missing);
+            v.register_format(mfile, reg);
+            let mut snapshots: Vec<Vec<&(FileId, crate::load::RegisterRows)>> = vec![files(&current)];
+            snapshots.extend(history.iter().map(|which| files(which)));
+            let file_dates: Vec<_> = snapshots.iter().map(|s| v.files_date(s)).collect();
+            let dates = v.register_dates(&mut b, mfile, reg, &file_dates);
+            let newest_first: Vec<_> = std::iter::once(snapshots[0].clone())
+                .chain(snapshots[1..].iter().rev().cloned())
+                .collect();
+            v.row_operators(&mut b, &newest_first);
+            b.blocks = v.blocks(&b, &snapshots[0], b.register_date, missing);
+            for (date, files) in dates.into_iter().zip(&snapshots[1..]) {
+                let blocks = v.blocks(&b, files, date, missing);
                 if let Some(date) = date {
                     b.history.push(Snapshot { date, blocks });
                 }
@@ -152,6 +160,7 @@ struct Builder {
     history: Vec<Snapshot>,
     national_prefix: String,
     international_prefix: String,
+    national_prefix_in_numbers: bool,
     /// Some range entry was rejected: blocks are not placed (they would echo that error).
     broken_ranges: bool,
     /// Categories whose `lengths` had an error: length checks against them are skipped.
@@ -179,6 +188,7 @@ impl Builder {
             history: Vec::new(),
             national_prefix: String::new(),
             international_prefix: String::new(),
+            national_prefix_in_numbers: true,
             broken_ranges: false,
             broken_lengths: Default::default(),
         }
@@ -198,6 +208,7 @@ impl Builder {
             time_zone: m.time_zone.value.clone(),
             national_prefix: self.national_prefix,
             international_prefix: self.international_prefix,
+            national_prefix_in_numbers: self.national_prefix_in_numbers,
             territories: self.territories.into_items(),
             rules: self.rules.into_items(),
             uses: self.uses.into_items(),

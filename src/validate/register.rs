@@ -4,7 +4,7 @@
 use super::{Builder, MAX_SNAPSHOTS, Validator, file_name, help_for};
 use crate::date::Date;
 use crate::diag::{Code, Diagnostic};
-use crate::load;
+use crate::load::{self, RegisterFormat, RegisterRows, S};
 use crate::plan::{Block, Operator, Resolver, SourceRef};
 use crate::span::{FileId, Span};
 use std::collections::BTreeSet;
@@ -92,33 +92,108 @@ impl Validator<'_> {
         }
     }
 
-    /// The register's dates: its own (`date`) and its earlier snapshots', which must come in
-    /// order before it. Returns each snapshot's date (`None` where it is not a date).
+    /// The register's format (`files.register.format`), `None` (reported) when it names none.
+    pub(super) fn register_format(
+        &mut self,
+        file: FileId,
+        reg: &load::RawRegisterFiles,
+    ) -> Option<RegisterFormat> {
+        let format = RegisterFormat::of(reg);
+        if let (None, Some(name)) = (format, &reg.format) {
+            let names = RegisterFormat::ALL.map(|(n, _)| n);
+            let help = help_for(name.value.trim(), ("format", "formats"), names);
+            let d = Diagnostic::error(
+                Code::BadValue,
+                self.span(file, name),
+                format!("`{}` is not a register format", name.value),
+            )
+            .with_label("unknown format")
+            .with_help(help);
+            self.error(d);
+        }
+        format
+    }
+
+    /// The register's dates: its own and its earlier snapshots', which must come in order before
+    /// it. Each is the one `plan.yaml` gives, or its files' own (CNAC's date row), which must agree
+    /// with it when both are there. `file_dates` holds, for the current register then each
+    /// snapshot, the date its files carry. Returns each snapshot's date (`None` where it has none).
     pub(super) fn register_dates(
         &mut self,
         b: &mut Builder,
         file: FileId,
         reg: &load::RawRegisterFiles,
+        file_dates: &[Option<(Date, Span)>],
     ) -> Vec<Option<Date>> {
-        b.register_date = reg.date.as_ref().and_then(|d| self.date(file, d));
-        let dates: Vec<Option<Date>> = reg.history.iter().map(|s| self.date(file, &s.date)).collect();
-        if reg.date.is_none()
+        let resolve = |v: &mut Self,
+                       written: Option<&S<String>>,
+                       own: Option<&Option<(Date, Span)>>,
+                       at: Option<Span>| {
+            let own = own.copied().flatten();
+            let given = written.map(|w| (v.date(file, w), v.span(file, w)));
+            match (given, own) {
+                (Some((Some(g), gspan)), Some((o, ospan))) if g != o => {
+                    let d = Diagnostic::error(
+                        Code::RegisterDate,
+                        gspan,
+                        format!("plan.yaml dates this register {g}, but its file is dated {o}"),
+                    )
+                    .with_label(format!("{g}"))
+                    .with_secondary(ospan, "the file's own date")
+                    .with_help("leave `date` out to take the file's, or check which file is named");
+                    v.error(d);
+                    None
+                }
+                (Some((g, _)), _) => g,
+                (None, Some((o, _))) => Some(o),
+                (None, None) => {
+                    // The current register may be undated (`at` is `None`) unless earlier
+                    // snapshots need it to follow.
+                    let at = at?;
+                    let d = Diagnostic::error(Code::RegisterDate, at, "this register snapshot has no date")
+                        .with_label("no `date`")
+                        .with_help("give `date`, the day its files were published (a CNAC file gives its own in its date row)");
+                    v.error(d);
+                    None
+                }
+            }
+        };
+        let blocks_span =
+            |v: &Self, names: &[S<String>]| names.first().map_or(Span::new(file, 0..0), |n| v.span(file, n));
+        let at = blocks_span(self, &reg.blocks);
+        b.register_date = resolve(self, reg.date.as_ref(), file_dates.first(), None);
+        if b.register_date.is_none()
+            && reg.date.is_none()
             && let Some(first) = reg.history.first()
         {
+            let span = first
+                .date
+                .as_ref()
+                .map_or_else(|| blocks_span(self, &first.blocks), |d| self.span(file, d));
             let d = Diagnostic::error(
                 Code::SnapshotOrder,
-                self.span(file, &first.date),
+                span,
                 "earlier register snapshots are listed, but the register has no `date`",
             )
             .with_label("a snapshot")
             .with_help("give `files.register.date`, the day the current register files were published");
             self.error(d);
-            return dates;
+            return reg.history.iter().map(|_| None).collect();
         }
+        let mut dates = Vec::new();
+        for (i, s) in reg.history.iter().enumerate() {
+            let at = blocks_span(self, &s.blocks);
+            dates.push(resolve(self, s.date.as_ref(), file_dates.get(i + 1), Some(at)));
+        }
+        let where_of = |v: &Self, s: &load::RawSnapshot| {
+            s.date
+                .as_ref()
+                .map_or_else(|| blocks_span(v, &s.blocks), |d| v.span(file, d))
+        };
         if let Some(s) = reg.history.get(MAX_SNAPSHOTS - 1) {
             let d = Diagnostic::error(
                 Code::SnapshotOrder,
-                self.span(file, &s.date),
+                where_of(self, s),
                 format!("a register has at most {} earlier snapshots", MAX_SNAPSHOTS - 1),
             )
             .with_label("one too many")
@@ -128,25 +203,25 @@ impl Validator<'_> {
         for s in reg.history.iter().filter(|s| s.blocks.is_empty()) {
             let d = Diagnostic::error(
                 Code::BadValue,
-                self.span(file, &s.date),
+                where_of(self, s),
                 "this snapshot lists no block file",
             )
             .with_label("a snapshot without blocks")
             .with_help("name its register files in `blocks`, or drop the snapshot");
             self.error(d);
         }
+        let register_at = reg.date.as_ref().map_or(at, |d| self.span(file, d));
         let mut previous: Option<(Date, Span)> = None;
         for (s, date) in reg.history.iter().zip(&dates) {
             let Some(date) = *date else { continue };
-            let span = self.span(file, &s.date);
+            let span = where_of(self, s);
             let later = match previous {
                 Some((p, pspan)) if date <= p => Some((p, pspan, "the snapshot before it")),
                 _ => None,
             }
             .or_else(|| {
                 let register = b.register_date?;
-                let rspan = self.span(file, reg.date.as_ref()?);
-                (date >= register).then_some((register, rspan, "the register's own date"))
+                (date >= register).then_some((register, register_at, "the register's own date"))
             });
             if let Some((other, ospan, what)) = later {
                 let d = Diagnostic::error(
@@ -164,11 +239,103 @@ impl Validator<'_> {
         dates
     }
 
-    /// Checks the block files of one register snapshot and returns its blocks, sorted by prefix.
+    /// The date a snapshot's files carry (CNAC's date row), if they do; two files that disagree
+    /// are reported.
+    pub(super) fn files_date(&mut self, files: &[&(FileId, RegisterRows)]) -> Option<(Date, Span)> {
+        let mut found: Option<(Date, Span)> = None;
+        for (file, rows) in files {
+            let RegisterRows::CoCodes(f) = rows else { continue };
+            let (Some(date), Some(span)) = (f.date, f.date_span.clone()) else {
+                continue;
+            };
+            let span = Span::new(*file, span);
+            match found {
+                Some((d, first)) if d != date => {
+                    let diag = Diagnostic::error(
+                        Code::RegisterDate,
+                        span,
+                        format!("the files of one register snapshot are dated {d} and {date}"),
+                    )
+                    .with_label(format!("{date}"))
+                    .with_secondary(first, format!("{d}"))
+                    .with_help("a snapshot's files are published together: name files of one day");
+                    self.error(diag);
+                }
+                Some(_) => {}
+                None => found = Some((date, span)),
+            }
+        }
+        found
+    }
+
+    /// The operators a register names in its rows (CNAC's OCN, with its Company as the name),
+    /// from the newest snapshot first: a company renamed under the same OCN is one operator,
+    /// named as the newest register names it.
+    pub(super) fn row_operators(
+        &mut self,
+        b: &mut Builder,
+        snapshots_newest_first: &[Vec<&(FileId, RegisterRows)>],
+    ) {
+        for files in snapshots_newest_first {
+            for (file, rows) in files {
+                let RegisterRows::CoCodes(f) = rows else { continue };
+                for code in &f.codes {
+                    let (Some(ocn), Some(company)) = (&code.ocn, &code.company) else {
+                        continue;
+                    };
+                    if b.operators.index(&ocn.value).is_some() {
+                        continue;
+                    }
+                    b.operators.push(
+                        Operator {
+                            code: ocn.value.clone(),
+                            name: Some(company.value.clone()),
+                            source: SourceRef {
+                                file: file_name(self.sources, *file),
+                                line: u32::try_from(code.line).unwrap_or(u32::MAX),
+                            },
+                        },
+                        Span::new(*file, ocn.span.clone()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The territory a register row names (`Territoire`, `Province`), reported when no territory
+    /// lists that name.
+    fn row_territory(&mut self, b: &Builder, name: &str, span: Span, column: &str) -> Option<usize> {
+        if let Some((t, _)) = b.register_names.get(name) {
+            return Some(*t);
+        }
+        let names: Vec<&str> = b
+            .register_names
+            .keys()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let help = help_for(name, ("register name", "register names"), names);
+        let d = Diagnostic::error(
+            Code::RegisterTerritory,
+            span,
+            format!("`{name}` is not the register name of any territory"),
+        )
+        .with_label(format!("unknown {column}"))
+        .with_help(format!(
+            "{help} (territories list their names in plan.yaml `register_names`)"
+        ));
+        self.error(d);
+        None
+    }
+
+    /// Checks the block files of one register snapshot (published on `date`) and returns its
+    /// blocks, sorted by prefix.
     pub(super) fn blocks(
         &mut self,
         b: &Builder,
-        files: &[&(FileId, Vec<crate::register::BlockRow>)],
+        files: &[&(FileId, RegisterRows)],
+        date: Option<Date>,
         missing: load::Missing,
     ) -> Vec<Block> {
         let mut out: Vec<Block> = Vec::new();
@@ -177,162 +344,108 @@ impl Validator<'_> {
         let mut seen: Vec<(String, Span)> = Vec::new();
         for &(file, rows) in files {
             let file = *file;
-            for row in rows {
-                let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
-                let prefix = row.ezabpqm.value.as_str();
-                let tranche = row.check_tranche();
-                if let Err(e) = &tranche {
-                    use crate::register::TrancheMismatch as M;
-                    let (field, label) = match e {
-                        M::Debut { expected } => (&row.tranche_debut, format!("expected `{expected}`")),
-                        M::Fin { expected } => (&row.tranche_fin, format!("expected `{expected}`")),
-                        M::Lengths { .. } => {
-                            (&row.tranche_fin, "not the length of Tranche_Debut".to_string())
+            let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
+            let source = |line: usize| SourceRef {
+                file: file_name(self.sources, file),
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+            };
+            match rows {
+                RegisterRows::Majnum(rows) => {
+                    for row in rows {
+                        let prefix = row.ezabpqm.value.as_str();
+                        let tranche = row.check_tranche();
+                        if let Err(e) = &tranche {
+                            self.tranche_mismatch(row, e, file);
                         }
-                        M::PrefixTooLong { .. } => (&row.ezabpqm, "longer than the numbers".to_string()),
-                    };
-                    let d = Diagnostic::error(
-                        Code::TrancheMismatch,
-                        at(&field.span),
-                        format!("block `{prefix}`: {e}"),
-                    )
-                    .with_label(label);
-                    let d = if field.span == row.ezabpqm.span {
-                        d
-                    } else {
-                        d.with_secondary(at(&row.ezabpqm.span), "the block prefix (EZABPQM)")
-                    };
-                    let d = d.with_help(
-                        "Tranche_Debut and Tranche_Fin are EZABPQM padded with 0s and with 9s to the number length",
-                    );
-                    self.error(d);
-                }
-                let territory = match b.register_names.get(row.territoire.value.as_str()) {
-                    Some((t, _)) => Some(*t),
-                    None => {
-                        let names: Vec<&str> = b
-                            .register_names
-                            .keys()
-                            .map(String::as_str)
-                            .collect::<BTreeSet<_>>()
-                            .into_iter()
-                            .collect();
-                        let help =
-                            help_for(&row.territoire.value, ("register name", "register names"), names);
-                        let d = Diagnostic::error(
-                            Code::RegisterTerritory,
+                        let territory = self.row_territory(
+                            b,
+                            &row.territoire.value,
                             at(&row.territoire.span),
-                            format!(
-                                "`{}` is not the register name of any territory",
-                                row.territoire.value
-                            ),
-                        )
-                        .with_label("unknown Territoire")
-                        .with_help(format!(
-                            "{help} (territories list their names in plan.yaml `register_names`)"
-                        ));
-                        self.error(d);
-                        None
+                            "Territoire",
+                        );
+                        let operator = match b.operators.index(&row.mnemo.value) {
+                            Some(o) => Some(o),
+                            None if missing.operators => None,
+                            None => {
+                                let d = Diagnostic::error(
+                                    Code::UnknownOperator,
+                                    at(&row.mnemo.span),
+                                    format!("operator `{}` is in no operator list", row.mnemo.value),
+                                )
+                                .with_label("unknown operator code")
+                                .with_help("add it to the extra operators file (operators.yaml) with the source of its name, or update identifiants_CE.csv");
+                                self.error(d);
+                                None
+                            }
+                        };
+                        let (Ok(len), Some(allocated)) = (tranche, row.date) else {
+                            continue;
+                        };
+                        seen.push((prefix.to_string(), at(&row.ezabpqm.span)));
+                        let broken = territory.is_none() || operator.is_none();
+                        let row = Row {
+                            prefix: prefix.to_string(),
+                            prefix_span: at(&row.ezabpqm.span),
+                            length: len,
+                            length_span: at(&row.tranche_debut.span),
+                            territory: territory
+                                .map(|t| (t, at(&row.territoire.span), row.territoire.value.as_str())),
+                            broken,
+                            operator,
+                            status: None,
+                            remarks: None,
+                            allocated: Some(allocated),
+                            source: source(row.line),
+                        };
+                        if place_blocks {
+                            out.extend(self.place(b, &resolver, row, allocated));
+                        }
                     }
-                };
-                let operator = match b.operators.index(&row.mnemo.value) {
-                    Some(o) => Some(o),
-                    None if missing.operators => None,
-                    None => {
-                        let d = Diagnostic::error(
-                            Code::UnknownOperator,
-                            at(&row.mnemo.span),
-                            format!("operator `{}` is in no operator list", row.mnemo.value),
-                        )
-                        .with_label("unknown operator code")
-                        .with_help("add it to the extra operators file (operators.yaml) with the source of its name, or update identifiants_CE.csv");
-                        self.error(d);
-                        None
-                    }
-                };
-                let (Ok(len), Some(date)) = (tranche, row.date) else {
-                    continue;
-                };
-                seen.push((prefix.to_string(), at(&row.ezabpqm.span)));
-                if !place_blocks {
-                    continue;
                 }
-                // Which range holds the block: the most specific one in force on its allocation
-                // date; failing that (allocated before the range's period), the next one in force.
-                let range = resolver
-                    .at(prefix, date)
-                    .or_else(|| resolver.most_specific(prefix, |r| r.period.from.is_some_and(|f| f > date)));
-                let Some(range) = range else {
-                    let what = if resolver.covering(prefix).next().is_none() {
-                        "no range of the plan contains it"
+                RegisterRows::CoCodes(f) => {
+                    let Some(date) = date else { continue };
+                    // Codes are written without a national prefix; a plan that writes its
+                    // numbers with one gets it in front.
+                    let np = if b.national_prefix_in_numbers {
+                        b.national_prefix.as_str()
                     } else {
-                        "no range containing it applies on or after its allocation date"
+                        ""
                     };
-                    let d = Diagnostic::error(
-                        Code::BlockOutsidePlan,
-                        at(&row.ezabpqm.span),
-                        format!("block `{prefix}` allocated {date}: {what}"),
-                    )
-                    .with_label("outside the plan")
-                    .with_help("add a range for these numbers to the plan, or check the block prefix");
-                    self.error(d);
-                    continue;
-                };
-                let r = &b.ranges[range];
-                let cat = &b.categories[r.category];
-                let allowed_lengths = r.lengths.as_ref().unwrap_or(&cat.lengths);
-                if !b.broken_lengths.contains(&r.category)
-                    && !allowed_lengths.contains(&u8::try_from(len).unwrap_or(0))
-                {
-                    let allowed: Vec<String> = allowed_lengths.iter().map(u8::to_string).collect();
-                    let d = Diagnostic::error(
-                        Code::LengthNotAllowed,
-                        at(&row.tranche_debut.span),
-                        format!(
-                            "block `{prefix}` has {len}-digit numbers, but `{}` allows {}",
-                            cat.id,
-                            allowed.join(" or ")
-                        ),
-                    )
-                    .with_label(format!("{len} digits"))
-                    .with_secondary(b.category_length_spans[r.category], "the category's lengths")
-                    .with_secondary(b.range_spans[range], "the block falls in this range")
-                    .with_help("check the block, or the range and lengths of its category");
-                    self.error(d);
-                    continue;
+                    for code in &f.codes {
+                        let prefix = format!("{np}{}{}", code.npa.value, code.nxx.value);
+                        let prefix_span = at(&(code.npa.span.start..code.nxx.span.end));
+                        seen.push((prefix.clone(), prefix_span));
+                        let mut broken = false;
+                        let territory = match &code.province {
+                            Some(p) => {
+                                let t = self.row_territory(b, &p.value, at(&p.span), "Province");
+                                broken = t.is_none();
+                                t.map(|t| (t, at(&p.span), p.value.as_str()))
+                            }
+                            None => None,
+                        };
+                        let operator = match &code.ocn {
+                            Some(ocn) if code.company.is_some() => b.operators.index(&ocn.value),
+                            _ => None,
+                        };
+                        let row = Row {
+                            prefix,
+                            prefix_span,
+                            length: np.len() + 10,
+                            length_span: prefix_span,
+                            territory,
+                            broken,
+                            operator,
+                            status: Some(code.status.as_str().to_string()),
+                            remarks: code.remarks.as_ref().map(|r| r.value.clone()),
+                            allocated: None,
+                            source: source(code.line),
+                        };
+                        if place_blocks {
+                            out.extend(self.place(b, &resolver, row, date));
+                        }
+                    }
                 }
-                let (Some(territory), Some(operator)) = (territory, operator) else {
-                    continue;
-                };
-                if territory != r.territory {
-                    let d = Diagnostic::error(
-                        Code::RegisterTerritory,
-                        at(&row.territoire.span),
-                        format!(
-                            "block `{prefix}` is registered in `{}`, but its range is in territory `{}`",
-                            row.territoire.value, b.territories[r.territory].id
-                        ),
-                    )
-                    .with_label(format!("territory `{}`", b.territories[territory].id))
-                    .with_secondary(b.range_spans[range], "the range")
-                    .with_help(
-                        "split the range so that each territory has its own, or check the register row",
-                    );
-                    self.error(d);
-                    continue;
-                }
-                out.push(Block {
-                    prefix: prefix.to_string(),
-                    length: len as u8,
-                    operator,
-                    territory,
-                    allocated: date,
-                    range,
-                    source: SourceRef {
-                        file: file_name(self.sources, file),
-                        line: u32::try_from(row.line).unwrap_or(u32::MAX),
-                    },
-                });
             }
         }
         // Duplicates and overlaps. In sorted order, every block that contains `p` (is a prefix of
@@ -364,5 +477,144 @@ impl Validator<'_> {
         }
         out.sort_by(|a, b| a.prefix.cmp(&b.prefix));
         out
+    }
+}
+
+/// A register row being placed in the plan, whatever its format.
+struct Row<'t> {
+    prefix: String,
+    prefix_span: Span,
+    length: usize,
+    length_span: Span,
+    /// The territory the row names, where, and as written; `None`: the range's.
+    territory: Option<(usize, Span, &'t str)>,
+    /// Its territory or operator is unknown (reported): the row is checked, but makes no block.
+    broken: bool,
+    operator: Option<usize>,
+    status: Option<String>,
+    remarks: Option<String>,
+    allocated: Option<Date>,
+    source: SourceRef,
+}
+
+impl Validator<'_> {
+    fn tranche_mismatch(
+        &mut self,
+        row: &crate::register::BlockRow,
+        e: &crate::register::TrancheMismatch,
+        file: FileId,
+    ) {
+        use crate::register::TrancheMismatch as M;
+        let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
+        let prefix = row.ezabpqm.value.as_str();
+        let (field, label) = match e {
+            M::Debut { expected } => (&row.tranche_debut, format!("expected `{expected}`")),
+            M::Fin { expected } => (&row.tranche_fin, format!("expected `{expected}`")),
+            M::Lengths { .. } => (&row.tranche_fin, "not the length of Tranche_Debut".to_string()),
+            M::PrefixTooLong { .. } => (&row.ezabpqm, "longer than the numbers".to_string()),
+        };
+        let d = Diagnostic::error(
+            Code::TrancheMismatch,
+            at(&field.span),
+            format!("block `{prefix}`: {e}"),
+        )
+        .with_label(label);
+        let d = if field.span == row.ezabpqm.span {
+            d
+        } else {
+            d.with_secondary(at(&row.ezabpqm.span), "the block prefix (EZABPQM)")
+        };
+        let d = d.with_help(
+            "Tranche_Debut and Tranche_Fin are EZABPQM padded with 0s and with 9s to the number length",
+        );
+        self.error(d);
+    }
+
+    /// The block a row makes: in the most specific range in force on `date` (its allocation
+    /// date, or its snapshot's for undated rows); failing that (before the range's period), the
+    /// next one in force. Checks its length and territory against that range's.
+    fn place(&mut self, b: &Builder, resolver: &Resolver<'_>, row: Row<'_>, date: Date) -> Option<Block> {
+        let prefix = row.prefix.as_str();
+        let range = resolver
+            .at(prefix, date)
+            .or_else(|| resolver.most_specific(prefix, |r| r.period.from.is_some_and(|f| f > date)));
+        let Some(range) = range else {
+            let (when, after) = if row.allocated.is_some() {
+                (format!("allocated {date}"), "its allocation date".to_string())
+            } else {
+                (format!("in the register of {date}"), format!("{date}"))
+            };
+            let what = if resolver.covering(prefix).next().is_none() {
+                "no range of the plan contains it".to_string()
+            } else {
+                format!("no range containing it applies on or after {after}")
+            };
+            let d = Diagnostic::error(
+                Code::BlockOutsidePlan,
+                row.prefix_span,
+                format!("block `{prefix}` {when}: {what}"),
+            )
+            .with_label("outside the plan")
+            .with_help("add a range for these numbers to the plan, or check the block prefix");
+            self.error(d);
+            return None;
+        };
+        let r = &b.ranges[range];
+        let cat = &b.categories[r.category];
+        let allowed_lengths = r.lengths.as_ref().unwrap_or(&cat.lengths);
+        let len = row.length;
+        if !b.broken_lengths.contains(&r.category)
+            && !allowed_lengths.contains(&u8::try_from(len).unwrap_or(0))
+        {
+            let allowed: Vec<String> = allowed_lengths.iter().map(u8::to_string).collect();
+            let d = Diagnostic::error(
+                Code::LengthNotAllowed,
+                row.length_span,
+                format!(
+                    "block `{prefix}` has {len}-digit numbers, but `{}` allows {}",
+                    cat.id,
+                    allowed.join(" or ")
+                ),
+            )
+            .with_label(format!("{len} digits"))
+            .with_secondary(b.category_length_spans[r.category], "the category's lengths")
+            .with_secondary(b.range_spans[range], "the block falls in this range")
+            .with_help("check the block, or the range and lengths of its category");
+            self.error(d);
+            return None;
+        }
+        if row.broken {
+            return None;
+        }
+        let territory = match row.territory {
+            None => r.territory,
+            Some((t, _, _)) if t == r.territory || b.territories[r.territory].includes.contains(&t) => t,
+            Some((t, span, written)) => {
+                let d = Diagnostic::error(
+                    Code::RegisterTerritory,
+                    span,
+                    format!(
+                        "block `{prefix}` is registered in `{written}`, but its range is in territory `{}`",
+                        b.territories[r.territory].id
+                    ),
+                )
+                .with_label(format!("territory `{}`", b.territories[t].id))
+                .with_secondary(b.range_spans[range], "the range")
+                .with_help("split the range so that each territory has its own, list the territory in the range territory's `includes`, or check the register row");
+                self.error(d);
+                return None;
+            }
+        };
+        Some(Block {
+            prefix: row.prefix,
+            length: u8::try_from(len).unwrap_or(u8::MAX),
+            operator: row.operator,
+            status: row.status,
+            remarks: row.remarks,
+            territory,
+            allocated: row.allocated,
+            range,
+            source: row.source,
+        })
     }
 }

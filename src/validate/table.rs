@@ -116,6 +116,11 @@ impl<T: Named> Table<T> {
         self.by_id.get(id).copied()
     }
 
+    /// Item `i`, to complete it after every item is known.
+    pub(super) fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.items.get_mut(i)
+    }
+
     /// Where item `i` is defined.
     pub(super) fn span(&self, i: usize) -> Span {
         self.spans[i]

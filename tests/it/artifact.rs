@@ -132,9 +132,9 @@ fn truncated_and_foreign_files_are_refused_distinctly() {
         Artifact::open(b"%PDF-1.7 not an artifact").unwrap_err(),
         ArtifactError::Foreign
     );
-    // The format of the first releases (version 1, without verdicts) is refused by name, as is
-    // a future one.
-    for version in [1u8, 3] {
+    // The formats of earlier releases (version 1, without verdicts; version 2, without register
+    // statuses) are refused by name, as is a future one.
+    for version in [1u8, 2, 4] {
         let mut other = bytes.clone();
         other[8] = version;
         assert_eq!(

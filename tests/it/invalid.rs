@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! # comments start with `#`
+//! base mini-nanp              # optional: derive from tests/data/valid/<name>/ instead of mini
 //! E0301 ranges.yaml:3:15      # a diagnostic the case must produce: code, path:line:column
 //! warning                     # optional: the case has warnings only (the plan is still built)
 //! ```
@@ -33,9 +34,12 @@ use std::path::{Component, Path, PathBuf};
 /// The fewest cases the corpus may have.
 const MIN_CASES: usize = 36;
 
-/// The plan every case is derived from.
-fn base_dir() -> PathBuf {
-    util::repo("tests/data/valid/mini")
+/// The plan a case is derived from: `mini`, or the one its `EXPECT` names.
+fn base_dir(expect: &Expect) -> PathBuf {
+    util::repo(&format!(
+        "tests/data/valid/{}",
+        expect.base.as_deref().unwrap_or("mini")
+    ))
 }
 
 /// The directory of the cases.
@@ -58,6 +62,8 @@ fn case_names() -> Vec<String> {
 /// What a case's `EXPECT` file says.
 #[derive(Debug)]
 struct Expect {
+    /// The valid plan the case derives from, when not `mini`.
+    base: Option<String>,
     /// The case has warnings only.
     warning: bool,
     /// `(code, path:line:column)` of every diagnostic, the path relative to the plan directory.
@@ -68,6 +74,7 @@ struct Expect {
 fn parse_expect(text: &str) -> Result<Expect, String> {
     let known: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     let mut expect = Expect {
+        base: None,
         warning: false,
         diagnostics: Vec::new(),
     };
@@ -78,6 +85,14 @@ fn parse_expect(text: &str) -> Result<Expect, String> {
         }
         if line == "warning" {
             expect.warning = true;
+            continue;
+        }
+        if let Some(name) = line.strip_prefix("base ") {
+            let name = name.trim();
+            if !matches!(name, "mini" | "mini-nanp") {
+                return Err(format!("EXPECT line {}: unknown base `{name}`", n + 1));
+            }
+            expect.base = Some(name.to_string());
             continue;
         }
         let bad = |why: &str| format!("EXPECT line {}: {why}: `{line}`", n + 1);
@@ -111,8 +126,8 @@ fn is_plain_relative(name: &str) -> bool {
 
 /// Loads and validates the case in `case_dir`, each file read from the case when it has it and
 /// from the base otherwise, within the loader's size limit.
-fn check_case(case: &str, case_dir: &Path) -> Checked {
-    let base = base_dir();
+fn check_case(case: &str, case_dir: &Path, expect: &Expect) -> Checked {
+    let base = base_dir(expect);
     let mut read = |name: &str, limit: u64| -> io::Result<Vec<u8>> {
         if !is_plain_relative(name) || name == "EXPECT" {
             return Err(io::Error::new(io::ErrorKind::NotFound, "not a plan file name"));
@@ -160,7 +175,7 @@ fn run_case(case: &str) -> Vec<String> {
             problems.push(format!("`{name}` is not a file"));
             continue;
         }
-        if let Ok(base) = std::fs::read(base_dir().join(&name))
+        if let Ok(base) = std::fs::read(base_dir(&expect).join(&name))
             && std::fs::read(entry.path()).expect("read case file") == base
         {
             problems.push(format!("`{name}` is the same as the base's: remove it"));
@@ -169,7 +184,7 @@ fn run_case(case: &str) -> Vec<String> {
 
     // (1) No panic, in checking or in rendering.
     let outcome = catch_unwind(AssertUnwindSafe(|| {
-        let checked = check_case(case, &case_dir);
+        let checked = check_case(case, &case_dir, &expect);
         let rendered = render_human(&checked.diagnostics, &checked.sources, false);
         (checked, rendered)
     }));

@@ -56,9 +56,9 @@ fn case(dir: &str) -> Case {
     days.extend(plan.register_date());
     for s in plan.history() {
         days.push(s.date);
-        days.extend(s.blocks.iter().map(|b| b.allocated));
+        days.extend(s.blocks.iter().filter_map(|b| b.allocated));
     }
-    days.extend(plan.blocks().iter().map(|b| b.allocated));
+    days.extend(plan.blocks().iter().filter_map(|b| b.allocated));
     let mut days: Vec<i32> = days.into_iter().map(Date::to_days).collect();
     days.sort_unstable();
     days.dedup();
@@ -104,33 +104,39 @@ fn day(days: &[i32]) -> impl Strategy<Value = Date> + use<> {
     .prop_map(|d| Date::from_days(d).expect("a day of the calendar"))
 }
 
-/// The block holding `number` on `day`, from the plan's register snapshots (oldest first, the
-/// current register last): the snapshot in force is the latest published on or before the day
-/// (before the first, the first; an undated register is never in force before the others); the
-/// block of the next snapshot holds if it was allocated on or before the day, else the in-force
-/// snapshot's block if it was.
-fn expected_holder<'p>(plan: &'p Plan, number: &str, day: Date) -> Option<&'p Block> {
+/// The register row covering `number` on `day`, from the plan's register snapshots (oldest
+/// first, the current register last): the snapshot in force is the latest published on or
+/// before the day (before the first, the first; an undated register is never in force before the
+/// others); a dated row of the next snapshot covers it if allocated on or before the day, else
+/// the in-force snapshot's row if it started: a dated row on its allocation date, an undated one
+/// on its snapshot's date (the oldest snapshot's since always).
+fn expected_row<'p>(plan: &'p Plan, number: &str, day: Date) -> Option<&'p Block> {
     let snapshots: Vec<(Option<Date>, &[Block])> = plan
         .history()
         .iter()
         .map(|s| (Some(s.date), &s.blocks[..]))
         .chain([(plan.register_date(), plan.blocks())])
         .collect();
-    let covering = |i: usize| {
+    let row = |i: usize| {
         snapshots[i]
             .1
             .iter()
             .find(|b| number.starts_with(b.prefix.as_str()))
-            .filter(|b| b.allocated <= day)
     };
     let in_force = (0..snapshots.len())
         .rev()
         .find(|&i| snapshots[i].0.is_some_and(|d| d <= day))
         .unwrap_or(0);
-    (in_force + 1 < snapshots.len())
-        .then(|| covering(in_force + 1))
+    let next = (in_force + 1 < snapshots.len())
+        .then(|| row(in_force + 1))
         .flatten()
-        .or_else(|| covering(in_force))
+        .filter(|b| b.allocated.is_some_and(|a| a <= day));
+    next.or_else(|| {
+        row(in_force).filter(|b| match b.allocated {
+            Some(a) => a <= day,
+            None => in_force == 0 || snapshots[in_force].0.is_some_and(|d| d <= day),
+        })
+    })
 }
 
 /// Compares the artifact's answer for `number` on `day` with the plan's.
@@ -194,16 +200,24 @@ fn compare(
     let holder = answer
         .holder()
         .map(|h| (h.block, h.code.to_string(), h.allocated));
-    let holding = expected_holder(plan, number, day);
-    let expected_block = holding.map(|b| {
-        (
+    let row = expected_row(plan, number, day);
+    let holding = row.filter(|b| b.operator.is_some());
+    let expected_block = holding.and_then(|b| {
+        Some((
             b.prefix.clone(),
-            plan.operators()[b.operator].code.clone(),
-            Some(b.allocated),
-        )
+            plan.operators()[b.operator?].code.clone(),
+            b.allocated,
+        ))
     });
     prop_assert_eq!(holder, expected_block, "{} on {}: the block", number, day);
     prop_assert_eq!(answer.is_allocated(), holding.is_some(), "{} on {}", number, day);
+    prop_assert_eq!(
+        answer.status(),
+        row.and_then(|b| b.status.as_deref()),
+        "{} on {}: the register status",
+        number,
+        day
+    );
     Ok(())
 }
 
@@ -233,6 +247,13 @@ fn differential(dir: &str, cases: u32) {
 #[test]
 fn the_mini_artifact_answers_as_the_plan_says() {
     differential("tests/data/valid/mini", 4000);
+}
+
+/// Undated register rows with statuses (CNAC's format), a foreign territory, numbers written
+/// without the national prefix.
+#[test]
+fn the_mini_nanp_artifact_answers_as_the_plan_says() {
+    differential("tests/data/valid/mini-nanp", 4000);
 }
 
 #[test]

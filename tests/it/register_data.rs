@@ -103,7 +103,7 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
     for b in &from_majnum {
         let row = by_prefix[b.prefix.as_str()];
         assert_eq!(
-            plan.operators()[b.operator].code,
+            plan.operators()[b.operator.expect("every MAJNUM block names its holder")].code,
             row[3],
             "operator of {}",
             b.prefix
@@ -126,7 +126,7 @@ fn every_block_is_attached_to_a_category_territory_and_operator() {
     ];
     let mut seen = 0;
     for b in &from_majnum {
-        if npv.iter().any(|p| b.prefix.starts_with(p)) && b.allocated.year() >= 2023 {
+        if npv.iter().any(|p| b.prefix.starts_with(p)) && b.allocated.is_some_and(|a| a.year() >= 2023) {
             seen += 1;
             assert_eq!(
                 plan.categories()[plan.ranges()[b.range].category].id,
