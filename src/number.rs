@@ -184,10 +184,10 @@ impl fmt::Display for NumberError {
                 "not a number: {bytes} bytes or more, longer than any number is written ({MAX_INPUT_BYTES})"
             ),
             NumberError::UnknownCountryCode { digits } => {
-                let shown: String = digits.chars().take(3).collect();
+                let shown: String = digits.chars().take(6).collect();
                 write!(
                     f,
-                    "unknown country code: +{shown}… is not a country code of this plan"
+                    "unknown country code: +{shown}… starts with no country code of this plan (another country's number)"
                 )
             }
         }

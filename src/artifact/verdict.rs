@@ -654,10 +654,14 @@ impl<'a> Words<'a, '_> {
             .source_of(self.a.word(k, row, file_col), self.a.word(k, row, line_col))
     }
 
+    /// A built-in check's reason. Its doubt bears on the check failing (whether such a number
+    /// is really barred): it is shown when the check fails, not on every number that passes.
     fn requirement(&mut self, req: u32, outcome: Outcome, text: String) -> Reason<'a> {
         let k = Kind::Requirements;
         let source = self.source(k, req, col::REQ_FILE, col::REQ_LINE);
-        self.doubt(self.a.opt_string(k, req, col::REQ_DOUBT), &source);
+        if outcome == Outcome::Fail {
+            self.doubt(self.a.opt_string(k, req, col::REQ_DOUBT), &source);
+        }
         Reason {
             outcome,
             text,
