@@ -196,7 +196,9 @@ mod tests {
     #[test]
     fn a_source_change_makes_generated_stale() {
         let root = scratch("stale-generated");
-        copy_dir(&repo().join("plan-sources/fr"), &root.join("plan-sources/fr"));
+        for plan in ["fr", "ca"] {
+            copy_dir(&repo().join("plan-sources").join(plan), &root.join("plan-sources").join(plan));
+        }
         copy_dir(&repo().join("generated"), &root.join("generated"));
         assert!(generate(&root, true).is_ok(), "a faithful copy is fresh");
 
