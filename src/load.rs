@@ -13,7 +13,7 @@
 //! refused in microseconds instead of exhausting memory.
 
 use crate::diag::{Code, Diagnostic};
-use crate::register::{self, BlockRow, OperatorRow, RegisterErrorKind};
+use crate::register::{self, BlockRow, OperatorRow, RegisterErrorKind, RegisterFormat};
 use crate::span::{FileId, SourceMap, Span};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -419,37 +419,12 @@ pub enum RegisterRows {
     CoCodes(register::cnac::CoCodeFile),
 }
 
-/// The register formats `files.register.format` names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegisterFormat {
-    /// `arcep-majnum`: Arcep's MAJNUM/MAJNFB and identifiants_CE (the default).
-    ArcepMajnum,
-    /// `cnac-co-code-status`: CNAC's CO Code Status file.
-    CnacCoCodeStatus,
-}
-
-impl RegisterFormat {
-    /// Every format, with its name in `plan.yaml`.
-    pub const ALL: [(&'static str, RegisterFormat); 2] = [
-        ("arcep-majnum", RegisterFormat::ArcepMajnum),
-        ("cnac-co-code-status", RegisterFormat::CnacCoCodeStatus),
-    ];
-
-    /// The format `name` names.
-    pub fn from_name(name: &str) -> Option<RegisterFormat> {
-        RegisterFormat::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|&(_, f)| f)
-    }
-
-    /// The format of `files.register`: its `format`, the default when absent, `None` when it
-    /// names none (validation reports it).
-    pub fn of(reg: &RawRegisterFiles) -> Option<RegisterFormat> {
-        match &reg.format {
-            None => Some(RegisterFormat::ArcepMajnum),
-            Some(name) => RegisterFormat::from_name(name.value.trim()),
-        }
+/// The format of `files.register`: its `format`, the default when absent, `None` when it names
+/// none (validation reports it).
+pub fn register_format(reg: &RawRegisterFiles) -> Option<RegisterFormat> {
+    match &reg.format {
+        None => Some(RegisterFormat::default()),
+        Some(name) => RegisterFormat::from_name(name.value.trim()),
     }
 }
 
@@ -631,7 +606,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
         }
     }
     if let Some(reg) = &files.register {
-        let format = RegisterFormat::of(reg);
+        let format = register_format(reg);
         // Each block file is read once, even when several snapshots share it.
         let mut by_name: std::collections::HashMap<String, Option<usize>> = std::collections::HashMap::new();
         let mut block_files = |out: &mut Loaded, names: &[S<String>]| -> Vec<usize> {

@@ -561,6 +561,35 @@ fn sorted(mut errors: Vec<RegisterError>) -> Vec<RegisterError> {
     errors
 }
 
+/// The register formats `files.register.format` names: every format numplan reads, by the name
+/// `plan.yaml` gives it. The readers themselves are [`parse_majnum`] (and [`parse_operators`])
+/// and [`cnac::parse_co_code_status`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RegisterFormat {
+    /// `arcep-majnum`: Arcep's MAJNUM/MAJNFB and identifiants_CE (the default, the format of
+    /// the first plan numplan published).
+    #[default]
+    ArcepMajnum,
+    /// `cnac-co-code-status`: CNAC's CO Code Status file.
+    CnacCoCodeStatus,
+}
+
+impl RegisterFormat {
+    /// Every format, with its name in `plan.yaml`.
+    pub const ALL: [(&'static str, RegisterFormat); 2] = [
+        ("arcep-majnum", RegisterFormat::ArcepMajnum),
+        ("cnac-co-code-status", RegisterFormat::CnacCoCodeStatus),
+    ];
+
+    /// The format `name` names.
+    pub fn from_name(name: &str) -> Option<RegisterFormat> {
+        RegisterFormat::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, f)| f)
+    }
+}
+
 /// A block of the number register: one row of a MAJNUM (or MAJNFB) file, fields with their
 /// spans.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 use super::{Builder, MAX_SNAPSHOTS, Validator, file_name, help_for};
 use crate::date::Date;
 use crate::diag::{Code, Diagnostic};
-use crate::load::{self, RegisterFormat, RegisterRows, S};
+use crate::load::{self, RegisterRows, S};
 use crate::plan::{Block, Operator, Resolver, SourceRef};
+use crate::register::RegisterFormat;
 use crate::span::{FileId, Span};
 use std::collections::BTreeSet;
 
@@ -98,7 +99,7 @@ impl Validator<'_> {
         file: FileId,
         reg: &load::RawRegisterFiles,
     ) -> Option<RegisterFormat> {
-        let format = RegisterFormat::of(reg);
+        let format = load::register_format(reg);
         if let (None, Some(name)) = (format, &reg.format) {
             let names = RegisterFormat::ALL.map(|(n, _)| n);
             let help = help_for(name.value.trim(), ("format", "formats"), names);

@@ -5,11 +5,13 @@
 
 mod artifact;
 mod artifact_index;
+mod canada;
 mod check_cli;
 mod cli_exit_codes;
 mod cli_io;
 mod cli_query;
 mod diff;
+mod diff_oracle;
 mod generated;
 mod invalid;
 mod limits;

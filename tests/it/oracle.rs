@@ -261,6 +261,12 @@ fn the_french_artifact_answers_as_the_plan_says() {
     differential("plan-sources/fr", 4000);
 }
 
+/// Statuses, undated rows over three snapshots, foreign numbers, a second country.
+#[test]
+fn the_canadian_artifact_answers_as_the_plan_says() {
+    differential("plan-sources/ca", 4000);
+}
+
 /// The oracle can fail: a range that the artifact does not know of changes the plan's answer.
 #[test]
 fn the_oracle_sees_a_wrong_answer() {

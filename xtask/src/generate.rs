@@ -197,7 +197,10 @@ mod tests {
     fn a_source_change_makes_generated_stale() {
         let root = scratch("stale-generated");
         for plan in ["fr", "ca"] {
-            copy_dir(&repo().join("plan-sources").join(plan), &root.join("plan-sources").join(plan));
+            copy_dir(
+                &repo().join("plan-sources").join(plan),
+                &root.join("plan-sources").join(plan),
+            );
         }
         copy_dir(&repo().join("generated"), &root.join("generated"));
         assert!(generate(&root, true).is_ok(), "a faithful copy is fresh");
