@@ -34,6 +34,27 @@ fn sample_numbers() -> Vec<String> {
         .collect()
 }
 
+/// 1,000 Canadian numbers in held codes of the CNAC register (every n-th In Service row).
+fn sample_canadian_numbers() -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/plan-sources/ca/COCodeStatus-2024-10-10.csv"
+    ))
+    .unwrap();
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("\"In Service\"")).collect();
+    let step = rows.len() / 1000;
+    rows.iter()
+        .step_by(step)
+        .take(1000)
+        .enumerate()
+        .map(|(i, l)| {
+            let mut f = l.split(',');
+            let (npa, nxx) = (f.next().unwrap(), f.next().unwrap());
+            format!("{npa}{nxx}{:04}", (i * 7919) % 10_000)
+        })
+        .collect()
+}
+
 /// Median nanoseconds per call of `f` over `numbers`, from 31 passes.
 fn median_ns(numbers: &[String], mut f: impl FnMut(&str)) -> f64 {
     let mut passes: Vec<f64> = (0..31)
@@ -96,6 +117,46 @@ fn lookups(c: &mut Criterion) {
         "  peer: phonenumber parse + number_type                {peer:8.1} ns   understood {peer_understood}"
     );
     eprintln!("  ratio peer / numplan lookup: {:.1}x\n", peer / ours);
+
+    // The Canadian plan, in the same run: the same lookup, 1,000 numbers of held CO codes.
+    let ca_bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/generated/ca.npa")).unwrap();
+    let ca = Artifact::open(&ca_bytes).unwrap();
+    ca.verify(&Default::default()).unwrap();
+    let ca_numbers = sample_canadian_numbers();
+    let ca_voice = ca.use_row("voice").unwrap();
+    let ca_understood = ca_numbers.iter().filter(|n| ca.lookup(n, day).is_ok()).count();
+    let ca_ours = median_ns(&ca_numbers, |n| {
+        black_box(
+            ca.lookup(black_box(n), day)
+                .ok()
+                .map(|f| f.answer.verdict(ca_voice, &ctx)),
+        );
+    });
+    let ca_national = median_ns(&ca_numbers, |n| {
+        black_box(ca.lookup_national(black_box(n), day).map(|a| a.category().id));
+    });
+    let ca_region = Some(phonenumber::country::Id::CA);
+    let ca_peer = median_ns(&ca_numbers, |n| {
+        black_box(
+            phonenumber::parse(ca_region, black_box(n))
+                .map(|p| p.number_type(db))
+                .ok(),
+        );
+    });
+    eprintln!(
+        "lookup medians over {} Canadian register numbers:",
+        ca_numbers.len()
+    );
+    eprintln!(
+        "  numplan lookup (normalise + find + validate + verdict) {ca_ours:8.1} ns   understood {ca_understood}"
+    );
+    eprintln!("  numplan lookup_national (find only)                  {ca_national:8.1} ns");
+    eprintln!("  peer: phonenumber parse + number_type                {ca_peer:8.1} ns");
+    eprintln!(
+        "  Canadian / French lookup: {:.2} (find only {:.2})\n",
+        ca_ours / ours,
+        ca_national / national
+    );
 
     let mut g = c.benchmark_group("lookup");
     let mut i = 0;

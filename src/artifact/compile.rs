@@ -598,7 +598,13 @@ impl Writer {
                     .collect()
             })
             .collect();
-        let keys: BTreeSet<&str> = plan
+        let prefix_lengths: BTreeSet<usize> = snapshots
+            .iter()
+            .flat_map(|(_, blocks)| blocks.iter().map(|b| b.prefix.len()))
+            .collect();
+        // Sorted and unique (snapshots repeat most prefixes: an unstable sort and a dedup beat
+        // a tree here).
+        let mut keys: Vec<&str> = plan
             .ranges
             .iter()
             .flat_map(|r| r.prefixes.iter().map(String::as_str))
@@ -608,6 +614,8 @@ impl Writer {
                     .flat_map(|(_, blocks)| blocks.iter().map(|b| b.prefix.as_str())),
             )
             .collect();
+        keys.sort_unstable();
+        keys.dedup();
 
         let mut timelines: HashMap<Vec<[u32; 3]>, u32> = HashMap::new();
         let mut segments_table: Vec<u32> = Vec::new();
@@ -624,7 +632,9 @@ impl Writer {
                 super::limit::KEY_DIGITS as u64,
             )?;
             covering.fill(None);
-            for n in 0..=key.len() {
+            // Only the lengths some block prefix has (6 for a CNAC code, 4 to 9 for Arcep's):
+            // a key's covering block is found in a handful of hash lookups.
+            for &n in prefix_lengths.iter().filter(|&&n| n <= key.len()) {
                 for (s, index) in block_indexes.iter().enumerate() {
                     if let Some(&b) = index.get(&key[..n]) {
                         covering[s] = Some(b);
@@ -648,7 +658,7 @@ impl Writer {
                 next
             });
             let block_word = self.holding_word(&snapshots, &covering, &mut holdings)?;
-            // Keys are inserted in lexicographic order (BTreeSet) and are unique, so insertion
+            // Keys are inserted in lexicographic order (sorted, deduplicated) and are unique, so insertion
             // cannot fail; the builder writes to memory, which cannot fail either.
             builder
                 .insert(key, (u64::from(block_word) << 32) | u64::from(tl))

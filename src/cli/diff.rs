@@ -141,25 +141,14 @@ fn esc(text: &str) -> std::borrow::Cow<'_, str> {
     numplan::diag::escape_controls(text)
 }
 
-/// `01 62 00 00 00` for 10-digit numbers, digits by pairs; other lengths as they are.
-fn spaced(n: &str) -> String {
-    if n.len() == 10 {
-        n.as_bytes()
-            .chunks(2)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect::<Vec<_>>()
-            .join(" ")
-    } else {
-        n.to_string()
-    }
-}
-
 fn numbers_of(c: &Change) -> String {
     let prefixes = &c.range;
+    // Digits as the plan writes its numbers, unspaced: how numbers are grouped for reading is
+    // a national habit (pairs in France, 3-3-4 in North America) that no plan data gives.
     let span = if c.first == c.last {
-        spaced(&c.first)
+        c.first.clone()
     } else {
-        format!("{} – {}", spaced(&c.first), spaced(&c.last))
+        format!("{} – {}", c.first, c.last)
     };
     let except = if c.except.is_empty() {
         String::new()

@@ -170,6 +170,25 @@ pub struct CoCodeFile {
     pub errors: Vec<RegisterError>,
 }
 
+/// Field `i`'s text, trimmed, moved out of the record (no copy when there is nothing to trim);
+/// `None` when absent or blank.
+fn take_text(fields: &mut [Field], i: usize) -> Option<Text> {
+    let f = fields.get_mut(i)?;
+    let trimmed = f.value.trim();
+    if trimmed.is_empty() {
+        return None;
+    }
+    let value = if trimmed.len() == f.value.len() {
+        std::mem::take(&mut f.value)
+    } else {
+        trimmed.to_string()
+    };
+    Some(Text {
+        value,
+        span: f.span.clone(),
+    })
+}
+
 /// The columns a CO Code Status file must have.
 const REQUIRED: [&str; 5] = ["NPA", "CO Code (NXX)", "Status", "Company", "OCN"];
 
@@ -222,8 +241,9 @@ pub fn parse_co_code_status(text: &str) -> CoCodeFile {
     );
     let (area, province, remarks) = (column("Exchange Area"), column("Province"), column("Remarks"));
     let width = names.len();
+    out.codes.reserve(rows.len());
 
-    for row in rows {
+    for mut row in rows {
         if row.fields.len() != width {
             errors.push(RegisterError::new(
                 RegisterErrorKind::FieldCount,
@@ -233,16 +253,9 @@ pub fn parse_co_code_status(text: &str) -> CoCodeFile {
             ));
             continue;
         }
-        let text = |i: usize| -> Option<Text> {
-            let f: &Field = row.fields.get(i)?;
-            let value = f.value.trim();
-            (!value.is_empty()).then(|| Text {
-                value: value.to_string(),
-                span: f.span.clone(),
-            })
-        };
+        let blank = |i: usize| row.fields.get(i).is_none_or(|f| f.value.trim().is_empty());
         // The date row: empty fields, then the snapshot's date in the last column.
-        if out.date_span.is_none() && out.codes.is_empty() && text(npa).is_none() && text(nxx).is_none() {
+        if out.date_span.is_none() && out.codes.is_empty() && blank(npa) && blank(nxx) {
             if let Some((value, span)) = row.fields.last().map(|f| (f.value.trim(), f.span.clone())) {
                 match Date::parse(value) {
                     Ok(d) if value.len() == 10 => {
@@ -282,6 +295,8 @@ pub fn parse_co_code_status(text: &str) -> CoCodeFile {
             }
             t
         };
+        let mut fields = std::mem::take(&mut row.fields);
+        let mut text = |i: usize| take_text(&mut fields, i);
         let code_npa = digits(text(npa), "an area code (NPA)", b'2');
         let code_nxx = digits(text(nxx), "a central-office code (NXX)", b'2');
         let status_field = text(status);
@@ -338,11 +353,11 @@ pub fn parse_co_code_status(text: &str) -> CoCodeFile {
                 nxx: code_nxx,
                 status: code_status,
                 status_span,
-                exchange_area: area.and_then(text),
-                province: province.and_then(text),
+                exchange_area: area.and_then(&mut text),
+                province: province.and_then(&mut text),
                 company: holder_company,
                 ocn: holder_ocn,
-                remarks: remarks.and_then(text),
+                remarks: remarks.and_then(&mut text),
             });
         }
     }

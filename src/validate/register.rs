@@ -339,10 +339,18 @@ impl Validator<'_> {
         date: Option<Date>,
         missing: load::Missing,
     ) -> Vec<Block> {
-        let mut out: Vec<Block> = Vec::new();
+        let rows: usize = files
+            .iter()
+            .map(|(_, r)| match r {
+                RegisterRows::Majnum(rows) => rows.len(),
+                RegisterRows::CoCodes(f) => f.codes.len(),
+            })
+            .sum();
+        // Blocks are large and a register has tens of thousands: no growing by doubling.
+        let mut out: Vec<Block> = Vec::with_capacity(rows);
         let resolver = Resolver::new(&b.ranges);
         let place_blocks = !missing.categories && !missing.ranges && !b.broken_ranges;
-        let mut seen: Vec<(String, Span)> = Vec::new();
+        let mut seen: Vec<(String, Span)> = Vec::with_capacity(rows);
         for &(file, rows) in files {
             let file = *file;
             let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
@@ -452,7 +460,7 @@ impl Validator<'_> {
         // Duplicates and overlaps. In sorted order, every block that contains `p` (is a prefix of
         // it) comes before `p`, and so does everything between them: a stack of the enclosing
         // blocks finds them in one pass.
-        seen.sort();
+        seen.sort_unstable();
         let mut open: Vec<usize> = Vec::new();
         for (w, (p, span)) in seen.iter().enumerate() {
             while open.last().is_some_and(|&k| !p.starts_with(seen[k].0.as_str())) {
