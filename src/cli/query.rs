@@ -693,7 +693,12 @@ impl<'a> Querier<'a> {
             .collect()
     }
 
+    /// Whether a block holds the number: unknown (`None`) without a register, and for another
+    /// plan's number, whose register this plan does not hold.
     fn allocated_json(&self, result: &Result<Lookup<'a>, LookupError>) -> Option<bool> {
+        if result.as_ref().is_err_and(LookupError::is_other_plan) {
+            return None;
+        }
         self.has_register
             .then(|| result.as_ref().is_ok_and(|f| f.answer.is_allocated()))
     }
@@ -1041,7 +1046,8 @@ fn write_tsv_invalid(
     out.write_all(tsv(input).as_bytes())?;
     out.write_all(b"\tfalse\t\t")?;
     out.write_all(e.national().unwrap_or("").as_bytes())?;
-    out.write_all(if has_register { b"\t\t\tfalse" } else { b"\t\t\t" })?;
+    let known = has_register && !e.is_other_plan();
+    out.write_all(if known { b"\t\t\tfalse" } else { b"\t\t\t" })?;
     out.write_all(verdicts)?;
     // Error messages hold no tab or line break (characters are quoted with {:?}).
     writeln!(out, "\t\t{e}")
