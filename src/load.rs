@@ -660,7 +660,9 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
             let files = block_files(&mut out, &snapshot.blocks);
             out.history.push(files);
         }
-        if let Some(name) = &reg.operators {
+        // Only Arcep's format has an operator list (validation refuses one with another format).
+        let lists = format == Some(RegisterFormat::ArcepMajnum);
+        if let Some(name) = reg.operators.as_ref().filter(|_| lists) {
             match named(&mut out, name, MAX_REGISTER_BYTES) {
                 Some((path, bytes)) => {
                     let file = out.sources.add_named(path.0, path.1, register::decode(&bytes));
@@ -672,7 +674,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
                 None => out.missing.operators = true,
             }
         }
-        if let Some(name) = &reg.extra_operators {
+        if let Some(name) = reg.extra_operators.as_ref().filter(|_| lists) {
             out.extra_operators = named(&mut out, name, MAX_YAML_BYTES)
                 .and_then(|(path, bytes)| parse_yaml_file::<RawOperators>(&mut out, path, bytes));
             out.missing.operators |= out.extra_operators.is_none();

@@ -163,6 +163,11 @@ pub enum NumberError {
         /// The digits after `+` or the international prefix.
         digits: String,
     },
+    /// Written internationally with digits that start no country code (`+0…`).
+    NotACountryCode {
+        /// The digits after `+` or the international prefix.
+        digits: String,
+    },
 }
 
 impl fmt::Display for NumberError {
@@ -183,11 +188,15 @@ impl fmt::Display for NumberError {
                 f,
                 "not a number: {bytes} bytes or more, longer than any number is written ({MAX_INPUT_BYTES})"
             ),
+            NumberError::NotACountryCode { digits } => {
+                let shown: String = digits.chars().take(6).collect();
+                write!(f, "not a number: +{shown}… (no country code starts with 0)")
+            }
             NumberError::UnknownCountryCode { digits } => {
                 let shown: String = digits.chars().take(6).collect();
                 write!(
                     f,
-                    "unknown country code: +{shown}… starts with no country code of this plan (another country's number)"
+                    "unknown country code: +{shown}… starts with no country code of this plan"
                 )
             }
         }
@@ -291,6 +300,17 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
         }
         Some(skip) => {
             let intl = &digits[skip..];
+            if intl.is_empty() {
+                return Err(NumberError::MissingDigits {
+                    after: "+".to_string(),
+                });
+            }
+            if intl.starts_with('0') {
+                // No country code starts with 0: `+0…`, or `00` then `0…`.
+                return Err(NumberError::NotACountryCode {
+                    digits: intl.to_string(),
+                });
+            }
             let Some(cc) = country_code(intl, d) else {
                 return Err(NumberError::UnknownCountryCode {
                     digits: intl.to_string(),

@@ -190,15 +190,6 @@ impl<'a> Artifact<'a> {
         };
         // The checks read only the words they need; names are looked up on the error paths.
         let cc = answer.country_code();
-        let territory = self.word(Kind::Ranges, answer.range, col::RANGE_TERRITORY);
-        if self.word(Kind::Territories, territory, col::TER_FOREIGN) == 1 {
-            let t = self.territory(territory);
-            return Err(LookupError::OtherPlan {
-                national: national.to_string(),
-                territory: t.name.to_string(),
-                country_code: t.country_code,
-            });
-        }
         let lengths = answer.lengths_mask();
         if national.len() >= 32 || lengths & (1 << national.len()) == 0 {
             let category = answer.category();
@@ -208,6 +199,17 @@ impl<'a> Artifact<'a> {
                 category: category.id.to_string(),
                 prefix: answer.prefix().to_string(),
                 national: national.to_string(),
+            });
+        }
+        // Another plan's number under the same country code: well formed (its length is checked
+        // above: a malformed one is malformed in any plan), but not this plan's to answer.
+        let territory = self.word(Kind::Ranges, answer.range, col::RANGE_TERRITORY);
+        if self.word(Kind::Territories, territory, col::TER_FOREIGN) == 1 {
+            let t = self.territory(territory);
+            return Err(LookupError::OtherPlan {
+                national: national.to_string(),
+                territory: t.name.to_string(),
+                country_code: t.country_code,
             });
         }
         if let (Some(written), Some(cc)) = (parsed.country_code, cc)
@@ -370,12 +372,16 @@ impl LookupError {
 
     /// Whether the input is another plan's number (another country's under its own country
     /// code, or one that shares this plan's): not this plan's to judge, rather than malformed.
+    /// Another country's number is one of E.164's possible lengths (7 to 15 digits, country
+    /// code included); `+3`, or 20 digits after `00`, are malformed in any plan.
     pub fn is_other_plan(&self) -> bool {
-        matches!(
-            self,
-            LookupError::OtherPlan { .. }
-                | LookupError::Number(crate::number::NumberError::UnknownCountryCode { .. })
-        )
+        match self {
+            LookupError::OtherPlan { .. } => true,
+            LookupError::Number(crate::number::NumberError::UnknownCountryCode { digits }) => {
+                (7..=15).contains(&digits.len())
+            }
+            _ => false,
+        }
     }
 }
 
@@ -658,7 +664,7 @@ impl<'a> Answer<'a> {
         let day = self.day;
         a.hold_segments(self.holdings)
             .find(|h| h.contains(day))
-            .map(|seg| a.register_row(self.prefix(), seg))
+            .map(|seg| a.register_row_on(self.prefix(), seg, day))
     }
 
     /// Just the register status on the date, without allocating (`None` for a register without

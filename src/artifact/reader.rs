@@ -1005,6 +1005,21 @@ impl<'a> Artifact<'a> {
         )
     }
 
+    /// A register row as the answers show it on `day`: the register cited is the snapshot in
+    /// force that day among those that list the row unchanged (a segment of undated rows spans
+    /// every snapshot that lists the same row, and is stored as the newest's).
+    pub(crate) fn register_row_on(&self, key: &str, seg: HoldSeg, day: i32) -> RegisterRow<'a> {
+        let mut row = self.register_row(key, seg);
+        if row.allocated.is_none() {
+            let in_force = (0..=seg.snapshot)
+                .rev()
+                .find(|&s| self.snapshot_date(s).is_some_and(|d| d.to_days() <= day))
+                .unwrap_or(0);
+            row.register = self.snapshot_date(in_force).or(row.register);
+        }
+        row
+    }
+
     /// A register row as the answers show it, whether it names a holder or not.
     pub(crate) fn register_row(&self, key: &str, seg: HoldSeg) -> RegisterRow<'a> {
         let k = Kind::Blocks;
@@ -1431,7 +1446,8 @@ pub struct RegisterRow<'a> {
     pub allocated: Option<Date>,
     /// The block prefix (EZABPQM; NPA‖NXX).
     pub block: String,
-    /// `file:line` of the register row.
+    /// `file:line` of the register row (of an undated row listed unchanged by several
+    /// snapshots, as the newest of them writes it).
     pub source: String,
     /// First day it covers the numbers (its allocation date, or the day a snapshot shows it;
     /// `None`: since always, as far as the registers tell).
@@ -1440,7 +1456,8 @@ pub struct RegisterRow<'a> {
     pub until: Option<Date>,
     /// The end is only known to lie before `until` (a later snapshot lists something else).
     pub end_uncertain: bool,
-    /// The date of the register snapshot that lists it (`None` for an undated register).
+    /// The date of the register snapshot that lists it (`None` for an undated register); for a
+    /// row without an allocation date answered on a day, the snapshot in force that day.
     pub register: Option<Date>,
     /// The date of an earlier snapshot that does not list this holding although it dates from
     /// before it: the registers disagree (a doubt).
@@ -1457,6 +1474,7 @@ impl<'a> RegisterRow<'a> {
             code: self.holder?,
             name: self.holder_name,
             status: self.status,
+            remarks: self.remarks,
             allocated: self.allocated,
             block: self.block,
             source: self.source,
@@ -1472,24 +1490,7 @@ impl<'a> RegisterRow<'a> {
     /// How the row reads in an answer: `held by FRTE (Orange)`, `Available`, `In Service, held by
     /// 8051 (Bell Canada)`, with the remarks.
     pub fn describe(&self) -> String {
-        let mut out = String::new();
-        if let Some(s) = self.status {
-            out.push_str(s);
-        }
-        if let Some(h) = self.holder {
-            if !out.is_empty() {
-                out.push_str(", ");
-            }
-            out.push_str("held by ");
-            out.push_str(h);
-            if let Some(n) = self.holder_name {
-                out.push_str(&format!(" ({n})"));
-            }
-        }
-        if let Some(r) = self.remarks {
-            out.push_str(&format!(" ({r})"));
-        }
-        out
+        describe_row(self.status, self.holder, self.holder_name, self.remarks)
     }
 
     /// What is unsure about the row on `day` (see [`Holding::doubts`]).
@@ -1510,6 +1511,34 @@ impl<'a> RegisterRow<'a> {
             day,
         )
     }
+}
+
+/// How a register row reads in an answer (one wording for rows and holdings, so that the doubts
+/// an answer and its verdicts carry about one row are the same text).
+fn describe_row(
+    status: Option<&str>,
+    holder: Option<&str>,
+    holder_name: Option<&str>,
+    remarks: Option<&str>,
+) -> String {
+    let mut out = String::new();
+    if let Some(s) = status {
+        out.push_str(s);
+    }
+    if let Some(h) = holder {
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str("held by ");
+        out.push_str(h);
+        if let Some(n) = holder_name {
+            out.push_str(&format!(" ({n})"));
+        }
+    }
+    if let Some(r) = remarks {
+        out.push_str(&format!(" ({r})"));
+    }
+    out
 }
 
 /// The facts [`row_doubts`] reads.
@@ -1587,6 +1616,8 @@ pub struct Holding<'a> {
     pub name: Option<&'a str>,
     /// The row's status (`In Service`, `Assigned`…), for registers that give one.
     pub status: Option<&'a str>,
+    /// The register's remarks on the row.
+    pub remarks: Option<&'a str>,
     /// The block's allocation date (`Date_Attribution`), for registers that give one.
     pub allocated: Option<Date>,
     /// The block prefix (EZABPQM).
@@ -1615,10 +1646,7 @@ impl<'a> Holding<'a> {
     /// oldest snapshot, for a register without allocation dates; and when an earlier snapshot
     /// disagrees.
     pub fn doubts(&self, day: Date) -> Vec<Doubt<'a>> {
-        let what = match self.status {
-            Some(s) => format!("{s}, held by {}", self.code),
-            None => format!("held by {}", self.code),
-        };
+        let what = describe_row(self.status, Some(self.code), self.name, self.remarks);
         row_doubts(
             &RowFacts {
                 block: &self.block,

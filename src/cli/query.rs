@@ -253,40 +253,66 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 /// Which plan answers `input`, and the input to ask it: with one plan, that plan and the input
-/// as written. With several: the first plan in which it is a valid number (on `day`), asked as
-/// written; or, when a plan reads it as another country's number (`011 33 …` dialled from
-/// Canada), the plan with that country code, asked `+33 …`. When no plan finds it valid, the
-/// plan whose answer says most: one that reads it as its own (malformed) number, then one that
-/// holds its country code (a foreign number under a shared code), then the first.
+/// as written. With several, in this order:
+///
+/// 1. the first plan in which it is a valid number, asked as written;
+/// 2. when a plan reads it as another country's number (`011 44 …` dialled from Canada, `+33 …`),
+///    the plan that has that country code, asked `+CC …` (valid there or not: its answer says);
+/// 3. a plan that reads it so and that no plan has: another country's number, answered as such;
+/// 4. a plan whose foreign territory holds it (a US number under +1): another plan's;
+/// 5. a plan with a range for it (a wrong length, a range not yet in force): malformed there;
+/// 6. else the first plan, whose answer says why it is no number of any.
+///
+/// International readings come before national ones: a plan's international prefix (`00`,
+/// `011`) is no start of a national number elsewhere worth a verdict.
 fn route<'i>(plans: &[&Artifact<'_>], input: &'i str, day: Date) -> (usize, std::borrow::Cow<'i, str>) {
     use numplan::number::NumberError;
     use std::borrow::Cow;
     if plans.len() < 2 {
         return (0, Cow::Borrowed(input));
     }
-    let mut own: Option<usize> = None;
-    let mut foreign: Option<usize> = None;
+    let (mut abroad, mut foreign, mut ranged) = (None, None, None);
+    let mut routed: Option<(usize, String)> = None;
     for (i, plan) in plans.iter().enumerate() {
         match plan.lookup(input, day) {
             Ok(_) => return (i, Cow::Borrowed(input)),
-            Err(LookupError::Number(NumberError::UnknownCountryCode { digits })) => {
+            Err(e @ LookupError::Number(NumberError::UnknownCountryCode { .. })) => {
+                let LookupError::Number(NumberError::UnknownCountryCode { digits }) = &e else {
+                    unreachable!("matched above")
+                };
                 let asked = format!("+{digits}");
                 for (j, other) in plans.iter().enumerate() {
-                    if j != i && other.lookup(&asked, day).is_ok() {
-                        return (j, Cow::Owned(asked));
+                    if j == i {
+                        continue;
                     }
+                    match other.lookup(&asked, day) {
+                        Ok(_) => return (j, Cow::Owned(asked)),
+                        // `other` has the country code: the number is its, malformed there.
+                        Err(LookupError::Number(
+                            NumberError::UnknownCountryCode { .. } | NumberError::NotACountryCode { .. },
+                        )) => {}
+                        Err(_) => {
+                            routed.get_or_insert((j, asked.clone()));
+                        }
+                    }
+                }
+                if e.is_other_plan() {
+                    abroad.get_or_insert(i);
                 }
             }
             Err(LookupError::OtherPlan { .. }) => {
                 foreign.get_or_insert(i);
             }
-            Err(LookupError::Number(_)) => {}
+            Err(LookupError::Number(_) | LookupError::UnknownPrefix { .. }) => {}
             Err(_) => {
-                own.get_or_insert(i);
+                ranged.get_or_insert(i);
             }
         }
     }
-    (own.or(foreign).unwrap_or(0), Cow::Borrowed(input))
+    if let Some((j, asked)) = routed {
+        return (j, Cow::Owned(asked));
+    }
+    (abroad.or(foreign).or(ranged).unwrap_or(0), Cow::Borrowed(input))
 }
 
 /// Why answering stopped: reading the input or writing the answers failed.
@@ -412,15 +438,36 @@ const MAX_GROUP_PARTS: usize = 12;
 /// argument. Each argument is looked up alone once, and each start tries at most
 /// [`MAX_GROUP_PARTS`] parts: linear in the arguments.
 fn group_arguments(plans: &[&Artifact<'_>], args: &[String], at: Option<Date>) -> Vec<String> {
+    // A digit group: 1 to 4 digits, after a `+` or inside parentheses (`(0)` after a country
+    // code, `(613)` before a number).
     let is_group = |a: &String| {
-        let digits = a.strip_prefix('+').unwrap_or(a);
-        a == "(0)" || ((1..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+        let digits = a
+            .strip_prefix('(')
+            .and_then(|a| a.strip_suffix(')'))
+            .or_else(|| a.strip_prefix('+'))
+            .unwrap_or(a);
+        (1..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
     };
     let day = at.unwrap_or_else(super::today_utc);
-    let valid = |s: &str| {
+    // A whole number: valid in its plan, or another plan's number as a whole (`+1 212 555 1234`
+    // in the Canadian plan alone, `+44 20 7946 0000` in the French one).
+    // What a run of groups makes: a valid number of its plan, another plan's number as a whole,
+    // or neither.
+    #[derive(PartialEq)]
+    enum Makes {
+        Valid,
+        OtherPlan,
+        Nothing,
+    }
+    let makes = |s: &str| {
         let (i, asked) = route(plans, s, day);
-        plans[i].lookup(&asked, day).is_ok()
+        match plans[i].lookup(&asked, day) {
+            Ok(_) => Makes::Valid,
+            Err(e) if e.is_other_plan() => Makes::OtherPlan,
+            Err(_) => Makes::Nothing,
+        }
     };
+    let valid = |s: &str| makes(s) != Makes::Nothing;
     // Per argument: a digit group that is not a number by itself (joinable), or not.
     let joinable: Vec<bool> = args.iter().map(|a| is_group(a) && !valid(a)).collect();
     let mut out = Vec::new();
@@ -435,18 +482,24 @@ fn group_arguments(plans: &[&Artifact<'_>], args: &[String], at: Option<Date>) -
         let reach = args.len().min(i + MAX_GROUP_PARTS);
         let end = (i..reach).find(|&k| !joinable[k]).unwrap_or(reach);
         let mut joined = args[i].clone();
-        let mut found = None;
+        let (mut found, mut other) = (None, None);
         for (j, part) in args.iter().enumerate().take(end).skip(i + 1) {
             joined.push(' ');
             joined.push_str(part);
-            if valid(&joined) {
-                found = Some(j + 1);
-                break;
+            match makes(&joined) {
+                Makes::Valid => {
+                    found = Some(j + 1);
+                    break;
+                }
+                Makes::OtherPlan => other = Some(j + 1),
+                Makes::Nothing => {}
             }
         }
-        // Joined only when the result is a number of the plan; otherwise this group stands alone
-        // and the next one starts its own run.
-        let j = found.unwrap_or(i + 1);
+        // Joined into the shortest run that is a number of a plan; failing that, the longest
+        // that is another plan's number (whose length this plan cannot check: `+44 20 7946
+        // 0000` is still one after `+44 20 7946`); otherwise this group stands alone and the
+        // next one starts its own run.
+        let j = found.or(other).unwrap_or(i + 1);
         out.push(args[i..j].join(" "));
         i = j;
     }
@@ -501,13 +554,11 @@ impl<'a> Querier<'a> {
         if self.format != Format::Tsv {
             return Ok(());
         }
+        out.write_all(if self.show_plan { b"input\tplan" } else { b"input" })?;
         if self.selected.is_some() {
-            return writeln!(
-                out,
-                "input\tvalid\tnational\tallocated\tuse\tverdict\treason\tbasis"
-            );
+            return writeln!(out, "\tvalid\tnational\tallocated\tuse\tverdict\treason\tbasis");
         }
-        out.write_all(b"input\tvalid\te164\tnational\tcategory\tterritory\tallocated")?;
+        out.write_all(b"\tvalid\te164\tnational\tcategory\tterritory\tallocated")?;
         for id in columns {
             write!(out, "\t{}", tsv(id))?;
         }
@@ -590,6 +641,8 @@ impl<'a> Querier<'a> {
             shown(raw)
         };
         let input: &str = &echo;
+        // With several plans, TSV says which answered.
+        let plan = self.show_plan.then(|| self.artifact.plan_id());
         match self.selected {
             Some(row) => self.all_ok &= self.verdict(at, &result, row) == Verdict::Allowed,
             None => self.all_ok &= result.is_ok(),
@@ -603,23 +656,36 @@ impl<'a> Querier<'a> {
                         let holder = found.answer.holder_code();
                         let cells = self.tsv_cells(&found.answer);
                         let verdicts = &cells.verdicts[usize::from(holder.is_none())];
-                        write_tsv_valid(out, input, found, &cells.place, verdicts, holder, has_register)
+                        write_tsv_valid(
+                            out,
+                            input,
+                            plan,
+                            found,
+                            &cells.place,
+                            verdicts,
+                            holder,
+                            has_register,
+                        )
                     }
                     Err(e) => {
                         let verdicts = self.tsv_invalid_cells(at, e);
-                        write_tsv_invalid(out, input, e, verdicts, has_register)
+                        write_tsv_invalid(out, input, plan, e, verdicts, has_register)
                     }
                 }
             }
             (Format::Tsv, Some(row)) => {
                 let r = self.ruling(at, &result, row);
-                self.write_verdict_tsv(out, input, &result, &r)
+                self.write_verdict_tsv(out, input, plan, &result, &r)
             }
             (Format::Text, None) => self.write_text(out, input, at, &result),
             (Format::Text, Some(row)) => {
                 let r = self.ruling(at, &result, row);
                 self.sources_shown.set(true);
-                write_ruling_text(out, input, at, &r)
+                write_ruling_text(out, input, at, &r)?;
+                if let Some(p) = plan {
+                    writeln!(out, "  plan       {}", esc(p))?;
+                }
+                Ok(())
             }
         }
     }
@@ -767,6 +833,7 @@ impl<'a> Querier<'a> {
         &self,
         out: &mut impl Write,
         input: &str,
+        plan: Option<&str>,
         result: &Result<Lookup<'a>, LookupError>,
         r: &Ruling<'a>,
     ) -> std::io::Result<()> {
@@ -775,10 +842,11 @@ impl<'a> Querier<'a> {
             Some(false) => "false",
             None => "",
         };
+        out.write_all(tsv(input).as_bytes())?;
+        write_plan_cell(out, plan)?;
         writeln!(
             out,
-            "{}\t{}\t{}\t{allocated}\t{}\t{}\t{}\t{}",
-            tsv(input),
+            "\t{}\t{}\t{allocated}\t{}\t{}\t{}\t{}",
             result.is_ok(),
             result
                 .as_ref()
@@ -1005,9 +1073,11 @@ fn esc(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// One TSV line for a valid number, written field by field (this is the streaming hot path: no
 /// formatting machinery; the cells that depend on the range are written out in advance).
+#[allow(clippy::too_many_arguments)]
 fn write_tsv_valid(
     out: &mut impl Write,
     input: &str,
+    plan: Option<&str>,
     found: &Lookup<'_>,
     place: &[u8],
     verdicts: &[u8],
@@ -1015,6 +1085,7 @@ fn write_tsv_valid(
     has_register: bool,
 ) -> std::io::Result<()> {
     out.write_all(tsv(input).as_bytes())?;
+    write_plan_cell(out, plan)?;
     out.write_all(b"\ttrue\t")?;
     if let (Some(significant), Some(cc)) = (found.significant_bytes(), found.country_code) {
         out.write_all(b"+")?;
@@ -1036,14 +1107,25 @@ fn write_tsv_valid(
 }
 
 /// One TSV line for an input that is not a number of the plan.
+/// The plan column of TSV when several plans answer (`\tfr`); nothing with one.
+fn write_plan_cell(out: &mut impl Write, plan: Option<&str>) -> std::io::Result<()> {
+    if let Some(p) = plan {
+        out.write_all(b"\t")?;
+        out.write_all(tsv(p).as_bytes())?;
+    }
+    Ok(())
+}
+
 fn write_tsv_invalid(
     out: &mut impl Write,
     input: &str,
+    plan: Option<&str>,
     e: &LookupError,
     verdicts: &[u8],
     has_register: bool,
 ) -> std::io::Result<()> {
     out.write_all(tsv(input).as_bytes())?;
+    write_plan_cell(out, plan)?;
     out.write_all(b"\tfalse\t\t")?;
     out.write_all(e.national().unwrap_or("").as_bytes())?;
     let known = has_register && !e.is_other_plan();

@@ -37,6 +37,21 @@ impl Validator<'_> {
             .national_prefix_in_numbers
             .as_ref()
             .is_none_or(|v| v.value);
+        let d = &m.dialling;
+        if !d.national_prefix.value.is_empty() && d.national_prefix.value == d.international_prefix.value {
+            let diag = Diagnostic::error(
+                Code::BadValue,
+                self.span(file, &d.international_prefix),
+                format!(
+                    "the international prefix is the national prefix `{}`",
+                    d.international_prefix.value
+                ),
+            )
+            .with_label("the same digits")
+            .with_secondary(self.span(file, &d.national_prefix), "the national prefix")
+            .with_help("numbers dialled after one could not be told from those dialled after the other");
+            self.error(diag);
+        }
         self.time_zone(file, &m.time_zone);
         for t in &m.territories {
             let span = self.span(file, &t.id);

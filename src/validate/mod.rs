@@ -104,8 +104,10 @@ pub fn validate(loaded: Loaded) -> Checked {
         let files = |which: &[usize]| -> Vec<&(FileId, crate::load::RegisterRows)> {
             which.iter().filter_map(|&i| blocks.get(i)).collect()
         };
-        if let Some(reg) = &m.files.register {
-            v.register_format(mfile, reg);
+        if let Some(reg) = &m.files.register
+            && let Some(format) = v.register_format(mfile, reg)
+        {
+            v.register_options(mfile, reg, format);
             let mut snapshots: Vec<Vec<&(FileId, crate::load::RegisterRows)>> = vec![files(&current)];
             snapshots.extend(history.iter().map(|which| files(which)));
             let file_dates: Vec<_> = snapshots.iter().map(|s| v.files_date(s)).collect();

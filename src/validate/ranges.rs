@@ -119,6 +119,24 @@ impl Validator<'_> {
             return;
         }
         let prefixes = numbers.prefixes();
+        // A plan that writes its numbers without the national prefix reads a number dialled
+        // with it as the digits after it: a range starting with the prefix can never be reached.
+        let np = b.national_prefix.as_str();
+        if !b.national_prefix_in_numbers
+            && !np.is_empty()
+            && let Some(p) = prefixes.iter().find(|p| p.starts_with(np))
+        {
+            let d = Diagnostic::error(
+                Code::BadValue,
+                nspan,
+                format!("`{p}` starts with the national prefix `{np}`, which this plan's numbers are written without"),
+            )
+            .with_label("cannot be dialled")
+            .with_help("`1 613 …` is read as `613 …`: write the numbers without the prefix, or set `national_prefix_in_numbers: true`");
+            self.error(d);
+            b.broken_ranges = true;
+            return;
+        }
         b.ranges.push(Range {
             numbers,
             prefixes,

@@ -115,6 +115,36 @@ impl Validator<'_> {
         format
     }
 
+    /// The options of `files.register` that `format` does not take: CNAC's file names its
+    /// operators in its rows (OCN and Company), so it has no operator list.
+    pub(super) fn register_options(
+        &mut self,
+        file: FileId,
+        reg: &load::RawRegisterFiles,
+        format: RegisterFormat,
+    ) {
+        if format != RegisterFormat::CnacCoCodeStatus {
+            return;
+        }
+        for (name, key) in [
+            (&reg.operators, "operators"),
+            (&reg.extra_operators, "extra_operators"),
+        ] {
+            if let Some(name) = name {
+                let d = Diagnostic::error(
+                    Code::BadValue,
+                    self.span(file, name),
+                    format!("`{key}` is not read with the register format `cnac-co-code-status`"),
+                )
+                .with_label("not used")
+                .with_help(
+                    "CNAC's file names each code's holder in its rows (OCN, Company): remove this key",
+                );
+                self.error(d);
+            }
+        }
+    }
+
     /// The register's dates: its own and its earlier snapshots', which must come in order before
     /// it. Each is the one `plan.yaml` gives, or its files' own (CNAC's date row), which must agree
     /// with it when both are there. `file_dates` holds, for the current register then each

@@ -586,3 +586,52 @@ fn the_code_holds_no_french_constant() {
         found.join("\n")
     );
 }
+
+/// Another country's number is not this plan's to judge; a malformed international form is
+/// malformed in any plan: `+0…` (no country code starts with 0), nothing after the prefix, or
+/// fewer digits than any E.164 number has. In the French plan and the Canadian one alike.
+#[test]
+fn malformed_international_forms_are_not_another_plans_numbers() {
+    let ca_bytes = ca();
+    let ca = Artifact::open(&ca_bytes).unwrap();
+    let fr = numplan::embedded::fr().unwrap();
+    let on = day("2024-10-10");
+    let ctx = Default::default();
+    let judge = |a: &Artifact<'_>, n: &str| {
+        let voice = a.use_row("voice").unwrap();
+        match a.lookup(n, on) {
+            Ok(found) => panic!("{n} is no valid number: {:?}", found.e164()),
+            Err(e) => a.verdict_for_invalid(&e, voice, on, &ctx),
+        }
+    };
+    for n in [
+        "0000000000",
+        "00 00 00 00 00",
+        "+0000000000",
+        "00",
+        "000",
+        "+3",
+        "+9",
+    ] {
+        assert_eq!(judge(&fr, n), Verdict::Forbidden, "fr: {n}");
+    }
+    for n in ["011", "011 0 613 555 0123", "+0 613 555 0123", "+4"] {
+        assert_eq!(judge(&ca, n), Verdict::Forbidden, "ca: {n}");
+    }
+    for n in ["+44 20 7946 0000", "0044 20 7946 0000"] {
+        assert_eq!(judge(&fr, n), Verdict::Unknown, "fr: {n}");
+    }
+    for n in ["011 44 20 7946 0000", "+44 20 7946 0000", "011 33 1 62 12 34 56"] {
+        assert_eq!(judge(&ca, n), Verdict::Unknown, "ca: {n}");
+    }
+    // A 16-digit international number exceeds E.164's 15 (2018-484 names "exceeds 15 digits").
+    assert_eq!(judge(&ca, "011 44 2079 4600 0000 12"), Verdict::Forbidden);
+    // Reserved area codes are in service nowhere: non-conforming, not another plan's.
+    let voice = ca.use_row("voice").unwrap();
+    for n in ["999 555 1234", "370 555 1234", "960 555 1234", "387 555 1234"] {
+        let found = ca
+            .lookup(n, on)
+            .unwrap_or_else(|e| panic!("{n}: in the plan as an area code in service nowhere: {e}"));
+        assert_eq!(found.answer.verdict(voice, &ctx), Verdict::Forbidden, "{n}");
+    }
+}

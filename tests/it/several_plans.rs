@@ -121,17 +121,20 @@ fn tsv_columns_are_every_plans_uses() {
     ]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
-    // The French plan's four uses, then none new from the NANP plan (`voice` is shared).
+    // A plan column; the French plan's four uses, then none new from the NANP plan (`voice` is
+    // shared).
     let header = &rows[0];
+    assert_eq!(&header[..2], ["input", "plan"]);
     assert_eq!(
-        &header[7..11],
+        &header[8..12],
         ["voice", "sms", "automated-voice", "automated-sms"]
     );
     assert!(rows.iter().all(|r| r.len() == header.len()), "{text}");
+    assert_eq!((rows[1][0], rows[1][1]), ("0162123456", "fr"));
     // The NANP number has a verdict for `voice` only; the French uses it lacks are empty.
-    assert_eq!(rows[2][0], "613 601 0123");
-    assert_eq!(rows[2][7], "allowed");
-    assert_eq!(&rows[2][8..11], ["", "", ""]);
+    assert_eq!((rows[2][0], rows[2][1]), ("613 601 0123", "mini-nanp"));
+    assert_eq!(rows[2][8], "allowed");
+    assert_eq!(&rows[2][9..12], ["", "", ""]);
 }
 
 #[test]
@@ -150,5 +153,91 @@ fn a_use_one_plan_lacks_is_a_usage_error_naming_it() {
     assert!(
         err.contains("plan `mini-nanp`") && err.contains("unknown use"),
         "{err}"
+    );
+}
+
+/// A number no plan finds valid is answered by the plan whose reading says most: another
+/// country's number (dialled after a plan's international prefix), a foreign territory's, a
+/// plan's own malformed number; never a wrong "forbidden" from a plan that does not know it.
+#[test]
+fn a_number_no_plan_finds_valid_is_answered_by_the_plan_that_knows_most() {
+    // The real plans: the Canadian one knows every +1 area code (262 and 508 are US ones, and
+    // also French country codes).
+    let generated = repo("generated");
+    let d = generated.to_str().unwrap();
+    let (_, a) = answers(
+        &[d],
+        &[
+            // A US number written nationally: the NANP plan's foreign territory, not France's
+            // "unknown prefix" (262 and 508 are also French country codes).
+            "212 555 1234",
+            "262 555 0123",
+            // A UK number dialled from the NANP plan, and from France: another country's.
+            "011 44 20 7946 0000",
+            "00 44 20 7946 0000",
+            // A French number one digit short, dialled from the NANP plan: malformed in France.
+            "011 33 1 62 12 34 5",
+        ],
+    );
+    let got: Vec<(&str, &str)> = a
+        .iter()
+        .map(|v| {
+            (
+                v["plan"].as_str().unwrap(),
+                v["verdicts"]["voice"]["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ca", "unknown"),
+            ("ca", "unknown"),
+            ("ca", "unknown"),
+            ("fr", "unknown"),
+            ("fr", "forbidden"),
+        ],
+        "{a:?}"
+    );
+    assert!(a[4]["error"].as_str().unwrap().contains("too short"), "{}", a[4]);
+}
+
+/// Digit groups typed as separate arguments make one number when together they are another
+/// plan's number (`+1 212 555 1234` in the NANP plan alone), not four invalid inputs.
+#[test]
+fn another_plans_number_typed_in_groups_is_one_input() {
+    let dir = plans_dir("several-plans-groups");
+    let nanp = dir.join("mini-nanp.npa");
+    let out = numplan(&[
+        "query",
+        "--format",
+        "tsv",
+        "--at",
+        "2024-02-01",
+        "--plan",
+        nanp.to_str().unwrap(),
+        "+1",
+        "212",
+        "555",
+        "1234",
+        "011",
+        "33",
+        "1",
+        "62",
+        "12",
+        "34",
+        "56",
+        "911",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let inputs: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(
+        inputs,
+        ["+1 212 555 1234", "011 33 1 62 12 34 56", "911"],
+        "{text}"
     );
 }
