@@ -1,9 +1,11 @@
 //! The loader and the validator on arbitrary file contents: a small valid plan
-//! (`tests/data/valid/mini`) with ONE file replaced by the input, loaded through `load_with`,
-//! validated, and its diagnostics rendered in every format. Nothing may panic. When the plan is
-//! still valid, it is compiled, and the artifact must open, verify and answer a lookup.
+//! (`tests/data/valid/mini`, or `mini-nanp`: CNAC's register format, numbers without the
+//! national prefix) with ONE file replaced by the input, loaded through `load_with`, validated,
+//! and its diagnostics rendered in every format. Nothing may panic. When the plan is still valid,
+//! it is compiled, and the artifact must open, verify and answer a lookup.
 //!
-//! The first input byte chooses the file (modulo the number of files); the rest is its content.
+//! The first input byte chooses the plan (its high bit) and the file (the rest, modulo the
+//! number of files); the rest is its content.
 
 #![no_main]
 
@@ -13,7 +15,30 @@ use numplan::date::Date;
 use numplan::{diag, load, validate};
 use std::io;
 
-/// The base plan, embedded at build time.
+/// The base plans, embedded at build time.
+const NANP: [(&str, &[u8]); 5] = [
+    (
+        "plan.yaml",
+        include_bytes!("../../tests/data/valid/mini-nanp/plan.yaml"),
+    ),
+    (
+        "categories.yaml",
+        include_bytes!("../../tests/data/valid/mini-nanp/categories.yaml"),
+    ),
+    (
+        "ranges.yaml",
+        include_bytes!("../../tests/data/valid/mini-nanp/ranges.yaml"),
+    ),
+    (
+        "COCodeStatus-2024-01-25.csv",
+        include_bytes!("../../tests/data/valid/mini-nanp/COCodeStatus-2024-01-25.csv"),
+    ),
+    (
+        "COCodeStatus-2023-08-04.csv",
+        include_bytes!("../../tests/data/valid/mini-nanp/COCodeStatus-2023-08-04.csv"),
+    ),
+];
+
 const FILES: [(&str, &[u8]); 6] = [
     (
         "plan.yaml",
@@ -45,12 +70,13 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, content)) = data.split_first() else {
         return;
     };
-    let replaced = FILES[usize::from(which) % FILES.len()].0;
+    let files: &[(&str, &[u8])] = if which & 0x80 == 0 { &FILES } else { &NANP };
+    let replaced = files[usize::from(which & 0x7F) % files.len()].0;
     let mut read = |name: &str, limit: u64| -> io::Result<Vec<u8>> {
         let bytes = if name == replaced {
             content
         } else {
-            match FILES.iter().find(|(n, _)| *n == name) {
+            match files.iter().find(|(n, _)| *n == name) {
                 Some((_, b)) => *b,
                 None => return Err(io::Error::new(io::ErrorKind::NotFound, "no such file")),
             }
@@ -82,7 +108,16 @@ fuzz_target!(|data: &[u8]| {
         artifact
             .verify(&VerifyOptions::default())
             .expect("a compiled plan must verify");
-        for number in ["0162000000", "+262 262 12 34 56", "15", "0"] {
+        for number in [
+            "0162000000",
+            "+262 262 12 34 56",
+            "15",
+            "0",
+            "613 601 0123",
+            "+1 212 555 1234",
+            "911",
+            "011 33 1 62 12 34 56",
+        ] {
             for date in [Date::new(2024, 1, 1), Date::new(1990, 1, 1)]
                 .into_iter()
                 .flatten()
@@ -91,6 +126,7 @@ fuzz_target!(|data: &[u8]| {
                     Ok(found) => {
                         let a = &found.answer;
                         let _ = (a.category(), a.territory(), a.range(), a.rules(), a.holder(), a.holdings());
+                        let _ = (a.register_rows(), a.status(), a.doubts(), found.e164());
                     }
                     Err(e) => {
                         let _ = e.to_string();
