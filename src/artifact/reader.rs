@@ -1473,17 +1473,7 @@ impl<'a> RegisterRow<'a> {
         Some(Holding {
             code: self.holder?,
             name: self.holder_name,
-            status: self.status,
-            remarks: self.remarks,
-            allocated: self.allocated,
-            block: self.block,
-            source: self.source,
-            from: self.from,
-            until: self.until,
-            end_uncertain: self.end_uncertain,
-            register: self.register,
-            contradicted_by: self.contradicted_by,
-            oldest_register: self.oldest_register,
+            row: self,
         })
     }
 
@@ -1608,60 +1598,33 @@ fn row_doubts<'a>(r: &RowFacts<'_>, day: Date) -> Vec<Doubt<'a>> {
 ///
 /// The register says which operator a block was allocated to. A number of the block may have
 /// been ported to another operator since: the holder is not the number's current operator.
+/// Everything else is the register row's, read through it (`holding.block`, `holding.register`,
+/// …: see [`RegisterRow`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Holding<'a> {
     /// The holder's operator code (Arcep's Mnémo, CNAC's OCN).
     pub code: &'a str,
     /// Its name, when a list gives one.
     pub name: Option<&'a str>,
-    /// The row's status (`In Service`, `Assigned`…), for registers that give one.
-    pub status: Option<&'a str>,
-    /// The register's remarks on the row.
-    pub remarks: Option<&'a str>,
-    /// The block's allocation date (`Date_Attribution`), for registers that give one.
-    pub allocated: Option<Date>,
-    /// The block prefix (EZABPQM).
-    pub block: String,
-    /// `file:line` of the register row.
-    pub source: String,
-    /// First day it holds the numbers (its allocation date, or the day a snapshot shows it).
-    pub from: Option<Date>,
-    /// First day it no longer does (`None`: still in the current register).
-    pub until: Option<Date>,
-    /// The end is only known to lie before `until` (a snapshot no longer lists the block).
-    pub end_uncertain: bool,
-    /// The date of the register snapshot that lists it (`None` for an undated register).
-    pub register: Option<Date>,
-    /// The date of an earlier snapshot that does not list this holding although it dates from
-    /// before it: the registers disagree (a doubt).
-    pub contradicted_by: Option<Date>,
-    /// For a row without an allocation date, the date of the oldest register snapshot the plan
-    /// has (see [`RegisterRow::oldest_register`]).
-    pub oldest_register: Option<Date>,
+    /// The register row that names it.
+    pub row: RegisterRow<'a>,
+}
+
+impl<'a> std::ops::Deref for Holding<'a> {
+    type Target = RegisterRow<'a>;
+
+    fn deref(&self) -> &RegisterRow<'a> {
+        &self.row
+    }
 }
 
 impl<'a> Holding<'a> {
     /// What is unsure about this holding on `day`: on a day after the last snapshot that lists
     /// the block, when a later one no longer does (it may have gone before); on a day before the
     /// oldest snapshot, for a register without allocation dates; and when an earlier snapshot
-    /// disagrees.
+    /// disagrees (see [`RegisterRow::doubts`]).
     pub fn doubts(&self, day: Date) -> Vec<Doubt<'a>> {
-        let what = describe_row(self.status, Some(self.code), self.name, self.remarks);
-        row_doubts(
-            &RowFacts {
-                block: &self.block,
-                holder: Some(self.code),
-                what,
-                source: &self.source,
-                end_uncertain: self.end_uncertain,
-                register: self.register,
-                until: self.until,
-                allocated: self.allocated,
-                contradicted_by: self.contradicted_by,
-                oldest_register: self.oldest_register,
-            },
-            day,
-        )
+        self.row.doubts(day)
     }
 
     /// How the answers cite the register for this holding on `day`: ", register of D" (the

@@ -1187,14 +1187,15 @@ struct HolderJson<'x> {
 
 impl<'x> HolderJson<'x> {
     fn new(h: Holding<'x>) -> HolderJson<'x> {
+        let row = h.row;
         HolderJson {
             code: h.code,
             name: h.name,
-            allocated: h.allocated.map(|d| d.to_string()),
-            block: h.block,
-            register: h.register.map(|d| d.to_string()),
-            until: h.until.map(|d| d.to_string()),
-            source: h.source.to_string(),
+            allocated: row.allocated.map(|d| d.to_string()),
+            block: row.block,
+            register: row.register.map(|d| d.to_string()),
+            until: row.until.map(|d| d.to_string()),
+            source: row.source,
         }
     }
 }

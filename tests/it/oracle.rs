@@ -199,7 +199,7 @@ fn compare(
     prop_assert_eq!(rules, expected_rules, "{} on {}: rules in force", number, day);
     let holder = answer
         .holder()
-        .map(|h| (h.block, h.code.to_string(), h.allocated));
+        .map(|h| (h.block.clone(), h.code.to_string(), h.allocated));
     let row = expected_row(plan, number, day);
     let holding = row.filter(|b| b.operator.is_some());
     let expected_block = holding.and_then(|b| {
