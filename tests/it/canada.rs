@@ -540,16 +540,10 @@ fn the_diff_of_two_snapshots_is_the_derived_change_lists() {
 #[test]
 fn the_code_holds_no_french_constant() {
     let mut found = Vec::new();
-    let mut files = vec![repo("src")];
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+    for (path, text) in crate::util::rust_sources() {
+        if path.ends_with("src/register.rs") {
             continue;
         }
-        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("src/register.rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
         for (n, line) in text.lines().enumerate() {
             let code = line.trim_start();
             if code.starts_with("#[cfg(test)]") {

@@ -46,3 +46,19 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The Rust files under `src/`, with their text, in no particular order (for tests that scan the
+/// library's code).
+pub fn rust_sources() -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut files = vec![repo("src")];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            out.push((path, text));
+        }
+    }
+    out
+}

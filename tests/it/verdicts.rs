@@ -323,16 +323,7 @@ fn the_code_holds_no_identifier_of_the_french_plan() {
     idents.extend(["cli", "cli-automated", "cli-sms", "Arcep"].map(String::from));
     assert!(idents.len() > 40, "{idents:?}");
     let mut found = Vec::new();
-    let mut files = vec![repo("src")];
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
+    for (path, text) in crate::util::rust_sources() {
         for (n, line) in text.lines().enumerate() {
             let code = line.trim_start();
             if code.starts_with("//") {
