@@ -39,6 +39,7 @@ pub mod date;
 pub mod diag;
 pub mod diff;
 pub mod embedded;
+pub mod export;
 pub mod fsutil;
 pub mod load;
 pub mod minisign;

@@ -547,6 +547,40 @@ impl<'a> Answer<'a> {
         (cc != NONE).then_some(cc)
     }
 
+    /// Whether its numbers have an E.164 form: a country code, and a category that is not one
+    /// of short codes (`e164: false`). In a plan that writes numbers with the trunk prefix, only
+    /// the numbers dialled with it have one.
+    pub fn has_e164_form(&self) -> bool {
+        let a = self.a();
+        let c = a.word(Kind::Ranges, self.range, col::RANGE_CATEGORY);
+        self.country_code().is_some() && a.word(Kind::Categories, c, col::CAT_E164) == 1
+    }
+
+    /// The period in which this answer's range and register row both hold: from the later start
+    /// to the earlier end (`None`: since always, until further notice).
+    pub fn in_force(&self) -> (Option<Date>, Option<Date>) {
+        let a = self.a();
+        let day = self.day;
+        let days = |d: Option<Date>, none: i32| d.map_or(none, Date::to_days);
+        let (mut from, mut until) = (DAY_MIN, DAY_MAX);
+        let segments = a.resolve(self.prefix()).map(|r| r.segments).unwrap_or_default();
+        if let Some(s) = segments
+            .iter()
+            .find(|s| in_period(days(s.from, DAY_MIN), days(s.until, DAY_MAX), day))
+        {
+            (from, until) = (days(s.from, DAY_MIN), days(s.until, DAY_MAX));
+        }
+        if let Some(seg) = a.hold_segments(self.holdings).find(|h| h.contains(day)) {
+            from = from.max(seg.from);
+            until = until.min(seg.until);
+        }
+        let date = |d: i32| match d {
+            DAY_MIN | DAY_MAX => None,
+            d => Date::from_days(d),
+        };
+        (date(from), date(until))
+    }
+
     /// Just the territory's slug.
     pub fn territory_id(&self) -> &'a str {
         let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);

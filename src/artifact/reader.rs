@@ -876,6 +876,18 @@ impl<'a> Artifact<'a> {
         self.meta(col::META_AUTHORITY)
     }
 
+    /// The ids of the plan's categories, in the plan's order.
+    pub fn category_ids(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let k = Kind::Categories;
+        (0..self.table(k).rows).map(move |c| self.string(k, c, col::CAT_ID))
+    }
+
+    /// The codes of the operators the register names (block holders), in the plan's order.
+    pub fn operator_codes(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let k = Kind::Operators;
+        (0..self.table(k).rows).map(move |o| self.string(k, o, col::OP_CODE))
+    }
+
     /// The territories, in the plan's order.
     pub fn territories(&self) -> impl Iterator<Item = TerritoryInfo<'a>> + '_ {
         (0..self.table(Kind::Territories).rows).map(move |t| self.territory(t))

@@ -18,6 +18,7 @@
 mod check;
 mod compile;
 mod diff;
+mod export;
 mod keys;
 mod query;
 
@@ -72,6 +73,8 @@ enum Command {
     Query(query::Args),
     /// What changed between two plan versions, over the number space.
     Diff(diff::Args),
+    /// The numbers that meet conditions on a day, as the lists blockers and switches load.
+    Export(export::Args),
 }
 
 /// Why a subcommand could not do its job: a message and its exit code from the table.
@@ -153,6 +156,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => keys::verify(args),
         Command::Query(args) => query::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Export(args) => export::run(args),
     };
     match result {
         Ok(code) => code,
@@ -350,6 +354,37 @@ pub fn read_public_key(path: &Path) -> Result<numplan::minisign::PublicKey, CliE
     let text = read_key_text(path, "the public key")?;
     numplan::minisign::PublicKey::parse(&text)
         .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
+}
+
+/// Opens an artifact and checks its digest; with a public key, its signature (`minisig`, read
+/// beforehand under the directory's lock); its expiry; and the pinning options. Errors exit as
+/// in `verify`. `path` names it in messages (`None`: the built-in plan).
+pub fn open_trusted<'a>(
+    path: Option<&Path>,
+    bytes: &'a [u8],
+    public_key: Option<&Path>,
+    minisig: Option<&str>,
+    pinning: &Pinning,
+) -> Result<Artifact<'a>, CliError> {
+    let name = path.map_or("the built-in plan".to_string(), |p| p.display().to_string());
+    let key = match public_key {
+        Some(path) => Some(read_public_key(path)?),
+        None => None,
+    };
+    let options = numplan::artifact::VerifyOptions {
+        signature: key
+            .as_ref()
+            .zip(minisig)
+            .map(|(key, minisig)| numplan::artifact::SignatureCheck { key, minisig }),
+        today: Some(today_utc()),
+        last_seen_sequence: pinning.last_seen_sequence,
+    };
+    // The signature (with a key) is checked over the bytes before the index is walked.
+    let artifact = Artifact::open_verified(bytes, &options)
+        .map_err(|e| CliError::artifact(&name, &e))?
+        .artifact;
+    pinning.check_plan(&name, &artifact)?;
+    Ok(artifact)
 }
 
 /// `ARTIFACT.minisig`.

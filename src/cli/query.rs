@@ -1,12 +1,10 @@
 //! `numplan query`: what a number is, whose it is, and whether it may be shown as caller ID.
 
 use super::{
-    CliError, EXIT_FAIL, EXIT_OK, Pinning, escape_controls, read_artifact, read_key_text, read_public_key,
-    signature_path,
+    CliError, EXIT_FAIL, EXIT_OK, Pinning, escape_controls, read_artifact, read_key_text, signature_path,
 };
 use numplan::artifact::{
-    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, RegisterRow, Ruling, SignatureCheck,
-    VerifyOptions,
+    Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, RegisterRow, Ruling,
 };
 use numplan::date::Date;
 use numplan::number::MAX_INPUT_BYTES;
@@ -398,33 +396,14 @@ fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, S
     artifact.context(&pairs).map_err(|e| format!("--context: {e}"))
 }
 
-/// Opens the artifact and checks its digest; with `--pub`, its signature; its expiry; and the
-/// pinning options. Errors exit as in `verify`.
+/// Opens an artifact as `query` trusts it (see [`super::open_trusted`]).
 fn open_verified<'a>(
     args: &Args,
     path: Option<&std::path::Path>,
     bytes: &'a [u8],
     sig: Option<&str>,
 ) -> Result<Artifact<'a>, CliError> {
-    let name = path.map_or("the built-in plan".to_string(), |p| p.display().to_string());
-    let key = match &args.public_key {
-        Some(path) => Some(read_public_key(path)?),
-        None => None,
-    };
-    let options = VerifyOptions {
-        signature: key
-            .as_ref()
-            .zip(sig)
-            .map(|(key, minisig)| SignatureCheck { key, minisig }),
-        today: Some(super::today_utc()),
-        last_seen_sequence: args.pinning.last_seen_sequence,
-    };
-    // The signature (with --pub) is checked over the bytes before the index is walked.
-    let artifact = Artifact::open_verified(bytes, &options)
-        .map_err(|e| CliError::artifact(&name, &e))?
-        .artifact;
-    args.pinning.check_plan(&name, &artifact)?;
-    Ok(artifact)
+    super::open_trusted(path, bytes, args.public_key.as_deref(), sig, &args.pinning)
 }
 
 /// The most digit groups joined into one number, and the most digits: bounds that keep grouping

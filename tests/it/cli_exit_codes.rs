@@ -90,6 +90,7 @@ fn every_subcommand_follows_the_one_table() {
         (&["verify", "--pub", "@k.pub", "--at", day, "@a.npa"], 0, "verified"),
         (&["query", "--plan", "@a.npa", "--pub", "@k.pub", "0162123456"], 0, "valid"),
         (&["diff", "@a.npa", "@a.npa"], 0, "identical"),
+        (&["export", "--plan", "@a.npa", "--pub", "@k.pub", "--format", "tsv"], 0, "listed"),
         (&["sign", "--key", "@k.key", "@a.npa"], 0, "signed"),
         (&["check", "tests/data/valid/mini"], 0, "valid plan"),
         // 1: the answer is no.
@@ -100,6 +101,8 @@ fn every_subcommand_follows_the_one_table() {
         (&["verify", "--pub", "@missing.pub", "@a.npa"], 2, "missing key"),
         (&["query", "--plan", "@missing.npa", "0162123456"], 2, "missing artifact"),
         (&["diff", "@missing.npa", "@a.npa"], 2, "missing artifact"),
+        (&["export", "--plan", "@missing.npa", "--format", "tsv"], 2, "missing artifact"),
+        (&["export", "--plan", "@a.npa", "--where", "nope=1", "--format", "tsv"], 2, "unknown field"),
         (&["sign", "--key", "@k.key", "@missing.npa"], 2, "missing artifact"),
         (&["sign", "--key", "@missing.key", "@a.npa"], 2, "missing key"),
         (&["compile", "@no-plan", "-o", "@x.npa"], 2, "missing plan"),
@@ -111,6 +114,7 @@ fn every_subcommand_follows_the_one_table() {
         (&["query", "--plan", "@foreign.npa", "0162123456"], 3, "foreign"),
         (&["query", "--plan", "@foreign.npa", "--pub", "@k.pub", "0162123456"], 3, "foreign"),
         (&["diff", "@foreign.npa", "@a.npa"], 3, "foreign"),
+        (&["export", "--plan", "@foreign.npa", "--format", "json"], 3, "foreign"),
         (&["diff", "@a.npa", "@foreign.npa"], 3, "foreign"),
         (&["sign", "--key", "@k.key", "@foreign.npa"], 3, "foreign"),
         // 4: bad signature.
@@ -128,6 +132,7 @@ fn every_subcommand_follows_the_one_table() {
         (&["verify", "--pub", "@k.pub", "--at", day, "--expect-plan", "fr", "@a.npa"], 7, "plan mini"),
         (&["query", "--plan", "@a.npa", "--expect-plan", "fr", "0162123456"], 7, "plan mini"),
         (&["diff", "--expect-plan", "fr", "@a.npa", "@a.npa"], 7, "plan mini"),
+        (&["export", "--plan", "@a.npa", "--expect-plan", "fr", "--format", "tsv"], 7, "plan mini"),
         (&["diff", "--expect-plan", "mini", "@a.npa", "plan-sources/fr"], 7, "plan fr"),
     ];
     run_table(&setup, cases);

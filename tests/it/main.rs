@@ -12,6 +12,7 @@ mod cli_io;
 mod cli_query;
 mod diff;
 mod diff_oracle;
+mod export;
 mod generated;
 mod invalid;
 mod limits;

@@ -1,0 +1,310 @@
+//! `numplan export`: the plan on a day as the list of numbers a selection keeps, for the
+//! blockers, phones and switches that load lists (`docs/export-formats.md`).
+
+use super::{CliError, EXIT_OK, Pinning, print_stderr, read_artifact, read_key_text, signature_path};
+use numplan::artifact::Artifact;
+use numplan::date::Date;
+use numplan::export::{Entry, Selection};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The numbers of a plan that meet conditions on a day, as the fewest prefixes, each with its
+/// numbers' lengths and what the plan says of them: exact (a number is in the list if and only
+/// if `numplan query` answers it on that day, valid, within the selection).
+///
+/// Every output starts with (or, in JSON, carries) the plan id, version, register date, the
+/// artifact's SHA-256 and sequence, and the day, so that a consumer knows which data it holds.
+///
+/// Exit status: 0 the list is written (an empty selection is not an error: stderr says so); 2
+/// usage or I/O error (an unknown field, use or value in `--where` names the valid choices); 3
+/// to 7 the artifact is refused, as in `verify`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The artifact (default: the French plan built into numplan).
+    #[arg(long, value_name = "ARTIFACT")]
+    plan: Option<PathBuf>,
+    /// Verify the artifact's signature with this public key first.
+    #[arg(long = "pub", value_name = "KEY", requires = "plan")]
+    public_key: Option<PathBuf>,
+    /// The signature file (default: ARTIFACT.minisig).
+    #[arg(long, value_name = "FILE", requires = "public_key")]
+    sig: Option<PathBuf>,
+    /// The day to export (YYYY-MM-DD; default: today in the plan's time zone).
+    #[arg(long, value_parser = super::compile::parse_date)]
+    at: Option<Date>,
+    /// A condition, FIELD=VALUE[,VALUE…] (repeatable, ANDed; values ORed): a use's verdict
+    /// (`automated-voice=allowed`), `category=`, `territory=`, `country-code=`, `operator=`,
+    /// `allocated=yes|no`.
+    #[arg(long = "where", value_name = "COND")]
+    conditions: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Format,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    pinning: Pinning,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// The canonical list, tab-separated, with a commented header.
+    Tsv,
+    /// The canonical list as one JSON document.
+    Json,
+}
+
+/// Runs `export`.
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    // With --pub, the artifact and its signature are read under a shared lock of its directory.
+    let mut owned: Option<(Vec<u8>, Option<String>)> = None;
+    if let Some(path) = &args.plan {
+        let _lock = args
+            .public_key
+            .as_ref()
+            .map(|_| numplan::fsutil::DirLock::shared_for(path));
+        let bytes = read_artifact(path)?;
+        let sig = match &args.public_key {
+            Some(_) => {
+                let sig_path = args.sig.clone().unwrap_or_else(|| signature_path(path));
+                Some(read_key_text(&sig_path, "the signature")?)
+            }
+            None => None,
+        };
+        owned = Some((bytes, sig));
+    }
+    let (bytes, minisig): (&[u8], Option<&str>) = match &owned {
+        Some((bytes, sig)) => (bytes, sig.as_deref()),
+        None => (numplan::embedded::FR, None),
+    };
+    let artifact = super::open_trusted(
+        args.plan.as_deref(),
+        bytes,
+        args.public_key.as_deref(),
+        minisig,
+        &args.pinning,
+    )?;
+    let conditions: Vec<&str> = args.conditions.iter().map(String::as_str).collect();
+    let selection = Selection::parse(&artifact, &conditions).map_err(|e| CliError::usage(e.to_string()))?;
+    let day = args.at.unwrap_or_else(|| today_in(artifact.time_zone()));
+    let entries = numplan::export::export(&artifact, day, &selection);
+    if entries.is_empty() {
+        print_stderr(&format!(
+            "export: no number of plan `{}` meets the conditions on {day}\n",
+            super::escape_controls(artifact.plan_id())
+        ));
+    }
+    let mut out = Vec::new();
+    match args.format {
+        Format::Tsv => write_tsv(&mut out, &artifact, day, &args.conditions, &entries),
+        Format::Json => write_json(&mut out, &artifact, day, &args.conditions, &entries),
+    }
+    .map_err(|e| CliError::usage(format!("cannot write the export: {e}")))?;
+    match &args.output {
+        Some(path) => numplan::fsutil::write_atomic(path, &out, numplan::fsutil::Mode::Public)
+            .map_err(|e| CliError::usage(format!("cannot write {}: {e}", path.display())))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+                // `numplan export … | head` closes the pipe early: not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(CliError::usage(format!("cannot write the export: {e}")));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Today in time zone `tz` (UTC for a zone this build does not know).
+fn today_in(tz: &str) -> Date {
+    jiff::tz::TimeZone::get(tz)
+        .ok()
+        .map_or_else(super::today_utc, |zone| {
+            super::date_of(zone.to_datetime(jiff::Timestamp::now()).date())
+        })
+}
+
+/// The header every output starts with: which data this is.
+struct About<'x> {
+    plan: &'x str,
+    version: &'x str,
+    register: Option<String>,
+    sha256: String,
+    sequence: u64,
+}
+
+fn about<'x>(a: &'x Artifact<'x>) -> About<'x> {
+    About {
+        plan: a.plan_id(),
+        version: a.plan_version(),
+        register: a.register_date().map(|d| d.to_string()),
+        sha256: numplan::artifact::hex(a.stored_sha256()),
+        sequence: a.sequence(),
+    }
+}
+
+/// A cell of TSV: control characters (tabs and line breaks included) escaped.
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    super::escape_controls(text)
+}
+
+fn lengths(l: &[usize]) -> String {
+    l.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn date(d: Option<Date>) -> String {
+    d.map_or_else(String::new, |d| d.to_string())
+}
+
+fn write_tsv(
+    out: &mut Vec<u8>,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+    entries: &[Entry<'_>],
+) -> std::io::Result<()> {
+    let ab = about(a);
+    writeln!(
+        out,
+        "# numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
+        cell(ab.plan),
+        cell(ab.version),
+        ab.register.as_deref().unwrap_or("-"),
+        ab.sequence,
+        ab.sha256
+    )?;
+    writeln!(out, "# where {}", cell(&conditions.join(" and ")))?;
+    let uses: Vec<&str> = a.uses().map(|u| u.id).collect();
+    write!(
+        out,
+        "e164\tnational\tlengths\te164_lengths\tcountry_code\tcategory\tterritory\toperator"
+    )?;
+    for u in &uses {
+        write!(out, "\t{}", cell(u))?;
+    }
+    writeln!(out, "\tfrom\tuntil\tbasis\tsource")?;
+    for e in entries {
+        let s = &e.said;
+        write!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            e.e164.as_deref().map(|d| format!("+{d}")).unwrap_or_default(),
+            e.national,
+            lengths(&e.lengths),
+            lengths(&e.e164_lengths),
+            s.country_code.map(|c| c.to_string()).unwrap_or_default(),
+            cell(s.category),
+            cell(s.territory),
+            cell(s.holder.unwrap_or("")),
+        )?;
+        for v in &s.verdicts {
+            write!(out, "\t{}", v.as_str())?;
+        }
+        writeln!(
+            out,
+            "\t{}\t{}\t{}\t{}",
+            date(s.from),
+            date(s.until),
+            cell(s.basis.unwrap_or("")),
+            cell(&s.source)
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonExport<'x> {
+    plan: &'x str,
+    version: &'x str,
+    register: Option<String>,
+    sha256: String,
+    sequence: u64,
+    at: String,
+    #[serde(rename = "where")]
+    conditions: &'x [String],
+    entries: Vec<JsonEntry<'x>>,
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'x> {
+    e164: Option<String>,
+    national: &'x str,
+    lengths: &'x [usize],
+    e164_lengths: &'x [usize],
+    country_code: Option<u32>,
+    category: &'x str,
+    territory: &'x str,
+    operator: Option<&'x str>,
+    verdicts: UseVerdicts<'x>,
+    from: Option<String>,
+    until: Option<String>,
+    basis: Option<&'x str>,
+    source: &'x str,
+}
+
+/// Every use's verdict, as a JSON object in the plan's order of uses.
+struct UseVerdicts<'x> {
+    uses: &'x [&'x str],
+    verdicts: &'x [numplan::plan::Verdict],
+}
+
+impl Serialize for UseVerdicts<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.uses.len()))?;
+        for (u, v) in self.uses.iter().zip(self.verdicts) {
+            map.serialize_entry(u, v.as_str())?;
+        }
+        map.end()
+    }
+}
+
+fn write_json(
+    out: &mut Vec<u8>,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+    entries: &[Entry<'_>],
+) -> std::io::Result<()> {
+    let ab = about(a);
+    let uses: Vec<&str> = a.uses().map(|u| u.id).collect();
+    let doc = JsonExport {
+        plan: ab.plan,
+        version: ab.version,
+        register: ab.register,
+        sha256: ab.sha256,
+        sequence: ab.sequence,
+        at: day.to_string(),
+        conditions,
+        entries: entries
+            .iter()
+            .map(|e| JsonEntry {
+                e164: e.e164.as_deref().map(|d| format!("+{d}")),
+                national: &e.national,
+                lengths: &e.lengths,
+                e164_lengths: &e.e164_lengths,
+                country_code: e.said.country_code,
+                category: e.said.category,
+                territory: e.said.territory,
+                operator: e.said.holder,
+                verdicts: UseVerdicts {
+                    uses: &uses,
+                    verdicts: &e.said.verdicts,
+                },
+                from: e.said.from.map(|d| d.to_string()),
+                until: e.said.until.map(|d| d.to_string()),
+                basis: e.said.basis,
+                source: &e.said.source,
+            })
+            .collect(),
+    };
+    let mut w = super::Escaping::json(&mut *out);
+    serde_json::to_writer(&mut w, &doc)?;
+    w.write_all(b"\n")
+}

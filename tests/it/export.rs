@@ -1,0 +1,220 @@
+//! `numplan export` is exact: for random numbers and days, on the mini, mini NANP, French and
+//! Canadian artifacts, a number is in the export of a selection if and only if `lookup` answers
+//! it on that day as a valid number that meets the selection, judged here from the lookup's
+//! answer, independently of the export's walk of the index.
+
+use crate::util::{code, numplan, repo};
+use numplan::artifact::{Artifact, compile};
+use numplan::date::Date;
+use numplan::export::{Entry, Selection, export};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+fn artifact_bytes(dir: &str) -> Vec<u8> {
+    if dir.starts_with("generated/") {
+        return std::fs::read(repo(dir)).unwrap();
+    }
+    let checked = numplan::validate::check_dir(&repo(dir));
+    compile(&checked.plan.expect("a valid plan"), &Default::default()).unwrap()
+}
+
+/// Whether `number` is in the export: some entry's national prefix starts it and one of the
+/// entry's lengths is its length.
+fn listed(entries: &[Entry<'_>], number: &str) -> bool {
+    entries
+        .iter()
+        .any(|e| number.starts_with(e.national.as_str()) && e.lengths.contains(&number.len()))
+}
+
+/// The selection judged on a lookup's answer: `(field, values)` conditions, all met.
+fn meets(a: &Artifact<'_>, number: &str, day: Date, conditions: &[(&str, &[&str])]) -> bool {
+    let Ok(found) = a.lookup(number, day) else {
+        return false;
+    };
+    let answer = &found.answer;
+    let ctx = Default::default();
+    conditions.iter().all(|(field, values)| {
+        let value = match *field {
+            "category" => answer.category().id.to_string(),
+            "territory" => answer.territory_id().to_string(),
+            "allocated" => (if answer.is_allocated() { "yes" } else { "no" }).to_string(),
+            "operator" => answer.holder_code().unwrap_or("").to_string(),
+            "country-code" => answer.country_code().map_or(String::new(), |c| c.to_string()),
+            use_id => {
+                let row = a.use_row(use_id).expect("a use of the plan");
+                answer.verdict(row, &ctx).as_str().to_string()
+            }
+        };
+        values.contains(&value.as_str())
+    })
+}
+
+fn exact(dir: &str, days: &[&str], selections: &[&[(&str, &[&str])]], cases: u32) {
+    let bytes = artifact_bytes(dir);
+    let a = Artifact::open(&bytes).unwrap();
+    a.verify(&Default::default()).unwrap();
+    let keys: Vec<String> = a.entries().map(|e| String::from_utf8(e.key).unwrap()).collect();
+    for day in days {
+        let day = Date::parse(day).unwrap();
+        for conditions in selections {
+            let written: Vec<String> = conditions
+                .iter()
+                .map(|(f, v)| format!("{f}={}", v.join(",")))
+                .collect();
+            let written: Vec<&str> = written.iter().map(String::as_str).collect();
+            let selection = Selection::parse(&a, &written).unwrap();
+            let entries = export(&a, day, &selection);
+            let mut runner = TestRunner::new(Config {
+                cases,
+                failure_persistence: None,
+                ..Config::default()
+            });
+            // A key cut or extended to a length numbers have (3 to 14 digits), or random digits.
+            let strategy = (
+                0..keys.len(),
+                0usize..=14,
+                prop::sample::select(vec![2usize, 3, 4, 6, 7, 10, 13, 14]),
+                "[0-9]{20}",
+            );
+            let result = runner.run(&strategy, |(i, cut, len, tail)| {
+                let k = &keys[i];
+                let mut n = k[..cut.min(k.len())].to_string();
+                let missing = len.saturating_sub(n.len());
+                n.push_str(&tail[..missing]);
+                prop_assert_eq!(
+                    listed(&entries, &n),
+                    meets(&a, &n, day, conditions),
+                    "{}: {} on {} with {:?}",
+                    dir,
+                    n,
+                    day,
+                    written
+                );
+                Ok(())
+            });
+            if let Err(e) = result {
+                panic!("{e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_french_export_is_exact() {
+    exact(
+        "generated/fr.npa",
+        &["2019-01-01", "2023-06-01", "2026-11-30"],
+        &[
+            &[],
+            &[("automated-voice", &["allowed"])],
+            &[("voice", &["forbidden", "unknown"]), ("allocated", &["no"])],
+            &[
+                ("category", &["mobile", "polyvalent-verifie"]),
+                ("country-code", &["33", "262"]),
+            ],
+            &[("operator", &["FRTE", "FREE"])],
+        ],
+        600,
+    );
+}
+
+#[test]
+fn the_canadian_export_is_exact() {
+    exact(
+        "generated/ca.npa",
+        &["2019-06-01", "2023-11-30", "2024-10-10"],
+        &[
+            &[],
+            &[("voice", &["allowed"])],
+            &[("territory", &["on", "qc"]), ("allocated", &["no"])],
+            &[("telemarketing", &["conditional"]), ("operator", &["8051"])],
+        ],
+        600,
+    );
+}
+
+#[test]
+fn the_mini_exports_are_exact() {
+    exact(
+        "tests/data/valid/mini",
+        &["2022-12-31", "2024-01-01"],
+        &[&[], &[("automated-voice", &["allowed"])]],
+        600,
+    );
+    exact(
+        "tests/data/valid/mini-nanp",
+        &["2023-09-01", "2024-02-01"],
+        &[&[], &[("voice", &["forbidden"])]],
+        600,
+    );
+}
+
+/// The automated-voice export of the French plan (CSV and plan facts, not the export's own
+/// output): the verified numbers (NPV) of 2022-1583 that have allocated blocks, under +33, and
+/// the overseas 0947 5…9 NPV under their own country codes (+590, +594, +596, +262, +262);
+/// a number of an unallocated block is in no "allowed" export.
+#[test]
+fn the_french_automated_voice_export_holds_the_verified_numbers_under_their_own_codes() {
+    let out = numplan(&[
+        "export",
+        "--at",
+        "2026-11-30",
+        "--where",
+        "automated-voice=allowed",
+        "--format",
+        "tsv",
+    ]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let e164: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("e164"))
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    for npv in ["+33162", "+33270", "+33377", "+33424", "+33568", "+33948"] {
+        assert!(e164.iter().any(|e| e.starts_with(npv)), "{npv}");
+    }
+    // 0947 5…9 (2022-1583: the overseas NPV) ring under +590, +594, +596, +262 (twice), never
+    // under +33.
+    for (prefix, cc) in [("0947 5", "590"), ("0947 6", "594"), ("0947 7", "596")] {
+        let national = prefix.replace(' ', "");
+        let want = format!("+{cc}{}", &national[1..]);
+        assert!(e164.iter().any(|e| e.starts_with(&want)), "{prefix}: {want}");
+    }
+    assert!(
+        !e164.iter().any(|e| e.starts_with("+33947")),
+        "no overseas NPV under +33"
+    );
+    // A block the register does not list: 0163 (no block in MAJNUM.csv of 2026-04-17).
+    let majnum = std::fs::read(repo("plan-sources/fr/MAJNUM.csv")).unwrap();
+    let text: String = majnum.iter().map(|&b| b as char).collect();
+    assert!(!text.lines().any(|l| l.starts_with("0163")));
+    assert!(!e164.iter().any(|e| e.starts_with("+33163")));
+}
+
+#[test]
+fn bad_conditions_are_usage_errors_naming_the_choices() {
+    for (cond, says) in [
+        ("bogus=1", "the fields are: voice"),
+        ("automated-voice=maybe", "is not one of: allowed"),
+        ("category=nope", "polyvalent-verifie"),
+        ("novalue", "expected FIELD=VALUE"),
+    ] {
+        let out = numplan(&["export", "--where", cond, "--format", "tsv"]);
+        assert_eq!(code(&out), 2, "{cond}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{cond}: {err}");
+    }
+    // An empty selection is no error, and says so.
+    let out = numplan(&[
+        "export",
+        "--where",
+        "territory=mayotte",
+        "--where",
+        "country-code=33",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no number"));
+}
