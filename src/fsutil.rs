@@ -48,6 +48,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     write_all_atomic(&[Target { path, bytes, mode }])
 }
 
+/// Writes one file atomically from a writer: `write` streams the content into a temporary file
+/// of the same directory (so that a list of millions of lines needs no buffer of its size), which
+/// is synced and renamed over `path` only if `write` succeeds; otherwise it is removed and `path`
+/// is left as it was.
+pub fn write_atomic_streamed(
+    path: &Path,
+    mode: Mode,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    check_target(path)?;
+    let lock = DirLock::exclusive(parent(path))?;
+    remove_stale_temps(path);
+    let tmp = temp_path(path)?;
+    let result = (|| {
+        let f = create(&tmp, mode).map_err(|e| located(&tmp, e))?;
+        let mut out = io::BufWriter::with_capacity(1 << 20, f);
+        write(&mut out)?;
+        let f = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        f.sync_all()?;
+        // Again under the lock: the target may have been replaced since the first check.
+        check_target(path)?;
+        fs::rename(&tmp, path).map_err(|e| located(path, e))?;
+        sync_dir(&lock.dir);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Writes files of one directory atomically and as a set (see the module documentation).
 pub fn write_all_atomic(targets: &[Target<'_>]) -> io::Result<()> {
     replace_set_atomic(targets, &[]).map(drop)

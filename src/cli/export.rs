@@ -42,6 +42,9 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum)]
     format: Format,
+    /// With `callkit`: refuse (exit 1, the count stated) a list of more numbers than this.
+    #[arg(long, value_name = "N")]
+    max: Option<u128>,
     /// Write to this file (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -56,6 +59,9 @@ enum Format {
     Tsv,
     /// The canonical list as one JSON document.
     Json,
+    /// Every number, expanded: ascending decimal E.164 digits without `+`, one a line (iOS
+    /// CallKit's call directory), streamed.
+    Callkit,
 }
 
 /// Runs `export`.
@@ -98,18 +104,35 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             super::escape_controls(artifact.plan_id())
         ));
     }
-    let mut out = Vec::new();
-    match args.format {
-        Format::Tsv => write_tsv(&mut out, &artifact, day, &args.conditions, &entries),
-        Format::Json => write_json(&mut out, &artifact, day, &args.conditions, &entries),
+    if args.format == Format::Callkit {
+        let total = callkit_count(&entries);
+        if let Some(max) = args.max
+            && total > max
+        {
+            return Err(CliError::with_code(
+                super::EXIT_FAIL,
+                format!(
+                    "callkit: the list would hold {} numbers, more than --max {}",
+                    numplan::diag::group_digits(total),
+                    numplan::diag::group_digits(max)
+                ),
+            ));
+        }
     }
-    .map_err(|e| CliError::usage(format!("cannot write the export: {e}")))?;
+    let write = |out: &mut dyn Write| -> std::io::Result<()> {
+        match args.format {
+            Format::Tsv => write_tsv(out, &artifact, day, &args.conditions, &entries),
+            Format::Json => write_json(out, &artifact, day, &args.conditions, &entries),
+            Format::Callkit => write_callkit(out, &artifact, day, &args.conditions, &entries),
+        }
+    };
     match &args.output {
-        Some(path) => numplan::fsutil::write_atomic(path, &out, numplan::fsutil::Mode::Public)
+        Some(path) => numplan::fsutil::write_atomic_streamed(path, numplan::fsutil::Mode::Public, write)
             .map_err(|e| CliError::usage(format!("cannot write {}: {e}", path.display())))?,
         None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            match write(&mut out).and_then(|()| out.flush()) {
                 // `numplan export … | head` closes the pipe early: not an error.
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     return Err(CliError::usage(format!("cannot write the export: {e}")));
@@ -162,8 +185,89 @@ fn date(d: Option<Date>) -> String {
     d.map_or_else(String::new, |d| d.to_string())
 }
 
+/// The comment lines that start the TSV and CallKit outputs: which data this is.
+fn write_about(
+    out: &mut dyn Write,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+) -> std::io::Result<()> {
+    let ab = about(a);
+    writeln!(
+        out,
+        "# numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
+        cell(ab.plan),
+        cell(ab.version),
+        ab.register.as_deref().unwrap_or("-"),
+        ab.sequence,
+        ab.sha256
+    )?;
+    writeln!(out, "# where {}", cell(&conditions.join(" and ")))
+}
+
+/// The (E.164 prefix, E.164 length) runs of a CallKit list, ascending as numbers: by length,
+/// then by digits (the entries' prefixes are disjoint, so the runs do not interleave).
+fn callkit_runs<'e>(entries: &'e [Entry<'_>]) -> Vec<(usize, &'e str)> {
+    let mut runs: Vec<(usize, &str)> = entries
+        .iter()
+        .filter_map(|e| e.e164.as_deref().map(|p| (e, p)))
+        .flat_map(|(e, p)| e.e164_lengths.iter().map(move |&l| (l, p)))
+        .filter(|&(l, p)| l >= p.len())
+        .collect();
+    runs.sort_unstable();
+    runs
+}
+
+/// How many numbers a CallKit list holds.
+fn callkit_count(entries: &[Entry<'_>]) -> u128 {
+    callkit_runs(entries)
+        .iter()
+        .map(|&(l, p)| 10u128.checked_pow((l - p.len()) as u32).unwrap_or(u128::MAX))
+        .fold(0u128, u128::saturating_add)
+}
+
+/// Every number of the list, ascending, one a line: each run's digits counted up in place, a line
+/// written at a time into the buffered writer (constant memory, whatever the count).
+fn write_callkit(
+    out: &mut dyn Write,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+    entries: &[Entry<'_>],
+) -> std::io::Result<()> {
+    write_about(out, a, day, conditions)?;
+    for (length, prefix) in callkit_runs(entries) {
+        let mut line = Vec::with_capacity(length + 1);
+        line.extend_from_slice(prefix.as_bytes());
+        line.resize(length, b'0');
+        line.push(b'\n');
+        let start = prefix.len();
+        loop {
+            out.write_all(&line)?;
+            // Add one to the digits after the prefix; done when they all wrap around to 0.
+            let mut i = length;
+            let wrapped = loop {
+                if i == start {
+                    break true;
+                }
+                i -= 1;
+                if line[i] == b'9' {
+                    line[i] = b'0';
+                } else {
+                    line[i] += 1;
+                    break false;
+                }
+            };
+            if wrapped {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn write_tsv(
-    out: &mut Vec<u8>,
+    out: &mut dyn Write,
     a: &Artifact<'_>,
     day: Date,
     conditions: &[String],
@@ -266,7 +370,7 @@ impl Serialize for UseVerdicts<'_> {
 }
 
 fn write_json(
-    out: &mut Vec<u8>,
+    out: &mut dyn Write,
     a: &Artifact<'_>,
     day: Date,
     conditions: &[String],
@@ -304,7 +408,7 @@ fn write_json(
             })
             .collect(),
     };
-    let mut w = super::Escaping::json(&mut *out);
+    let mut w = super::Escaping::json(out);
     serde_json::to_writer(&mut w, &doc)?;
     w.write_all(b"\n")
 }

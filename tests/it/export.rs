@@ -218,3 +218,89 @@ fn bad_conditions_are_usage_errors_naming_the_choices() {
     assert_eq!(code(&out), 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("no number"));
 }
+
+/// CallKit: every number expanded, ascending as integers, each a number of the selection when
+/// looked up with `+` (the French overseas NPV of Guadeloupe that automated systems may show:
+/// small enough to check every line), as many as the canonical list's prefixes hold.
+#[test]
+fn callkit_lists_every_number_ascending() {
+    let args = |format: &str| {
+        numplan(&[
+            "export",
+            "--at",
+            "2026-11-30",
+            "--where",
+            "automated-voice=allowed",
+            "--where",
+            "territory=guadeloupe",
+            "--format",
+            format,
+        ])
+    };
+    let out = args("callkit");
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("# numplan export: plan fr version "),
+        "{}",
+        &text[..80]
+    );
+    let numbers: Vec<u64> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.parse().expect("decimal digits"))
+        .collect();
+    assert!(numbers.len() >= 10_000, "{}", numbers.len());
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "strictly ascending");
+    let plan = numplan::embedded::fr().unwrap();
+    let day = Date::parse("2026-11-30").unwrap();
+    let av = plan.use_row("automated-voice").unwrap();
+    for n in numbers.iter().step_by(97) {
+        let found = plan
+            .lookup(&format!("+{n}"), day)
+            .unwrap_or_else(|e| panic!("+{n}: {e}"));
+        assert_eq!(found.answer.territory_id(), "guadeloupe", "+{n}");
+        assert_eq!(
+            found.answer.verdict(av, &Default::default()).as_str(),
+            "allowed",
+            "+{n}"
+        );
+    }
+    // As many numbers as the canonical list's E.164 prefixes and lengths hold.
+    let tsv = String::from_utf8(args("tsv").stdout).unwrap();
+    let held: u64 = tsv
+        .lines()
+        .filter(|l| l.starts_with('+'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('\t').collect();
+            let prefix_digits = cells[0].len() - 1;
+            cells[3]
+                .split(',')
+                .map(|len| 10u64.pow((len.parse::<usize>().unwrap() - prefix_digits) as u32))
+                .sum::<u64>()
+        })
+        .sum();
+    assert_eq!(numbers.len() as u64, held);
+}
+
+#[test]
+fn callkit_refuses_a_list_over_max_stating_the_count() {
+    let out = numplan(&[
+        "export",
+        "--at",
+        "2026-11-30",
+        "--where",
+        "category=polyvalent-verifie",
+        "--format",
+        "callkit",
+        "--max",
+        "1000000",
+    ]);
+    assert_eq!(code(&out), 1);
+    assert!(out.stdout.is_empty(), "nothing written");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("more than --max 1,000,000") && err.contains("numbers"),
+        "{err}"
+    );
+}
