@@ -62,6 +62,11 @@ enum Format {
     /// Every number, expanded: ascending decimal E.164 digits without `+`, one a line (iOS
     /// CallKit's call directory), streamed.
     Callkit,
+    /// JSON pattern objects as Android blocking apps load them: `{"pattern": "33162######",
+    /// "start", "end", "label"}`, one per prefix and length.
+    Patterns,
+    /// Asterisk dialplan patterns: `exten => _+33162XXXXXX,…`.
+    Asterisk,
 }
 
 /// Runs `export`.
@@ -124,6 +129,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             Format::Tsv => write_tsv(out, &artifact, day, &args.conditions, &entries),
             Format::Json => write_json(out, &artifact, day, &args.conditions, &entries),
             Format::Callkit => write_callkit(out, &artifact, day, &args.conditions, &entries),
+            Format::Patterns => write_patterns(out, &artifact, day, &args.conditions, &entries),
+            Format::Asterisk => write_asterisk(out, &artifact, day, &args.conditions, &entries),
         }
     };
     match &args.output {
@@ -262,6 +269,115 @@ fn write_callkit(
                 break;
             }
         }
+    }
+    Ok(())
+}
+
+/// One (E.164 prefix, E.164 length) of an entry, with the entry: the unit of the pattern formats.
+fn e164_runs<'e, 'a>(entries: &'e [Entry<'a>]) -> impl Iterator<Item = (&'e str, usize, &'e Entry<'a>)> {
+    entries.iter().flat_map(|e| {
+        let prefix = e.e164.as_deref();
+        e.e164_lengths
+            .iter()
+            .filter_map(move |&l| prefix.filter(|p| p.len() <= l).map(|p| (p, l, e)))
+    })
+}
+
+/// The label of a pattern: category and territory.
+fn label(e: &Entry<'_>) -> String {
+    format!("{} ({})", e.said.category, e.said.territory)
+}
+
+#[derive(Serialize)]
+struct PatternsDoc<'x> {
+    plan: &'x str,
+    version: &'x str,
+    register: Option<String>,
+    sha256: String,
+    sequence: u64,
+    at: String,
+    #[serde(rename = "where")]
+    conditions: &'x [String],
+    patterns: Vec<Pattern>,
+}
+
+#[derive(Serialize)]
+struct Pattern {
+    pattern: String,
+    start: String,
+    end: String,
+    label: String,
+}
+
+fn write_patterns(
+    out: &mut dyn Write,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+    entries: &[Entry<'_>],
+) -> std::io::Result<()> {
+    let ab = about(a);
+    let pad = |p: &str, l: usize, c: char| format!("{p}{}", c.to_string().repeat(l - p.len()));
+    let doc = PatternsDoc {
+        plan: ab.plan,
+        version: ab.version,
+        register: ab.register,
+        sha256: ab.sha256,
+        sequence: ab.sequence,
+        at: day.to_string(),
+        conditions,
+        patterns: e164_runs(entries)
+            .map(|(p, l, e)| Pattern {
+                pattern: pad(p, l, '#'),
+                start: pad(p, l, '0'),
+                end: pad(p, l, '9'),
+                label: label(e),
+            })
+            .collect(),
+    };
+    let mut w = super::Escaping::json(out);
+    serde_json::to_writer(&mut w, &doc)?;
+    w.write_all(b"\n")
+}
+
+/// Asterisk dialplan: a context of `_+CC…XXX` patterns (one `X` a digit), each setting
+/// `NUMPLAN_CATEGORY` and `NUMPLAN_TERRITORY` and returning, for a `GoSub` from the inbound
+/// context to test a caller ID.
+fn write_asterisk(
+    out: &mut dyn Write,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+    entries: &[Entry<'_>],
+) -> std::io::Result<()> {
+    let ab = about(a);
+    writeln!(
+        out,
+        "; numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
+        cell(ab.plan),
+        cell(ab.version),
+        ab.register.as_deref().unwrap_or("-"),
+        ab.sequence,
+        ab.sha256
+    )?;
+    writeln!(out, "; where {}", cell(&conditions.join(" and ")))?;
+    // Asterisk reads `;` as a comment and `,` as an argument separator: neither may appear in
+    // a value (ids are slugs; they cannot).
+    let safe = |s: &str| s.replace([';', ',', '\n', '\r'], "_");
+    writeln!(out, "[numplan-{}]", safe(ab.plan))?;
+    for (p, l, e) in e164_runs(entries) {
+        let pattern = format!("_+{p}{}", "X".repeat(l - p.len()));
+        writeln!(
+            out,
+            "exten => {pattern},1,Set(NUMPLAN_CATEGORY={})",
+            safe(e.said.category)
+        )?;
+        writeln!(
+            out,
+            " same => n,Set(NUMPLAN_TERRITORY={})",
+            safe(e.said.territory)
+        )?;
+        writeln!(out, " same => n,Return()")?;
     }
     Ok(())
 }

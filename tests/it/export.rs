@@ -304,3 +304,108 @@ fn callkit_refuses_a_list_over_max_stating_the_count() {
         "{err}"
     );
 }
+
+/// `patterns` (Android) and `asterisk` say the same as `lookup`: a number written `+CC…` matches
+/// a pattern exactly when the plan answers it on the day, valid, within the selection. Numbers
+/// are drawn inside the patterns (each must be in the selection) and near them (a digit changed,
+/// a length changed: in the selection exactly when some pattern matches).
+#[test]
+fn patterns_and_asterisk_match_exactly_the_selection() {
+    for (plan, at, conditions) in [
+        (
+            None,
+            "2026-11-30",
+            vec!["automated-voice=allowed", "territory=guadeloupe,martinique"],
+        ),
+        (
+            None,
+            "2026-11-30",
+            vec!["category=urgence,polyvalent-verifie", "country-code=590"],
+        ),
+        (
+            Some("generated/ca.npa"),
+            "2024-10-10",
+            vec!["voice=forbidden", "territory=nu,nt,yt,yt-nt-nu"],
+        ),
+    ] {
+        let run = |format: &str| {
+            let mut args = vec!["export", "--at", at, "--format", format];
+            let path;
+            if let Some(p) = plan {
+                path = repo(p);
+                args.extend(["--plan", path.to_str().unwrap()]);
+            }
+            for c in &conditions {
+                args.extend(["--where", c]);
+            }
+            let out = numplan(&args);
+            assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let doc: serde_json::Value = serde_json::from_str(&run("patterns")).unwrap();
+        let patterns: Vec<String> = doc["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["pattern"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!patterns.is_empty(), "{conditions:?}");
+        // Asterisk: `exten => _+DIGITSXXX,…` is the same pattern, `X` for `#`.
+        let asterisk: Vec<String> = run("asterisk")
+            .lines()
+            .filter_map(|l| l.strip_prefix("exten => _+"))
+            .map(|l| l.split(',').next().unwrap().replace('X', "#"))
+            .collect();
+        assert_eq!(asterisk, patterns);
+        let matches = |n: &str| {
+            patterns
+                .iter()
+                .any(|p| p.len() == n.len() && p.bytes().zip(n.bytes()).all(|(a, b)| a == b'#' || a == b))
+        };
+        let bytes = plan.map_or_else(
+            || numplan::embedded::FR.to_vec(),
+            |p| std::fs::read(repo(p)).unwrap(),
+        );
+        let a = Artifact::open(&bytes).unwrap();
+        let day = Date::parse(at).unwrap();
+        let selected: Vec<(&str, Vec<&str>)> = conditions
+            .iter()
+            .map(|c| {
+                let (f, v) = c.split_once('=').unwrap();
+                (f, v.split(',').collect())
+            })
+            .collect();
+        let selected: Vec<(&str, &[&str])> = selected.iter().map(|(f, v)| (*f, v.as_slice())).collect();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for i in 0..3000 {
+            let p = &patterns[(next() % patterns.len() as u64) as usize];
+            let mut n: Vec<u8> = p
+                .bytes()
+                .map(|c| if c == b'#' { b'0' + (next() % 10) as u8 } else { c })
+                .collect();
+            match i % 3 {
+                0 => {}
+                1 => {
+                    let k = (next() % n.len() as u64) as usize;
+                    n[k] = b'0' + (next() % 10) as u8;
+                }
+                _ => {
+                    if next() % 2 == 0 {
+                        n.pop();
+                    } else {
+                        n.push(b'0' + (next() % 10) as u8);
+                    }
+                }
+            }
+            let n = String::from_utf8(n).unwrap();
+            let expected = meets(&a, &format!("+{n}"), day, &selected);
+            assert_eq!(matches(&n), expected, "+{n} with {conditions:?}");
+        }
+    }
+}
