@@ -6,6 +6,7 @@ use numplan::artifact::Artifact;
 use numplan::date::Date;
 use numplan::export::{Entry, Selection};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,9 @@ enum Format {
     Patterns,
     /// Asterisk dialplan patterns: `exten => _+33162XXXXXX,…`.
     Asterisk,
+    /// One anchored regular expression per country code, accepting `+CC`, `CC`, the
+    /// international prefix and `CC`, and the national form, prefixes factored.
+    Regex,
 }
 
 /// Runs `export`.
@@ -131,6 +135,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             Format::Callkit => write_callkit(out, &artifact, day, &args.conditions, &entries),
             Format::Patterns => write_patterns(out, &artifact, day, &args.conditions, &entries),
             Format::Asterisk => write_asterisk(out, &artifact, day, &args.conditions, &entries),
+            Format::Regex => write_regex(out, &artifact, day, &args.conditions, &entries),
         }
     };
     match &args.output {
@@ -380,6 +385,140 @@ fn write_asterisk(
         writeln!(out, " same => n,Return()")?;
     }
     Ok(())
+}
+
+/// A trie of digit prefixes, each ending with the counts of digits that may follow it.
+#[derive(Default)]
+struct Trie {
+    tails: std::collections::BTreeSet<usize>,
+    children: std::collections::BTreeMap<u8, Trie>,
+}
+
+impl Trie {
+    fn insert(&mut self, digits: &[u8], tail: usize) {
+        match digits.split_first() {
+            None => {
+                self.tails.insert(tail);
+            }
+            Some((&d, rest)) => self.children.entry(d).or_default().insert(rest, tail),
+        }
+    }
+
+    /// The node as a regular expression: digits whose subtrees read the same share a character
+    /// class (`[0-3]`), and the digits that may follow a prefix are `\d{n}`.
+    fn regex(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let tail = |n: usize| match n {
+            0 => String::new(),
+            1 => "\\d".to_string(),
+            n => format!("\\d{{{n}}}"),
+        };
+        match self.tails.len() {
+            0 => {}
+            1 => parts.push(tail(*self.tails.first().unwrap_or(&0))),
+            _ => parts.push(format!(
+                "(?:{})",
+                self.tails.iter().map(|&n| tail(n)).collect::<Vec<_>>().join("|")
+            )),
+        }
+        // Digits grouped by what follows them, in digit order of their first one.
+        let mut groups: Vec<(String, Vec<u8>)> = Vec::new();
+        for (&d, child) in &self.children {
+            let sub = child.regex();
+            match groups.iter_mut().find(|(s, _)| *s == sub) {
+                Some((_, ds)) => ds.push(d),
+                None => groups.push((sub, vec![d])),
+            }
+        }
+        for (sub, digits) in groups {
+            parts.push(format!("{}{sub}", class(&digits)));
+        }
+        match parts.len() {
+            1 => parts.pop().unwrap_or_default(),
+            _ => format!("(?:{})", parts.join("|")),
+        }
+    }
+}
+
+/// Ascending digits as a character class: `5`, `[0-3]`, `[1-35]`.
+fn class(digits: &[u8]) -> String {
+    if let [d] = digits {
+        return char::from(*d).to_string();
+    }
+    if digits.len() == 10 {
+        return "\\d".to_string();
+    }
+    let mut out = String::from("[");
+    let mut i = 0;
+    while i < digits.len() {
+        let mut j = i;
+        while j + 1 < digits.len() && digits[j + 1] == digits[j] + 1 {
+            j += 1;
+        }
+        out.push(char::from(digits[i]));
+        if j > i + 1 {
+            out.push('-');
+        }
+        if j > i {
+            out.push(char::from(digits[j]));
+        }
+        i = j + 1;
+    }
+    out.push(']');
+    out
+}
+
+/// One anchored regular expression per country code (a line `CC<TAB>REGEX`), for blocking apps:
+/// the number written `+CC…`, `CC…`, after the plan's international prefix (`00CC…`), or in the
+/// national form (after the trunk prefix, or, in a plan that writes numbers without it, with or
+/// without it), digits only (strip spaces and punctuation first).
+fn write_regex(
+    out: &mut dyn Write,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+    entries: &[Entry<'_>],
+) -> std::io::Result<()> {
+    write_about(out, a, day, conditions)?;
+    let np = a.national_prefix();
+    let ip = a.international_prefix();
+    let mut by_cc: BTreeMap<u32, Trie> = BTreeMap::new();
+    for (prefix, length, e) in e164_runs(entries) {
+        let Some(cc) = e.said.country_code else { continue };
+        let cc_digits = cc.to_string();
+        let Some(significant) = prefix.strip_prefix(cc_digits.as_str()) else {
+            continue;
+        };
+        by_cc
+            .entry(cc)
+            .or_default()
+            .insert(significant.as_bytes(), length - prefix.len());
+    }
+    for (cc, trie) in by_cc {
+        let international = format!("\\+{cc}|{cc}|{}{cc}", regex_escape(ip));
+        let lead = if a.national_prefix_in_numbers() {
+            format!("(?:{international}|{})", regex_escape(np))
+        } else if np.is_empty() {
+            format!("(?:{international})?")
+        } else {
+            format!("(?:{international}|{})?", regex_escape(np))
+        };
+        writeln!(out, "{cc}\t^{lead}{}$", trie.regex())?;
+    }
+    Ok(())
+}
+
+/// Digits are their own regex; anything else is escaped.
+fn regex_escape(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
 }
 
 fn write_tsv(

@@ -409,3 +409,120 @@ fn patterns_and_asterisk_match_exactly_the_selection() {
         }
     }
 }
+
+/// `regex`: one expression per country code, compiled with the `regex` crate as blocking apps do,
+/// matches a number in every written form (`+CC…`, `CC…`, the international prefix and `CC…`,
+/// the national form) exactly when `lookup` answers it on the day within the selection.
+#[test]
+fn regex_matches_every_written_form_exactly_when_the_plan_does() {
+    for (plan, at, conditions, ip, trunk, trunk_in_numbers) in [
+        (
+            None,
+            "2026-11-30",
+            vec!["automated-voice=allowed", "country-code=33,590,596"],
+            "00",
+            "0",
+            true,
+        ),
+        (
+            Some("generated/ca.npa"),
+            "2024-10-10",
+            vec!["voice=allowed", "territory=nu,yt,nt,yt-nt-nu"],
+            "011",
+            "1",
+            false,
+        ),
+    ] {
+        let run = |format: &str| {
+            let mut args = vec!["export", "--at", at, "--format", format];
+            let path;
+            if let Some(p) = plan {
+                path = repo(p);
+                args.extend(["--plan", path.to_str().unwrap()]);
+            }
+            for c in &conditions {
+                args.extend(["--where", c]);
+            }
+            let out = numplan(&args);
+            assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let regexes: Vec<(String, regex::Regex)> = run("regex")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let (cc, re) = l.split_once('\t').unwrap();
+                (cc.to_string(), regex::Regex::new(re).expect("a valid regex"))
+            })
+            .collect();
+        assert!(!regexes.is_empty());
+        let doc: serde_json::Value = serde_json::from_str(&run("patterns")).unwrap();
+        let patterns: Vec<String> = doc["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["pattern"].as_str().unwrap().to_string())
+            .collect();
+        let bytes = plan.map_or_else(
+            || numplan::embedded::FR.to_vec(),
+            |p| std::fs::read(repo(p)).unwrap(),
+        );
+        let a = Artifact::open(&bytes).unwrap();
+        let day = Date::parse(at).unwrap();
+        let selected: Vec<(&str, Vec<&str>)> = conditions
+            .iter()
+            .map(|c| {
+                let (f, v) = c.split_once('=').unwrap();
+                (f, v.split(',').collect())
+            })
+            .collect();
+        let selected: Vec<(&str, &[&str])> = selected.iter().map(|(f, v)| (*f, v.as_slice())).collect();
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut matched = 0;
+        for i in 0..2000 {
+            let p = &patterns[(next() % patterns.len() as u64) as usize];
+            let mut n: Vec<u8> = p
+                .bytes()
+                .map(|c| if c == b'#' { b'0' + (next() % 10) as u8 } else { c })
+                .collect();
+            match i % 3 {
+                0 => {}
+                1 => {
+                    let k = (next() % n.len() as u64) as usize;
+                    n[k] = b'0' + (next() % 10) as u8;
+                }
+                _ => {
+                    if next() % 2 == 0 {
+                        n.pop();
+                    } else {
+                        n.push(b'0' + (next() % 10) as u8);
+                    }
+                }
+            }
+            let n = String::from_utf8(n).unwrap();
+            let Some((cc, re)) = regexes.iter().find(|(cc, _)| n.starts_with(cc.as_str())) else {
+                // A mutated country code no line has: in the selection only if the plan says so.
+                assert!(!meets(&a, &format!("+{n}"), day, &selected), "+{n}");
+                continue;
+            };
+            let expected = meets(&a, &format!("+{n}"), day, &selected);
+            let significant = &n[cc.len()..];
+            let national = if trunk_in_numbers {
+                format!("{trunk}{significant}")
+            } else {
+                significant.to_string()
+            };
+            for form in [format!("+{n}"), n.clone(), format!("{ip}{n}"), national] {
+                assert_eq!(re.is_match(&form), expected, "{form} (+{n}) with {conditions:?}");
+            }
+            matched += usize::from(expected);
+        }
+        assert!(matched > 300, "{matched}");
+    }
+}
