@@ -71,6 +71,10 @@ enum Format {
     /// One anchored regular expression per country code, accepting `+CC`, `CC`, the
     /// international prefix and `CC`, and the national form, prefixes factored.
     Regex,
+    /// SQL `INSERT`s into Kamailio's `mtrees` table: one tree per number length.
+    KamailioMtree,
+    /// SQL `INSERT`s into Kamailio's `globalblocklist` table (userblocklist module).
+    KamailioBlocklist,
 }
 
 /// Runs `export`.
@@ -136,6 +140,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             Format::Patterns => write_patterns(out, &artifact, day, &args.conditions, &entries),
             Format::Asterisk => write_asterisk(out, &artifact, day, &args.conditions, &entries),
             Format::Regex => write_regex(out, &artifact, day, &args.conditions, &entries),
+            Format::KamailioMtree => write_kamailio(out, &artifact, day, &args.conditions, &entries, true),
+            Format::KamailioBlocklist => {
+                write_kamailio(out, &artifact, day, &args.conditions, &entries, false)
+            }
         }
     };
     match &args.output {
@@ -519,6 +527,74 @@ fn regex_escape(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A string as an SQL literal: in single quotes, quotes doubled, control characters escaped.
+fn sql(text: &str) -> String {
+    format!("'{}'", super::escape_controls(text).replace('\'', "''"))
+}
+
+/// Kamailio's tables, as SQL `INSERT`s after `--` comment lines saying which data this is. Both
+/// match the caller ID as E.164 digits without `+`, by longest prefix.
+///
+/// - `mtrees` (mtree module): one tree a number length, named `PLAN-LENGTH` (`fr-11`): look the
+///   number up in the tree of its length; `tvalue` is `category;territory`.
+/// - `globalblocklist` (userblocklist module): a row a prefix, `allowlist` `0`; the description
+///   names the category, territory and the lengths the prefix's numbers have, which the module
+///   does not check: the script must (`$(rU{s.len})`).
+fn write_kamailio(
+    out: &mut dyn Write,
+    a: &Artifact<'_>,
+    day: Date,
+    conditions: &[String],
+    entries: &[Entry<'_>],
+    mtree: bool,
+) -> std::io::Result<()> {
+    let ab = about(a);
+    writeln!(
+        out,
+        "-- numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
+        cell(ab.plan),
+        cell(ab.version),
+        ab.register.as_deref().unwrap_or("-"),
+        ab.sequence,
+        ab.sha256
+    )?;
+    writeln!(out, "-- where {}", cell(&conditions.join(" and ")))?;
+    if mtree {
+        for (p, l, e) in e164_runs(entries) {
+            writeln!(
+                out,
+                "INSERT INTO mtrees (tname, tprefix, tvalue) VALUES ({}, {}, {});",
+                sql(&format!("{}-{l}", ab.plan)),
+                sql(p),
+                sql(&format!("{};{}", e.said.category, e.said.territory))
+            )?;
+        }
+        return Ok(());
+    }
+    // One row a prefix (the table's prefixes are unique): its lengths gathered.
+    let mut rows: BTreeMap<&str, (Vec<usize>, &Entry<'_>)> = BTreeMap::new();
+    for (p, l, e) in e164_runs(entries) {
+        rows.entry(p).or_insert_with(|| (Vec::new(), e)).0.push(l);
+    }
+    for (p, (mut lengths, e)) in rows {
+        lengths.sort_unstable();
+        lengths.dedup();
+        let lengths: Vec<String> = lengths.iter().map(usize::to_string).collect();
+        writeln!(
+            out,
+            "INSERT INTO globalblocklist (prefix, allowlist, description) VALUES ({}, '0', {});",
+            sql(p),
+            sql(&format!(
+                "{} ({}), {} digits",
+                e.said.category,
+                e.said.territory,
+                lengths.join(" or ")
+            ))
+        )?;
+    }
+    Ok(())
 }
 
 fn write_tsv(

@@ -526,3 +526,124 @@ fn regex_matches_every_written_form_exactly_when_the_plan_does() {
         assert!(matched > 300, "{matched}");
     }
 }
+
+/// Kamailio's tables, loaded into SQLite (`rusqlite`) and queried by longest prefix as the mtree
+/// and userblocklist modules do: a number (E.164 digits) is found exactly when `lookup` answers it
+/// on the day within the selection (mtree: in the tree of its length; globalblocklist: the row's
+/// lengths, which the script checks).
+#[test]
+fn kamailio_tables_in_sqlite_find_exactly_the_selection() {
+    for (plan, at, conditions) in [
+        (
+            None,
+            "2026-11-30",
+            vec!["automated-voice=allowed", "country-code=33,590,594"],
+        ),
+        (
+            Some("generated/ca.npa"),
+            "2024-10-10",
+            vec!["voice=forbidden", "territory=on", "allocated=no"],
+        ),
+    ] {
+        let run = |format: &str| {
+            let mut args = vec!["export", "--at", at, "--format", format];
+            let path;
+            if let Some(p) = plan {
+                path = repo(p);
+                args.extend(["--plan", path.to_str().unwrap()]);
+            }
+            for c in &conditions {
+                args.extend(["--where", c]);
+            }
+            let out = numplan(&args);
+            assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let db = rusqlite::Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE mtrees (id INTEGER PRIMARY KEY, tname TEXT, tprefix TEXT, tvalue TEXT, UNIQUE (tname, tprefix));
+             CREATE TABLE globalblocklist (id INTEGER PRIMARY KEY, prefix TEXT UNIQUE, allowlist TEXT, description TEXT);",
+        )
+        .unwrap();
+        db.execute_batch(&run("kamailio-mtree")).unwrap();
+        db.execute_batch(&run("kamailio-blocklist")).unwrap();
+        let plan_id = if plan.is_some() { "ca" } else { "fr" };
+        let in_mtree = |n: &str| -> bool {
+            db.query_row(
+                "SELECT tvalue FROM mtrees WHERE tname = ?1 AND substr(?2, 1, length(tprefix)) = tprefix \
+                 ORDER BY length(tprefix) DESC LIMIT 1",
+                (format!("{plan_id}-{}", n.len()), n),
+                |r| r.get::<_, String>(0),
+            )
+            .is_ok()
+        };
+        let in_blocklist = |n: &str| -> bool {
+            let description: Option<String> = db
+                .query_row(
+                    "SELECT description FROM globalblocklist WHERE substr(?1, 1, length(prefix)) = prefix \
+                     ORDER BY length(prefix) DESC LIMIT 1",
+                    [n],
+                    |r| r.get(0),
+                )
+                .ok();
+            description.is_some_and(|d| {
+                let lengths = d.rsplit(", ").next().unwrap().trim_end_matches(" digits");
+                lengths.split(" or ").any(|l| l == n.len().to_string())
+            })
+        };
+        let doc: serde_json::Value = serde_json::from_str(&run("patterns")).unwrap();
+        let patterns: Vec<String> = doc["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["pattern"].as_str().unwrap().to_string())
+            .collect();
+        assert!(!patterns.is_empty());
+        let bytes = plan.map_or_else(
+            || numplan::embedded::FR.to_vec(),
+            |p| std::fs::read(repo(p)).unwrap(),
+        );
+        let a = Artifact::open(&bytes).unwrap();
+        let day = Date::parse(at).unwrap();
+        let selected: Vec<(&str, Vec<&str>)> = conditions
+            .iter()
+            .map(|c| {
+                let (f, v) = c.split_once('=').unwrap();
+                (f, v.split(',').collect())
+            })
+            .collect();
+        let selected: Vec<(&str, &[&str])> = selected.iter().map(|(f, v)| (*f, v.as_slice())).collect();
+        let mut state = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut found = 0;
+        for i in 0..1500 {
+            let p = &patterns[(next() % patterns.len() as u64) as usize];
+            let mut n: Vec<u8> = p
+                .bytes()
+                .map(|c| if c == b'#' { b'0' + (next() % 10) as u8 } else { c })
+                .collect();
+            if i % 2 == 1 {
+                let k = (next() % n.len() as u64) as usize;
+                n[k] = b'0' + (next() % 10) as u8;
+            }
+            if i % 5 == 4 {
+                n.push(b'0');
+            }
+            let n = String::from_utf8(n).unwrap();
+            let expected = meets(&a, &format!("+{n}"), day, &selected);
+            assert_eq!(in_mtree(&n), expected, "mtree: {n} with {conditions:?}");
+            assert_eq!(
+                in_blocklist(&n),
+                expected,
+                "globalblocklist: {n} with {conditions:?}"
+            );
+            found += usize::from(expected);
+        }
+        assert!(found > 300, "{found}");
+    }
+}
