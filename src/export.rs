@@ -349,6 +349,44 @@ pub fn export<'a>(a: &'a Artifact<'a>, day: Date, selection: &Selection) -> Vec<
         .collect()
 }
 
+/// The export on `day` and the changes already known for later days: every entry that the
+/// selection keeps on some day from `day` on, with `from` and `until` the days between which it
+/// does (`from` is `day` for those kept that day). The plan's answers change only on its
+/// [`Artifact::change_days`], so the exports of those days say everything.
+pub fn export_ahead<'a>(a: &'a Artifact<'a>, day: Date, selection: &Selection) -> Vec<Entry<'a>> {
+    let days: Vec<Date> = std::iter::once(day)
+        .chain(a.change_days().into_iter().filter(|&d| d > day))
+        .collect();
+    // Open entries (kept on the previous day) by prefix, lengths and answer, with their start.
+    type Key<'a> = (String, Vec<usize>, Said<'a>);
+    let mut open: BTreeMap<Key<'a>, (Date, Entry<'a>)> = BTreeMap::new();
+    let mut done: Vec<Entry<'a>> = Vec::new();
+    for &d in &days {
+        let mut now: BTreeMap<Key<'a>, Entry<'a>> = BTreeMap::new();
+        for e in export(a, d, selection) {
+            let mut said = e.said.clone();
+            (said.from, said.until) = (None, None);
+            now.insert((e.national.clone(), e.lengths.clone(), said), e);
+        }
+        let closed: Vec<Key<'a>> = open.keys().filter(|k| !now.contains_key(*k)).cloned().collect();
+        for k in closed {
+            if let Some((from, mut e)) = open.remove(&k) {
+                (e.said.from, e.said.until) = (Some(from), Some(d));
+                done.push(e);
+            }
+        }
+        for (k, e) in now {
+            open.entry(k).or_insert((d, e));
+        }
+    }
+    for (_, (from, mut e)) in open {
+        (e.said.from, e.said.until) = (Some(from), None);
+        done.push(e);
+    }
+    done.sort_by(|x, y| (&x.national, x.said.from).cmp(&(&y.national, y.said.from)));
+    done
+}
+
 /// The prefixes of the numbers that start with `key` and with none of `taken` (longer keys):
 /// `key` itself when nothing is taken, else its ten extensions, each kept whole, dropped (a
 /// taken key), or split further.

@@ -876,6 +876,30 @@ impl<'a> Artifact<'a> {
         self.meta(col::META_AUTHORITY)
     }
 
+    /// Every day on which some answer of the plan may change: the bounds of the ranges' periods
+    /// (the index's timeline segments), of rule and verdict statements, of requirements, of the
+    /// register's holdings, and the register snapshots' dates.
+    pub fn change_days(&self) -> std::collections::BTreeSet<Date> {
+        let mut days = std::collections::BTreeSet::new();
+        let mut add = |k: Kind, from: usize, until: usize| {
+            for r in 0..self.rows(k) {
+                for c in [from, until] {
+                    let d = self.word(k, r, c) as i32;
+                    if d != DAY_MIN && d != DAY_MAX {
+                        days.extend(Date::from_days(d));
+                    }
+                }
+            }
+        };
+        add(Kind::Segments, col::SEG_FROM, col::SEG_UNTIL);
+        add(Kind::Statements, col::STMT_FROM, col::STMT_UNTIL);
+        add(Kind::Verdicts, col::VS_FROM, col::VS_UNTIL);
+        add(Kind::Requirements, col::REQ_FROM, col::REQ_UNTIL);
+        add(Kind::HoldSegments, col::HS_FROM, col::HS_UNTIL);
+        days.extend(self.register_dates());
+        days
+    }
+
     /// The ids of the plan's categories, in the plan's order.
     pub fn category_ids(&self) -> impl Iterator<Item = &'a str> + '_ {
         let k = Kind::Categories;

@@ -35,6 +35,11 @@ pub struct Args {
     /// The day to export (YYYY-MM-DD; default: today in the plan's time zone).
     #[arg(long, value_parser = super::compile::parse_date)]
     at: Option<Date>,
+    /// Also list the changes already known for days after this one (from `--at`, or today):
+    /// every entry carries the days between which the selection keeps it, so a list can be
+    /// built ahead (ranges that open on 1 January).
+    #[arg(long, value_name = "DAY", value_parser = super::compile::parse_date, conflicts_with = "at")]
+    changes_after: Option<Date>,
     /// A condition, FIELD=VALUE[,VALUE…] (repeatable, ANDed; values ORed): a use's verdict
     /// (`automated-voice=allowed`), `category=`, `territory=`, `country-code=`, `operator=`,
     /// `allocated=yes|no`.
@@ -109,8 +114,18 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     )?;
     let conditions: Vec<&str> = args.conditions.iter().map(String::as_str).collect();
     let selection = Selection::parse(&artifact, &conditions).map_err(|e| CliError::usage(e.to_string()))?;
-    let day = args.at.unwrap_or_else(|| today_in(artifact.time_zone()));
-    let entries = numplan::export::export(&artifact, day, &selection);
+    let (day, entries) = match args.changes_after {
+        Some(day) => (day, numplan::export::export_ahead(&artifact, day, &selection)),
+        None => {
+            let day = args.at.unwrap_or_else(|| today_in(artifact.time_zone()));
+            (day, numplan::export::export(&artifact, day, &selection))
+        }
+    };
+    // Which data this is: with --changes-after, the list runs from that day on.
+    let mut shown = args.conditions.clone();
+    if let Some(d) = args.changes_after {
+        shown.push(format!("changes-after={d}"));
+    }
     if entries.is_empty() {
         print_stderr(&format!(
             "export: no number of plan `{}` meets the conditions on {day}\n",
@@ -134,16 +149,14 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     }
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
         match args.format {
-            Format::Tsv => write_tsv(out, &artifact, day, &args.conditions, &entries),
-            Format::Json => write_json(out, &artifact, day, &args.conditions, &entries),
-            Format::Callkit => write_callkit(out, &artifact, day, &args.conditions, &entries),
-            Format::Patterns => write_patterns(out, &artifact, day, &args.conditions, &entries),
-            Format::Asterisk => write_asterisk(out, &artifact, day, &args.conditions, &entries),
-            Format::Regex => write_regex(out, &artifact, day, &args.conditions, &entries),
-            Format::KamailioMtree => write_kamailio(out, &artifact, day, &args.conditions, &entries, true),
-            Format::KamailioBlocklist => {
-                write_kamailio(out, &artifact, day, &args.conditions, &entries, false)
-            }
+            Format::Tsv => write_tsv(out, &artifact, day, &shown, &entries),
+            Format::Json => write_json(out, &artifact, day, &shown, &entries),
+            Format::Callkit => write_callkit(out, &artifact, day, &shown, &entries),
+            Format::Patterns => write_patterns(out, &artifact, day, &shown, &entries),
+            Format::Asterisk => write_asterisk(out, &artifact, day, &shown, &entries),
+            Format::Regex => write_regex(out, &artifact, day, &shown, &entries),
+            Format::KamailioMtree => write_kamailio(out, &artifact, day, &shown, &entries, true),
+            Format::KamailioBlocklist => write_kamailio(out, &artifact, day, &shown, &entries, false),
         }
     };
     match &args.output {

@@ -647,3 +647,89 @@ fn kamailio_tables_in_sqlite_find_exactly_the_selection() {
         assert!(found > 300, "{found}");
     }
 }
+
+/// `--changes-after DAY`: every entry says between which days the selection keeps it; on any
+/// day from DAY on, the numbers of the entries in force then are exactly those `lookup` answers
+/// within the selection that day (the French plan from mid-2025, across the 2026 decision; the
+/// Canadian one across 988's opening and the 2024 register snapshots).
+#[test]
+fn changes_after_says_when_each_entry_holds() {
+    for (dir, after, conditions, days) in [
+        (
+            "generated/fr.npa",
+            "2025-06-01",
+            vec![("automated-voice", &["allowed"][..])],
+            vec![
+                "2025-06-01",
+                "2025-07-03",
+                "2025-12-31",
+                "2026-01-01",
+                "2026-02-20",
+                "2026-04-17",
+                "2027-01-01",
+            ],
+        ),
+        (
+            "generated/ca.npa",
+            "2023-01-01",
+            vec![
+                ("voice", &["forbidden"][..]),
+                ("category", &["crisis-988", "geographic"][..]),
+            ],
+            vec![
+                "2023-01-01",
+                "2023-08-04",
+                "2023-11-29",
+                "2023-11-30",
+                "2024-01-25",
+                "2024-10-10",
+                "2025-06-01",
+            ],
+        ),
+    ] {
+        let bytes = artifact_bytes(dir);
+        let a = Artifact::open(&bytes).unwrap();
+        let written: Vec<String> = conditions
+            .iter()
+            .map(|(f, v)| format!("{f}={}", v.join(",")))
+            .collect();
+        let written: Vec<&str> = written.iter().map(String::as_str).collect();
+        let selection = Selection::parse(&a, &written).unwrap();
+        let after = Date::parse(after).unwrap();
+        let ahead = numplan::export::export_ahead(&a, after, &selection);
+        assert!(
+            ahead.iter().any(|e| e.said.from.is_some_and(|f| f > after)),
+            "{dir}: changes ahead"
+        );
+        let keys: Vec<String> = a.entries().map(|e| String::from_utf8(e.key).unwrap()).collect();
+        let mut state = 0xDEAD_BEEF_1234_5678u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for day in &days {
+            let day = Date::parse(day).unwrap();
+            let in_force: Vec<Entry<'_>> = ahead
+                .iter()
+                .filter(|e| e.said.from.is_none_or(|f| f <= day) && e.said.until.is_none_or(|u| day < u))
+                .cloned()
+                .collect();
+            for _ in 0..400 {
+                let k = &keys[(next() % keys.len() as u64) as usize];
+                let mut n = k.clone();
+                let len = [3usize, 10, 10, 10, 13, 14][(next() % 6) as usize];
+                while n.len() < len {
+                    n.push(char::from(b'0' + (next() % 10) as u8));
+                }
+                n.truncate(len.max(1));
+                assert_eq!(
+                    listed(&in_force, &n),
+                    meets(&a, &n, day, &conditions),
+                    "{dir}: {n} on {day}"
+                );
+            }
+        }
+    }
+}
