@@ -270,32 +270,45 @@ pub fn export<'a>(a: &'a Artifact<'a>, day: Date, selection: &Selection) -> Vec<
     }
     let np = a.national_prefix();
     let in_numbers = a.national_prefix_in_numbers();
-    // Prefixes by (answer, length): merged at the end.
-    let mut kept: BTreeMap<(Said<'a>, usize), Vec<String>> = BTreeMap::new();
+    let uses = a.uses().count().min(32) as u32;
+    // Prefixes by answer and length, the answer keyed by what decides it (the range row, the
+    // holder, the verdicts, the period): cheap to hash, and its words built once per answer.
+    let mut kept: std::collections::HashMap<(AnswerKey<'a>, usize), Vec<String>> = Default::default();
+    let mut said_of: std::collections::HashMap<AnswerKey<'a>, Said<'a>> = Default::default();
     for (i, key) in keys.iter().enumerate() {
         let Some(answer) = a.lookup_national(key, day) else {
             continue;
         };
-        if answer.prefix() != key.as_str() || answer.territory().foreign || !selection.keeps(&answer, &ctx) {
+        if answer.prefix() != key.as_str() || answer.is_foreign() || !selection.keeps(&answer, &ctx) {
             continue;
         }
         let mask = answer.lengths_mask();
         let (from, until) = answer.in_force();
-        let range = answer.range();
-        let said = Said {
-            category: answer.category().id,
-            territory: answer.territory_id(),
-            country_code: answer.country_code(),
-            e164: answer.has_e164_form(),
+        let verdicts = (0..uses).fold(0u64, |bits, u| {
+            bits | (u64::from(verdict_bits(answer.verdict(u, &ctx))) << (2 * u))
+        });
+        let group = AnswerKey {
+            range: answer.range_row(),
             holder: answer.holder_code(),
-            verdicts: (0..a.uses().count() as u32)
-                .map(|u| answer.verdict(u, &ctx))
-                .collect(),
+            verdicts,
             from,
             until,
-            basis: range.basis,
-            source: range.source,
         };
+        said_of.entry(group).or_insert_with(|| {
+            let range = answer.range();
+            Said {
+                category: answer.category().id,
+                territory: answer.territory_id(),
+                country_code: answer.country_code(),
+                e164: answer.has_e164_form(),
+                holder: group.holder,
+                verdicts: (0..uses).map(|u| answer.verdict(u, &ctx)).collect(),
+                from,
+                until,
+                basis: range.basis,
+                source: range.source,
+            }
+        });
         for length in (key.len()..32).filter(|&l| mask & (1 << l) != 0) {
             // The children that take numbers of this length away from the key's region.
             let taken: Vec<&str> = children[i]
@@ -303,16 +316,16 @@ pub fn export<'a>(a: &'a Artifact<'a>, day: Date, selection: &Selection) -> Vec<
                 .map(|&c| keys[c].as_str())
                 .filter(|c| c.len() <= length)
                 .collect();
-            let mut prefixes = Vec::new();
-            region(key, &taken, &mut prefixes);
-            kept.entry((said.clone(), length)).or_default().extend(prefixes);
+            let prefixes = kept.entry((group, length)).or_default();
+            region(key, &taken, prefixes);
         }
     }
     // Merge each answer's prefixes (ten siblings make their parent), then gather the lengths of
     // one prefix and answer into one entry.
     let mut by_prefix: BTreeMap<(String, Said<'a>), Vec<usize>> = BTreeMap::new();
-    for ((said, length), prefixes) in kept {
-        for p in crate::range::canonical_prefixes(prefixes) {
+    for ((group, length), prefixes) in kept {
+        let Some(said) = said_of.get(&group) else { continue };
+        for p in merge_siblings(prefixes) {
             by_prefix.entry((p, said.clone())).or_default().push(length);
         }
     }
@@ -387,6 +400,62 @@ pub fn export_ahead<'a>(a: &'a Artifact<'a>, day: Date, selection: &Selection) -
     done
 }
 
+/// Disjoint prefixes (none a prefix of another), sorted, with any ten siblings `p0` … `p9` merged
+/// into `p`, repeatedly: in one pass over the sorted list, a stack whose top ten, when they are
+/// the ten children of one parent, become it. Linear, where the general
+/// [`crate::range::canonical_prefixes`] also removes covered prefixes, which regions never have.
+fn merge_siblings(mut prefixes: Vec<String>) -> Vec<String> {
+    prefixes.sort_unstable();
+    prefixes.dedup();
+    let mut stack: Vec<String> = Vec::with_capacity(prefixes.len());
+    for p in prefixes {
+        stack.push(p);
+        loop {
+            let n = stack.len();
+            if n < 10 {
+                break;
+            }
+            let last = &stack[n - 1];
+            let Some(parent) = last
+                .get(..last.len().saturating_sub(1))
+                .filter(|_| !last.is_empty())
+            else {
+                break;
+            };
+            let siblings = stack[n - 10..].iter().enumerate().all(|(d, q)| {
+                q.len() == last.len() && q.starts_with(parent) && q.as_bytes()[q.len() - 1] == b'0' + d as u8
+            });
+            if !siblings {
+                break;
+            }
+            let parent = parent.to_string();
+            stack.truncate(n - 10);
+            stack.push(parent);
+        }
+    }
+    stack
+}
+
+/// What decides an answer of the export: its range row (category, territory, lengths, basis,
+/// source), its holder, its verdicts (two bits a use) and the period they hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct AnswerKey<'a> {
+    range: u32,
+    holder: Option<&'a str>,
+    verdicts: u64,
+    from: Option<Date>,
+    until: Option<Date>,
+}
+
+fn verdict_bits(v: Verdict) -> u8 {
+    match v {
+        Verdict::Allowed => 0,
+        Verdict::Forbidden => 1,
+        Verdict::Conditional => 2,
+        Verdict::Unknown => 3,
+    }
+}
+
 /// The prefixes of the numbers that start with `key` and with none of `taken` (longer keys):
 /// `key` itself when nothing is taken, else its ten extensions, each kept whole, dropped (a
 /// taken key), or split further.
@@ -413,6 +482,32 @@ fn region(key: &str, taken: &[&str], out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn siblings_merge_as_the_canonical_form_does() {
+        let cases: [&[&str]; 4] = [
+            &[
+                "0162", "0160", "0161", "0163", "0164", "0165", "0166", "0167", "0168", "0169",
+            ],
+            &[
+                "01620", "01621", "01622", "01623", "01624", "01625", "01626", "01627", "01628", "01629",
+                "0160",
+            ],
+            &["3", "40", "41"],
+            &[
+                "00", "01", "02", "03", "04", "05", "06", "07", "08", "090", "091", "092", "093", "094",
+                "095", "096", "097", "098", "099",
+            ],
+        ];
+        for case in cases {
+            let v: Vec<String> = case.iter().map(|s| s.to_string()).collect();
+            assert_eq!(
+                merge_siblings(v.clone()),
+                crate::range::canonical_prefixes(v),
+                "{case:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_region_is_its_key_minus_its_longer_keys() {

@@ -581,6 +581,14 @@ impl<'a> Answer<'a> {
         (date(from), date(until))
     }
 
+    /// Whether its territory is foreign: another plan's numbers under the same country code
+    /// (without building the territory's words).
+    pub fn is_foreign(&self) -> bool {
+        let a = self.a();
+        let t = a.word(Kind::Ranges, self.range, col::RANGE_TERRITORY);
+        a.word(Kind::Territories, t, col::TER_FOREIGN) == 1
+    }
+
     /// Just the territory's slug.
     pub fn territory_id(&self) -> &'a str {
         let t = self.a().word(Kind::Ranges, self.range, col::RANGE_TERRITORY);

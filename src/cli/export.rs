@@ -210,14 +210,6 @@ fn cell(text: &str) -> std::borrow::Cow<'_, str> {
     super::escape_controls(text)
 }
 
-fn lengths(l: &[usize]) -> String {
-    l.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
-}
-
-fn date(d: Option<Date>) -> String {
-    d.map_or_else(String::new, |d| d.to_string())
-}
-
 /// The comment lines that start the TSV and CallKit outputs: which data this is.
 fn write_about(
     out: &mut dyn Write,
@@ -637,31 +629,51 @@ fn write_tsv(
         write!(out, "\t{}", cell(u))?;
     }
     writeln!(out, "\tfrom\tuntil\tbasis\tsource")?;
+    // The hot loop of a full export: bytes written as they are, no formatting machinery.
+    let mut line: Vec<u8> = Vec::with_capacity(256);
+    let mut num = [0u8; 10];
     for e in entries {
         let s = &e.said;
-        write!(
-            out,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            e.e164.as_deref().map(|d| format!("+{d}")).unwrap_or_default(),
-            e.national,
-            lengths(&e.lengths),
-            lengths(&e.e164_lengths),
-            s.country_code.map(|c| c.to_string()).unwrap_or_default(),
-            cell(s.category),
-            cell(s.territory),
-            cell(s.holder.unwrap_or("")),
-        )?;
-        for v in &s.verdicts {
-            write!(out, "\t{}", v.as_str())?;
+        line.clear();
+        if let Some(d) = &e.e164 {
+            line.push(b'+');
+            line.extend_from_slice(d.as_bytes());
         }
-        writeln!(
-            out,
-            "\t{}\t{}\t{}\t{}",
-            date(s.from),
-            date(s.until),
-            cell(s.basis.unwrap_or("")),
-            cell(&s.source)
-        )?;
+        line.push(b'\t');
+        line.extend_from_slice(e.national.as_bytes());
+        for list in [&e.lengths, &e.e164_lengths] {
+            line.push(b'\t');
+            for (k, l) in list.iter().enumerate() {
+                if k > 0 {
+                    line.push(b',');
+                }
+                line.extend_from_slice(numplan::number::decimal(*l as u32, &mut num));
+            }
+        }
+        line.push(b'\t');
+        if let Some(cc) = s.country_code {
+            line.extend_from_slice(numplan::number::decimal(cc, &mut num));
+        }
+        for text in [s.category, s.territory, s.holder.unwrap_or("")] {
+            line.push(b'\t');
+            line.extend_from_slice(cell(text).as_bytes());
+        }
+        for v in &s.verdicts {
+            line.push(b'\t');
+            line.extend_from_slice(v.as_str().as_bytes());
+        }
+        for d in [s.from, s.until] {
+            line.push(b'\t');
+            if let Some(d) = d {
+                line.extend_from_slice(d.to_string().as_bytes());
+            }
+        }
+        line.push(b'\t');
+        line.extend_from_slice(cell(s.basis.unwrap_or("")).as_bytes());
+        line.push(b'\t');
+        line.extend_from_slice(cell(&s.source).as_bytes());
+        line.push(b'\n');
+        out.write_all(&line)?;
     }
     Ok(())
 }
