@@ -176,7 +176,13 @@ fn the_french_automated_voice_export_holds_the_verified_numbers_under_their_own_
     }
     // 0947 5…9 (2022-1583: the overseas NPV) ring under +590, +594, +596, +262 (twice), never
     // under +33.
-    for (prefix, cc) in [("0947 5", "590"), ("0947 6", "594"), ("0947 7", "596")] {
+    for (prefix, cc) in [
+        ("0947 5", "590"),
+        ("0947 6", "594"),
+        ("0947 7", "596"),
+        ("0947 8", "262"),
+        ("0947 9", "262"),
+    ] {
         let national = prefix.replace(' ', "");
         let want = format!("+{cc}{}", &national[1..]);
         assert!(e164.iter().any(|e| e.starts_with(&want)), "{prefix}: {want}");
@@ -199,6 +205,10 @@ fn bad_conditions_are_usage_errors_naming_the_choices() {
         ("automated-voice=maybe", "is not one of: allowed"),
         ("category=nope", "polyvalent-verifie"),
         ("novalue", "expected FIELD=VALUE"),
+        ("=", "expected FIELD=VALUE"),
+        ("voice=", "expected FIELD=VALUE"),
+        ("voice=allowed,,forbidden", "expected FIELD=VALUE"),
+        ("operator=\u{1b}[31m", "is not one of"),
     ] {
         let out = numplan(&["export", "--where", cond, "--format", "tsv"]);
         assert_eq!(code(&out), 2, "{cond}");
