@@ -196,6 +196,30 @@ fn the_french_automated_voice_export_holds_the_verified_numbers_under_their_own_
     let text: String = majnum.iter().map(|&b| b as char).collect();
     assert!(!text.lines().any(|l| l.starts_with("0163")));
     assert!(!e164.iter().any(|e| e.starts_with("+33163")));
+    // The category itself (2022-1583 annexe 1, §2.3.7: 0162, 0163, 0270, 0271, 0377, 0378, 0424,
+    // 0425, 0568, 0569, 0948, 0949 in metropolitan France) holds all twelve, allocated or not.
+    let out = numplan(&[
+        "export",
+        "--at",
+        "2026-11-30",
+        "--where",
+        "category=polyvalent-verifie",
+        "--where",
+        "country-code=33",
+        "--format",
+        "tsv",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let found: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| l.starts_with('+'))
+        .map(|l| &l[..6])
+        .collect();
+    let npv = [
+        "+33162", "+33163", "+33270", "+33271", "+33377", "+33378", "+33424", "+33425", "+33568", "+33569",
+        "+33948", "+33949",
+    ];
+    assert_eq!(found, npv.into_iter().collect());
 }
 
 #[test]
