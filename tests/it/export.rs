@@ -361,6 +361,16 @@ fn patterns_and_asterisk_match_exactly_the_selection() {
             "2024-10-10",
             vec!["voice=forbidden", "territory=nu,nt,yt,yt-nt-nu"],
         ),
+        (
+            None,
+            "2023-06-01",
+            vec!["automated-sms=forbidden", "territory=reunion,mayotte"],
+        ),
+        (
+            Some("generated/ca.npa"),
+            "2023-11-30",
+            vec!["voice=allowed", "territory=pe,ns,ns-pe"],
+        ),
     ] {
         let run = |format: &str| {
             let mut args = vec!["export", "--at", at, "--format", format];
@@ -462,6 +472,22 @@ fn regex_matches_every_written_form_exactly_when_the_plan_does() {
             Some("generated/ca.npa"),
             "2024-10-10",
             vec!["voice=allowed", "territory=nu,yt,nt,yt-nt-nu"],
+            "011",
+            "1",
+            false,
+        ),
+        (
+            None,
+            "2021-02-01",
+            vec!["voice=allowed", "country-code=262"],
+            "00",
+            "0",
+            true,
+        ),
+        (
+            Some("generated/ca.npa"),
+            "2023-08-04",
+            vec!["telemarketing=conditional", "territory=nb,pe"],
             "011",
             "1",
             false,
@@ -577,6 +603,11 @@ fn kamailio_tables_in_sqlite_find_exactly_the_selection() {
             Some("generated/ca.npa"),
             "2024-10-10",
             vec!["voice=forbidden", "territory=on", "allocated=no"],
+        ),
+        (
+            None,
+            "2024-01-01",
+            vec!["sms=allowed", "territory=guyane,martinique"],
         ),
     ] {
         let run = |format: &str| {
