@@ -1,7 +1,7 @@
 //! `numplan export`: the plan on a day as the list of numbers a selection keeps, for the
 //! blockers, phones and switches that load lists (`docs/export-formats.md`).
 
-use super::{CliError, EXIT_OK, Pinning, print_stderr, read_artifact, read_key_text, signature_path};
+use super::{CliError, EXIT_OK, Pinning, print_stderr};
 use numplan::artifact::Artifact;
 use numplan::date::Date;
 use numplan::export::{Entry, Selection};
@@ -85,22 +85,14 @@ enum Format {
 /// Runs `export`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     // With --pub, the artifact and its signature are read under a shared lock of its directory.
-    let mut owned: Option<(Vec<u8>, Option<String>)> = None;
-    if let Some(path) = &args.plan {
-        let _lock = args
-            .public_key
-            .as_ref()
-            .map(|_| numplan::fsutil::DirLock::shared_for(path));
-        let bytes = read_artifact(path)?;
-        let sig = match &args.public_key {
-            Some(_) => {
-                let sig_path = args.sig.clone().unwrap_or_else(|| signature_path(path));
-                Some(read_key_text(&sig_path, "the signature")?)
-            }
-            None => None,
-        };
-        owned = Some((bytes, sig));
-    }
+    let owned = match &args.plan {
+        Some(path) => Some(super::read_artifact_signed(
+            path,
+            args.public_key.as_deref(),
+            args.sig.as_deref(),
+        )?),
+        None => None,
+    };
     let (bytes, minisig): (&[u8], Option<&str>) = match &owned {
         Some((bytes, sig)) => (bytes, sig.as_deref()),
         None => (numplan::embedded::FR, None),
@@ -210,24 +202,26 @@ fn cell(text: &str) -> std::borrow::Cow<'_, str> {
     super::escape_controls(text)
 }
 
-/// The comment lines that start the TSV and CallKit outputs: which data this is.
+/// The comment lines that start the text outputs (`#` for TSV, CallKit and regex, `;` for
+/// Asterisk, `--` for SQL): which data this is.
 fn write_about(
     out: &mut dyn Write,
     a: &Artifact<'_>,
     day: Date,
     conditions: &[String],
+    marker: &str,
 ) -> std::io::Result<()> {
     let ab = about(a);
     writeln!(
         out,
-        "# numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
+        "{marker} numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
         cell(ab.plan),
         cell(ab.version),
         ab.register.as_deref().unwrap_or("-"),
         ab.sequence,
         ab.sha256
     )?;
-    writeln!(out, "# where {}", cell(&conditions.join(" and ")))
+    writeln!(out, "{marker} where {}", cell(&conditions.join(" and ")))
 }
 
 /// The (E.164 prefix, E.164 length) runs of a CallKit list, ascending as numbers: by length,
@@ -260,7 +254,7 @@ fn write_callkit(
     conditions: &[String],
     entries: &[Entry<'_>],
 ) -> std::io::Result<()> {
-    write_about(out, a, day, conditions)?;
+    write_about(out, a, day, conditions, "#")?;
     for (length, prefix) in callkit_runs(entries) {
         let mut line = Vec::with_capacity(length + 1);
         line.extend_from_slice(prefix.as_bytes());
@@ -308,14 +302,8 @@ fn label(e: &Entry<'_>) -> String {
 
 #[derive(Serialize)]
 struct PatternsDoc<'x> {
-    plan: &'x str,
-    version: &'x str,
-    register: Option<String>,
-    sha256: String,
-    sequence: u64,
-    at: String,
-    #[serde(rename = "where")]
-    conditions: &'x [String],
+    #[serde(flatten)]
+    about: JsonAbout<'x>,
     patterns: Vec<Pattern>,
 }
 
@@ -334,16 +322,9 @@ fn write_patterns(
     conditions: &[String],
     entries: &[Entry<'_>],
 ) -> std::io::Result<()> {
-    let ab = about(a);
     let pad = |p: &str, l: usize, c: char| format!("{p}{}", c.to_string().repeat(l - p.len()));
     let doc = PatternsDoc {
-        plan: ab.plan,
-        version: ab.version,
-        register: ab.register,
-        sha256: ab.sha256,
-        sequence: ab.sequence,
-        at: day.to_string(),
-        conditions,
+        about: JsonAbout::new(a, day, conditions),
         patterns: e164_runs(entries)
             .map(|(p, l, e)| Pattern {
                 pattern: pad(p, l, '#'),
@@ -368,17 +349,8 @@ fn write_asterisk(
     conditions: &[String],
     entries: &[Entry<'_>],
 ) -> std::io::Result<()> {
+    write_about(out, a, day, conditions, ";")?;
     let ab = about(a);
-    writeln!(
-        out,
-        "; numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
-        cell(ab.plan),
-        cell(ab.version),
-        ab.register.as_deref().unwrap_or("-"),
-        ab.sequence,
-        ab.sha256
-    )?;
-    writeln!(out, "; where {}", cell(&conditions.join(" and ")))?;
     // Asterisk reads `;` as a comment and `,` as an argument separator: neither may appear in
     // a value (ids are slugs; they cannot).
     let safe = |s: &str| s.replace([';', ',', '\n', '\r'], "_");
@@ -492,7 +464,7 @@ fn write_regex(
     conditions: &[String],
     entries: &[Entry<'_>],
 ) -> std::io::Result<()> {
-    write_about(out, a, day, conditions)?;
+    write_about(out, a, day, conditions, "#")?;
     let np = a.national_prefix();
     let ip = a.international_prefix();
     let mut by_cc: BTreeMap<u32, Trie> = BTreeMap::new();
@@ -555,17 +527,8 @@ fn write_kamailio(
     entries: &[Entry<'_>],
     mtree: bool,
 ) -> std::io::Result<()> {
+    write_about(out, a, day, conditions, "--")?;
     let ab = about(a);
-    writeln!(
-        out,
-        "-- numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
-        cell(ab.plan),
-        cell(ab.version),
-        ab.register.as_deref().unwrap_or("-"),
-        ab.sequence,
-        ab.sha256
-    )?;
-    writeln!(out, "-- where {}", cell(&conditions.join(" and ")))?;
     if mtree {
         for (p, l, e) in e164_runs(entries) {
             writeln!(
@@ -678,8 +641,9 @@ fn write_tsv(
     Ok(())
 }
 
+/// Which data a JSON output holds: the first fields of every JSON document.
 #[derive(Serialize)]
-struct JsonExport<'x> {
+struct JsonAbout<'x> {
     plan: &'x str,
     version: &'x str,
     register: Option<String>,
@@ -688,6 +652,27 @@ struct JsonExport<'x> {
     at: String,
     #[serde(rename = "where")]
     conditions: &'x [String],
+}
+
+impl<'x> JsonAbout<'x> {
+    fn new(a: &'x Artifact<'x>, day: Date, conditions: &'x [String]) -> JsonAbout<'x> {
+        let ab = about(a);
+        JsonAbout {
+            plan: ab.plan,
+            version: ab.version,
+            register: ab.register,
+            sha256: ab.sha256,
+            sequence: ab.sequence,
+            at: day.to_string(),
+            conditions,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonExport<'x> {
+    #[serde(flatten)]
+    about: JsonAbout<'x>,
     entries: Vec<JsonEntry<'x>>,
 }
 
@@ -732,16 +717,9 @@ fn write_json(
     conditions: &[String],
     entries: &[Entry<'_>],
 ) -> std::io::Result<()> {
-    let ab = about(a);
     let uses: Vec<&str> = a.uses().map(|u| u.id).collect();
     let doc = JsonExport {
-        plan: ab.plan,
-        version: ab.version,
-        register: ab.register,
-        sha256: ab.sha256,
-        sequence: ab.sequence,
-        at: day.to_string(),
-        conditions,
+        about: JsonAbout::new(a, day, conditions),
         entries: entries
             .iter()
             .map(|e| JsonEntry {

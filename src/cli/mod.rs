@@ -356,6 +356,26 @@ pub fn read_public_key(path: &Path) -> Result<numplan::minisign::PublicKey, CliE
         .map_err(|e| CliError::usage(format!("{}: {e}", path.display())))
 }
 
+/// Reads an artifact and, with a public key, its signature (`sig`, or `ARTIFACT.minisig`), both
+/// under a shared lock of the artifact's directory, so that a writer replacing the pair cannot be
+/// seen halfway (see `fsutil::DirLock`).
+pub fn read_artifact_signed(
+    path: &Path,
+    public_key: Option<&Path>,
+    sig: Option<&Path>,
+) -> Result<(Vec<u8>, Option<String>), CliError> {
+    let _lock = public_key.map(|_| numplan::fsutil::DirLock::shared_for(path));
+    let bytes = read_artifact(path)?;
+    let minisig = match public_key {
+        Some(_) => {
+            let sig_path = sig.map_or_else(|| signature_path(path), Path::to_path_buf);
+            Some(read_key_text(&sig_path, "the signature")?)
+        }
+        None => None,
+    };
+    Ok((bytes, minisig))
+}
+
 /// Opens an artifact and checks its digest; with a public key, its signature (`minisig`, read
 /// beforehand under the directory's lock); its expiry; and the pinning options. Errors exit as
 /// in `verify`. `path` names it in messages (`None`: the built-in plan).

@@ -1,8 +1,6 @@
 //! `numplan query`: what a number is, whose it is, and whether it may be shown as caller ID.
 
-use super::{
-    CliError, EXIT_FAIL, EXIT_OK, Pinning, escape_controls, read_artifact, read_key_text, signature_path,
-};
+use super::{CliError, EXIT_FAIL, EXIT_OK, Pinning, escape_controls};
 use numplan::artifact::{
     Answer, Artifact, Context, Doubt, Holding, Lookup, LookupError, RegisterRow, Ruling,
 };
@@ -123,19 +121,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     // artifact's directory (see `fsutil::DirLock`), released before the answers.
     let mut owned: Vec<(Vec<u8>, Option<String>)> = Vec::new();
     for path in &paths {
-        let _lock = args
-            .public_key
-            .as_ref()
-            .map(|_| numplan::fsutil::DirLock::shared_for(path));
-        let bytes = read_artifact(path)?;
-        let sig = match &args.public_key {
-            Some(_) => {
-                let sig_path = args.sig.clone().unwrap_or_else(|| signature_path(path));
-                Some(read_key_text(&sig_path, "the signature")?)
-            }
-            None => None,
-        };
-        owned.push((bytes, sig));
+        owned.push(super::read_artifact_signed(
+            path,
+            args.public_key.as_deref(),
+            args.sig.as_deref(),
+        )?);
     }
     let mut artifacts: Vec<Artifact<'_>> = Vec::new();
     if paths.is_empty() {

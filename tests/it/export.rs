@@ -49,6 +49,60 @@ fn meets(a: &Artifact<'_>, number: &str, day: Date, conditions: &[(&str, &[&str]
     })
 }
 
+/// `numplan export` with these options; its standard output (it must succeed).
+fn run_export(plan: Option<&str>, at: &str, conditions: &[&str], format: &str) -> String {
+    let mut args = vec!["export", "--at", at, "--format", format];
+    let path;
+    if let Some(p) = plan {
+        path = repo(p);
+        args.extend(["--plan", path.to_str().unwrap()]);
+    }
+    for c in conditions {
+        args.extend(["--where", c]);
+    }
+    let out = numplan(&args);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The `pattern` strings of a `patterns` document.
+fn patterns_of(json: &str) -> Vec<String> {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    doc["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pattern"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `FIELD=V1,V2` conditions as (field, values).
+fn parse_conditions<'c>(conditions: &[&'c str]) -> Vec<(&'c str, Vec<&'c str>)> {
+    conditions
+        .iter()
+        .map(|c| {
+            let (f, v) = c.split_once('=').unwrap();
+            (f, v.split(',').collect())
+        })
+        .collect()
+}
+
+fn as_slices<'c>(parsed: &'c [(&'c str, Vec<&'c str>)]) -> Vec<(&'c str, &'c [&'c str])> {
+    parsed.iter().map(|(f, v)| (*f, v.as_slice())).collect()
+}
+
+/// A small deterministic generator (xorshift64) for the numbers the format tests draw.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 fn exact(dir: &str, days: &[&str], selections: &[&[(&str, &[&str])]], cases: u32) {
     let bytes = artifact_bytes(dir);
     let a = Artifact::open(&bytes).unwrap();
@@ -372,27 +426,8 @@ fn patterns_and_asterisk_match_exactly_the_selection() {
             vec!["voice=allowed", "territory=pe,ns,ns-pe"],
         ),
     ] {
-        let run = |format: &str| {
-            let mut args = vec!["export", "--at", at, "--format", format];
-            let path;
-            if let Some(p) = plan {
-                path = repo(p);
-                args.extend(["--plan", path.to_str().unwrap()]);
-            }
-            for c in &conditions {
-                args.extend(["--where", c]);
-            }
-            let out = numplan(&args);
-            assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        };
-        let doc: serde_json::Value = serde_json::from_str(&run("patterns")).unwrap();
-        let patterns: Vec<String> = doc["patterns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["pattern"].as_str().unwrap().to_string())
-            .collect();
+        let run = |format: &str| run_export(plan, at, &conditions, format);
+        let patterns = patterns_of(&run("patterns"));
         assert!(!patterns.is_empty(), "{conditions:?}");
         // Asterisk: `exten => _+DIGITSXXX,…` is the same pattern, `X` for `#`.
         let asterisk: Vec<String> = run("asterisk")
@@ -412,21 +447,10 @@ fn patterns_and_asterisk_match_exactly_the_selection() {
         );
         let a = Artifact::open(&bytes).unwrap();
         let day = Date::parse(at).unwrap();
-        let selected: Vec<(&str, Vec<&str>)> = conditions
-            .iter()
-            .map(|c| {
-                let (f, v) = c.split_once('=').unwrap();
-                (f, v.split(',').collect())
-            })
-            .collect();
-        let selected: Vec<(&str, &[&str])> = selected.iter().map(|(f, v)| (*f, v.as_slice())).collect();
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let parsed = parse_conditions(&conditions);
+        let selected = as_slices(&parsed);
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15u64);
+        let mut next = move || rng.next();
         for i in 0..3000 {
             let p = &patterns[(next() % patterns.len() as u64) as usize];
             let mut n: Vec<u8> = p
@@ -493,20 +517,7 @@ fn regex_matches_every_written_form_exactly_when_the_plan_does() {
             false,
         ),
     ] {
-        let run = |format: &str| {
-            let mut args = vec!["export", "--at", at, "--format", format];
-            let path;
-            if let Some(p) = plan {
-                path = repo(p);
-                args.extend(["--plan", path.to_str().unwrap()]);
-            }
-            for c in &conditions {
-                args.extend(["--where", c]);
-            }
-            let out = numplan(&args);
-            assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let run = |format: &str| run_export(plan, at, &conditions, format);
         let regexes: Vec<(String, regex::Regex)> = run("regex")
             .lines()
             .filter(|l| !l.starts_with('#'))
@@ -516,34 +527,17 @@ fn regex_matches_every_written_form_exactly_when_the_plan_does() {
             })
             .collect();
         assert!(!regexes.is_empty());
-        let doc: serde_json::Value = serde_json::from_str(&run("patterns")).unwrap();
-        let patterns: Vec<String> = doc["patterns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["pattern"].as_str().unwrap().to_string())
-            .collect();
+        let patterns = patterns_of(&run("patterns"));
         let bytes = plan.map_or_else(
             || numplan::embedded::FR.to_vec(),
             |p| std::fs::read(repo(p)).unwrap(),
         );
         let a = Artifact::open(&bytes).unwrap();
         let day = Date::parse(at).unwrap();
-        let selected: Vec<(&str, Vec<&str>)> = conditions
-            .iter()
-            .map(|c| {
-                let (f, v) = c.split_once('=').unwrap();
-                (f, v.split(',').collect())
-            })
-            .collect();
-        let selected: Vec<(&str, &[&str])> = selected.iter().map(|(f, v)| (*f, v.as_slice())).collect();
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let parsed = parse_conditions(&conditions);
+        let selected = as_slices(&parsed);
+        let mut rng = Rng(0x2545_F491_4F6C_DD1Du64);
+        let mut next = move || rng.next();
         let mut matched = 0;
         for i in 0..2000 {
             let p = &patterns[(next() % patterns.len() as u64) as usize];
@@ -610,20 +604,7 @@ fn kamailio_tables_in_sqlite_find_exactly_the_selection() {
             vec!["sms=allowed", "territory=guyane,martinique"],
         ),
     ] {
-        let run = |format: &str| {
-            let mut args = vec!["export", "--at", at, "--format", format];
-            let path;
-            if let Some(p) = plan {
-                path = repo(p);
-                args.extend(["--plan", path.to_str().unwrap()]);
-            }
-            for c in &conditions {
-                args.extend(["--where", c]);
-            }
-            let out = numplan(&args);
-            assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let run = |format: &str| run_export(plan, at, &conditions, format);
         let db = rusqlite::Connection::open_in_memory().unwrap();
         db.execute_batch(
             "CREATE TABLE mtrees (id INTEGER PRIMARY KEY, tname TEXT, tprefix TEXT, tvalue TEXT, UNIQUE (tname, tprefix));
@@ -656,13 +637,7 @@ fn kamailio_tables_in_sqlite_find_exactly_the_selection() {
                 lengths.split(" or ").any(|l| l == n.len().to_string())
             })
         };
-        let doc: serde_json::Value = serde_json::from_str(&run("patterns")).unwrap();
-        let patterns: Vec<String> = doc["patterns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["pattern"].as_str().unwrap().to_string())
-            .collect();
+        let patterns = patterns_of(&run("patterns"));
         assert!(!patterns.is_empty());
         let bytes = plan.map_or_else(
             || numplan::embedded::FR.to_vec(),
@@ -670,21 +645,10 @@ fn kamailio_tables_in_sqlite_find_exactly_the_selection() {
         );
         let a = Artifact::open(&bytes).unwrap();
         let day = Date::parse(at).unwrap();
-        let selected: Vec<(&str, Vec<&str>)> = conditions
-            .iter()
-            .map(|c| {
-                let (f, v) = c.split_once('=').unwrap();
-                (f, v.split(',').collect())
-            })
-            .collect();
-        let selected: Vec<(&str, &[&str])> = selected.iter().map(|(f, v)| (*f, v.as_slice())).collect();
-        let mut state = 0x1234_5678_9ABC_DEF1u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let parsed = parse_conditions(&conditions);
+        let selected = as_slices(&parsed);
+        let mut rng = Rng(0x1234_5678_9ABC_DEF1u64);
+        let mut next = move || rng.next();
         let mut found = 0;
         for i in 0..1500 {
             let p = &patterns[(next() % patterns.len() as u64) as usize];
@@ -767,13 +731,8 @@ fn changes_after_says_when_each_entry_holds() {
             "{dir}: changes ahead"
         );
         let keys: Vec<String> = a.entries().map(|e| String::from_utf8(e.key).unwrap()).collect();
-        let mut state = 0xDEAD_BEEF_1234_5678u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = Rng(0xDEAD_BEEF_1234_5678u64);
+        let mut next = move || rng.next();
         for day in &days {
             let day = Date::parse(day).unwrap();
             let in_force: Vec<Entry<'_>> = ahead
