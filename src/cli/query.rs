@@ -650,11 +650,7 @@ impl<'a> Querier<'a> {
             (Format::Text, Some(row)) => {
                 let r = self.ruling(at, &result, row);
                 self.sources_shown.set(true);
-                write_ruling_text(out, input, at, &r)?;
-                if let Some(p) = plan {
-                    writeln!(out, "  plan       {}", esc(p))?;
-                }
-                Ok(())
+                write_ruling_text(out, input, at, plan, &r)
             }
         }
     }
@@ -969,7 +965,13 @@ fn write_use_line(out: &mut impl Write, r: &Ruling<'_>) -> std::io::Result<()> {
 }
 
 /// `--use` in text: the verdict and headline, then every reason and doubt.
-fn write_ruling_text(out: &mut impl Write, input: &str, at: Date, r: &Ruling<'_>) -> std::io::Result<()> {
+fn write_ruling_text(
+    out: &mut impl Write,
+    input: &str,
+    at: Date,
+    plan: Option<&str>,
+    r: &Ruling<'_>,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "{input}: {} {} on {at}: {}",
@@ -977,6 +979,10 @@ fn write_ruling_text(out: &mut impl Write, input: &str, at: Date, r: &Ruling<'_>
         r.verdict,
         esc(&r.reason().text)
     )?;
+    // With several plans, which one answered, right under the headline.
+    if let Some(p) = plan {
+        writeln!(out, "  plan       {}", esc(p))?;
+    }
     for reason in &r.reasons {
         let basis = reason.basis.map_or(String::new(), |b| format!(" [{}]", esc(b)));
         let source = if reason.source.is_empty() {

@@ -241,3 +241,23 @@ fn another_plans_number_typed_in_groups_is_one_input() {
         "{text}"
     );
 }
+
+/// Judging one use over several plans: the text says which plan answered, under the headline.
+#[test]
+fn a_judged_use_says_which_plan_answered() {
+    let dir = plans_dir("several-plans-judged");
+    let out = numplan(&[
+        "query",
+        "--at",
+        "2024-02-01",
+        "--plan",
+        dir.to_str().unwrap(),
+        "--use",
+        "voice",
+        "613 601 0123",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("613 601 0123: voice allowed"), "{text}");
+    assert_eq!(lines[1], "  plan       mini-nanp", "{text}");
+}
