@@ -35,9 +35,10 @@ pub struct Args {
     /// The day to export (YYYY-MM-DD; default: today in the plan's time zone).
     #[arg(long, value_parser = super::compile::parse_date)]
     at: Option<Date>,
-    /// Also list the changes already known for days after this one (from `--at`, or today):
-    /// every entry carries the days between which the selection keeps it, so a list can be
-    /// built ahead (ranges that open on 1 January).
+    /// Instead of one day, the list from this day on, with the changes already known for later
+    /// days: every entry carries the days between which the selection keeps it, so a list can be
+    /// built ahead (ranges that open on 1 January). `tsv` and `json` only: the other formats
+    /// have no dates. Instead of `--at`.
     #[arg(long, value_name = "DAY", value_parser = super::compile::parse_date, conflicts_with = "at")]
     changes_after: Option<Date>,
     /// A condition, FIELD=VALUE[,VALUE…] (repeatable, ANDed; values ORed): a use's verdict
@@ -104,6 +105,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         minisig,
         &args.pinning,
     )?;
+    if args.changes_after.is_some() && !matches!(args.format, Format::Tsv | Format::Json) {
+        return Err(CliError::usage(
+            "--changes-after gives each entry the days between which it holds, which only `tsv` and \
+             `json` carry: the other formats list one day (use --at)",
+        ));
+    }
     let conditions: Vec<&str> = args.conditions.iter().map(String::as_str).collect();
     let selection = Selection::parse(&artifact, &conditions).map_err(|e| CliError::usage(e.to_string()))?;
     let (day, entries) = match args.changes_after {
@@ -118,7 +125,8 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     if let Some(d) = args.changes_after {
         shown.push(format!("changes-after={d}"));
     }
-    if entries.is_empty() {
+    let e164_only = !matches!(args.format, Format::Tsv | Format::Json);
+    if entries.is_empty() || (e164_only && entries.iter().all(|e| e.e164.is_none())) {
         print_stderr(&format!(
             "export: no number of plan `{}` meets the conditions on {day}\n",
             super::escape_controls(artifact.plan_id())
@@ -341,7 +349,8 @@ fn write_patterns(
 
 /// Asterisk dialplan: a context of `_+CC…XXX` patterns (one `X` a digit), each setting
 /// `NUMPLAN_CATEGORY` and `NUMPLAN_TERRITORY` and returning, for a `GoSub` from the inbound
-/// context to test a caller ID.
+/// context to test a caller ID; any other number reaches the catch-alls (`_+.`, `_X.`), which
+/// return with both empty.
 fn write_asterisk(
     out: &mut dyn Write,
     a: &Artifact<'_>,
@@ -369,6 +378,13 @@ fn write_asterisk(
         )?;
         writeln!(out, " same => n,Return()")?;
     }
+    // Any other number: not in the list, both variables empty (a GoSub to a missing extension
+    // would end the call).
+    for other in ["_+.", "_X."] {
+        writeln!(out, "exten => {other},1,Set(NUMPLAN_CATEGORY=)")?;
+        writeln!(out, " same => n,Set(NUMPLAN_TERRITORY=)")?;
+        writeln!(out, " same => n,Return()")?;
+    }
     Ok(())
 }
 
@@ -390,14 +406,10 @@ impl Trie {
     }
 
     /// The node as a regular expression: digits whose subtrees read the same share a character
-    /// class (`[0-3]`), and the digits that may follow a prefix are `\d{n}`.
+    /// class (`[0-3]`), and the digits that may follow a prefix are `[0-9]{n}`.
     fn regex(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
-        let tail = |n: usize| match n {
-            0 => String::new(),
-            1 => "\\d".to_string(),
-            n => format!("\\d{{{n}}}"),
-        };
+        let tail = digits_regex;
         match self.tails.len() {
             0 => {}
             1 => parts.push(tail(*self.tails.first().unwrap_or(&0))),
@@ -407,21 +419,45 @@ impl Trie {
             )),
         }
         // Digits grouped by what follows them, in digit order of their first one.
-        let mut groups: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<u8>, Option<usize>)> = Vec::new();
         for (&d, child) in &self.children {
             let sub = child.regex();
-            match groups.iter_mut().find(|(s, _)| *s == sub) {
-                Some((_, ds)) => ds.push(d),
-                None => groups.push((sub, vec![d])),
+            match groups.iter_mut().find(|(s, _, _)| *s == sub) {
+                Some((_, ds, _)) => ds.push(d),
+                None => groups.push((sub, vec![d], child.pure_tail())),
             }
         }
-        for (sub, digits) in groups {
-            parts.push(format!("{}{sub}", class(&digits)));
+        for (sub, digits, pure) in groups {
+            match pure {
+                // Any digit, then n digits: n + 1 digits.
+                Some(n) if digits.len() == 10 => parts.push(digits_regex(n + 1)),
+                _ => parts.push(format!("{}{sub}", class(&digits))),
+            }
         }
         match parts.len() {
             1 => parts.pop().unwrap_or_default(),
             _ => format!("(?:{})", parts.join("|")),
         }
+    }
+}
+
+impl Trie {
+    /// `Some(n)` for a node that only says "n more digits" (no children, one tail).
+    fn pure_tail(&self) -> Option<usize> {
+        match (self.children.is_empty(), self.tails.len()) {
+            (true, 1) => self.tails.first().copied(),
+            _ => None,
+        }
+    }
+}
+
+/// `n` ASCII digits: `[0-9]`, `[0-9]{n}` (never `\d`, which some engines read as any Unicode
+/// digit).
+fn digits_regex(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => "[0-9]".to_string(),
+        n => format!("[0-9]{{{n}}}"),
     }
 }
 
@@ -431,7 +467,7 @@ fn class(digits: &[u8]) -> String {
         return char::from(*d).to_string();
     }
     if digits.len() == 10 {
-        return "\\d".to_string();
+        return "[0-9]".to_string();
     }
     let mut out = String::from("[");
     let mut i = 0;
