@@ -608,17 +608,7 @@ fn write_tsv(
     conditions: &[String],
     entries: &[Entry<'_>],
 ) -> std::io::Result<()> {
-    let ab = about(a);
-    writeln!(
-        out,
-        "# numplan export: plan {} version {} register {} sequence {} sha256 {} at {day}",
-        cell(ab.plan),
-        cell(ab.version),
-        ab.register.as_deref().unwrap_or("-"),
-        ab.sequence,
-        ab.sha256
-    )?;
-    writeln!(out, "# where {}", cell(&conditions.join(" and ")))?;
+    write_about(out, a, day, conditions, "#")?;
     let uses: Vec<&str> = a.uses().map(|u| u.id).collect();
     write!(
         out,

@@ -91,6 +91,31 @@ fn as_slices<'c>(parsed: &'c [(&'c str, Vec<&'c str>)]) -> Vec<(&'c str, &'c [&'
     parsed.iter().map(|(f, v)| (*f, v.as_slice())).collect()
 }
 
+/// A number drawn in a random pattern (`#` a random digit), then, by `i`, kept (a third), with a
+/// digit changed (a third), or one digit shorter or longer (a third).
+fn drawn(patterns: &[String], next: &mut impl FnMut() -> u64, i: usize) -> String {
+    let p = &patterns[(next() % patterns.len() as u64) as usize];
+    let mut n: Vec<u8> = p
+        .bytes()
+        .map(|c| if c == b'#' { b'0' + (next() % 10) as u8 } else { c })
+        .collect();
+    match i % 3 {
+        0 => {}
+        1 => {
+            let k = (next() % n.len() as u64) as usize;
+            n[k] = b'0' + (next() % 10) as u8;
+        }
+        _ => {
+            if next().is_multiple_of(2) {
+                n.pop();
+            } else {
+                n.push(b'0' + (next() % 10) as u8);
+            }
+        }
+    }
+    String::from_utf8(n).unwrap()
+}
+
 /// A small deterministic generator (xorshift64) for the numbers the format tests draw.
 struct Rng(u64);
 
@@ -470,26 +495,7 @@ fn patterns_and_asterisk_match_exactly_the_selection() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15u64);
         let mut next = move || rng.next();
         for i in 0..3000 {
-            let p = &patterns[(next() % patterns.len() as u64) as usize];
-            let mut n: Vec<u8> = p
-                .bytes()
-                .map(|c| if c == b'#' { b'0' + (next() % 10) as u8 } else { c })
-                .collect();
-            match i % 3 {
-                0 => {}
-                1 => {
-                    let k = (next() % n.len() as u64) as usize;
-                    n[k] = b'0' + (next() % 10) as u8;
-                }
-                _ => {
-                    if next() % 2 == 0 {
-                        n.pop();
-                    } else {
-                        n.push(b'0' + (next() % 10) as u8);
-                    }
-                }
-            }
-            let n = String::from_utf8(n).unwrap();
+            let n = drawn(&patterns, &mut next, i);
             let expected = meets(&a, &format!("+{n}"), day, &selected);
             assert_eq!(matches(&n), expected, "+{n} with {conditions:?}");
         }
@@ -560,26 +566,7 @@ fn regex_matches_every_written_form_exactly_when_the_plan_does() {
         let mut next = move || rng.next();
         let mut matched = 0;
         for i in 0..2000 {
-            let p = &patterns[(next() % patterns.len() as u64) as usize];
-            let mut n: Vec<u8> = p
-                .bytes()
-                .map(|c| if c == b'#' { b'0' + (next() % 10) as u8 } else { c })
-                .collect();
-            match i % 3 {
-                0 => {}
-                1 => {
-                    let k = (next() % n.len() as u64) as usize;
-                    n[k] = b'0' + (next() % 10) as u8;
-                }
-                _ => {
-                    if next() % 2 == 0 {
-                        n.pop();
-                    } else {
-                        n.push(b'0' + (next() % 10) as u8);
-                    }
-                }
-            }
-            let n = String::from_utf8(n).unwrap();
+            let n = drawn(&patterns, &mut next, i);
             let Some((cc, re)) = regexes.iter().find(|(cc, _)| n.starts_with(cc.as_str())) else {
                 // A mutated country code no line has: in the selection only if the plan says so.
                 assert!(!meets(&a, &format!("+{n}"), day, &selected), "+{n}");
