@@ -16,6 +16,7 @@
 mod compile;
 mod format;
 mod lookup;
+mod owned;
 mod reader;
 
 mod verdict;
@@ -23,6 +24,7 @@ mod verdict;
 pub use compile::{CompileError, CompileOptions, compile};
 pub(crate) use format::*;
 pub use lookup::{Answer, CategoryRef, Lookup, LookupError};
+pub use owned::OwnedArtifact;
 pub use reader::{
     Artifact, ArtifactError, BlockInfo, DocumentInfo, Entry, Holding, RangeInfo, RangeRef, RegisterRow,
     Resolved, RuleInfo, RuleStatement, RuleValue, Segment, SignatureCheck, TerritoryInfo, Trust, Verified,
