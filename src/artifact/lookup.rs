@@ -459,6 +459,18 @@ pub struct CategoryRef<'a> {
     lengths: u32,
 }
 
+impl<'a> Artifact<'a> {
+    /// The plan's categories, in the plan's order, with their lengths.
+    pub fn categories(&self) -> impl Iterator<Item = CategoryRef<'a>> + '_ {
+        let k = Kind::Categories;
+        (0..self.rows(k)).map(move |c| CategoryRef {
+            id: self.string(k, c, col::CAT_ID),
+            name: self.string(k, c, col::CAT_NAME),
+            lengths: self.word(k, c, col::CAT_LENGTHS),
+        })
+    }
+}
+
 impl CategoryRef<'_> {
     /// Whether numbers of the category may have `len` digits.
     pub fn allows_length(&self, len: usize) -> bool {

@@ -28,7 +28,10 @@ impl OwnedArtifact {
     ///
     /// # Errors
     /// The first check that fails, as [`Artifact::open_verified`] reports it.
-    pub fn open_verified(bytes: Vec<u8>, options: &VerifyOptions<'_>) -> Result<OwnedArtifact, ArtifactError> {
+    pub fn open_verified(
+        bytes: Vec<u8>,
+        options: &VerifyOptions<'_>,
+    ) -> Result<OwnedArtifact, ArtifactError> {
         let mut trust = None;
         let cell = Cell::try_new(bytes.into_boxed_slice(), |bytes| {
             let verified = Artifact::open_verified(bytes, options)?;
@@ -98,6 +101,9 @@ mod tests {
         let n = bytes.len();
         bytes[n / 2] ^= 1;
         let e = OwnedArtifact::open_verified(bytes, &VerifyOptions::default()).unwrap_err();
-        assert!(matches!(e, ArtifactError::Corrupt { .. } | ArtifactError::Malformed { .. }), "{e}");
+        assert!(
+            matches!(e, ArtifactError::Corrupt { .. } | ArtifactError::Malformed { .. }),
+            "{e}"
+        );
     }
 }

@@ -61,7 +61,7 @@ pub struct Args {
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
+pub(super) enum Format {
     /// The canonical list, tab-separated, with a commented header.
     Tsv,
     /// The canonical list as one JSON document.
@@ -105,60 +105,22 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         minisig,
         &args.pinning,
     )?;
-    if args.changes_after.is_some() && !matches!(args.format, Format::Tsv | Format::Json) {
-        return Err(CliError::usage(
-            "--changes-after gives each entry the days between which it holds, which only `tsv` and \
-             `json` carry: the other formats list one day (use --at)",
-        ));
-    }
-    let conditions: Vec<&str> = args.conditions.iter().map(String::as_str).collect();
-    let selection = Selection::parse(&artifact, &conditions).map_err(|e| CliError::usage(e.to_string()))?;
-    let (day, entries) = match args.changes_after {
-        Some(day) => (day, numplan::export::export_ahead(&artifact, day, &selection)),
-        None => {
-            let day = args.at.unwrap_or_else(|| today_in(artifact.time_zone()));
-            (day, numplan::export::export(&artifact, day, &selection))
-        }
+    let request = Request {
+        format: args.format,
+        at: args.at,
+        changes_after: args.changes_after,
+        conditions: &args.conditions,
+        max: args.max,
     };
-    // Which data this is: with --changes-after, the list runs from that day on.
-    let mut shown = args.conditions.clone();
-    if let Some(d) = args.changes_after {
-        shown.push(format!("changes-after={d}"));
-    }
-    let e164_only = !matches!(args.format, Format::Tsv | Format::Json);
-    if entries.is_empty() || (e164_only && entries.iter().all(|e| e.e164.is_none())) {
+    let prepared = prepare(&artifact, &request)?;
+    if prepared.is_empty() {
         print_stderr(&format!(
-            "export: no number of plan `{}` meets the conditions on {day}\n",
-            super::escape_controls(artifact.plan_id())
+            "export: no number of plan `{}` meets the conditions on {}\n",
+            super::escape_controls(artifact.plan_id()),
+            prepared.day
         ));
     }
-    if args.format == Format::Callkit {
-        let total = callkit_count(&entries);
-        if let Some(max) = args.max
-            && total > max
-        {
-            return Err(CliError::with_code(
-                super::EXIT_FAIL,
-                format!(
-                    "callkit: the list would hold {} numbers, more than --max {}",
-                    numplan::diag::group_digits(total),
-                    numplan::diag::group_digits(max)
-                ),
-            ));
-        }
-    }
-    let write = |out: &mut dyn Write| -> std::io::Result<()> {
-        match args.format {
-            Format::Tsv => write_tsv(out, &artifact, day, &shown, &entries),
-            Format::Json => write_json(out, &artifact, day, &shown, &entries),
-            Format::Callkit => write_callkit(out, &artifact, day, &shown, &entries),
-            Format::Patterns => write_patterns(out, &artifact, day, &shown, &entries),
-            Format::Asterisk => write_asterisk(out, &artifact, day, &shown, &entries),
-            Format::Regex => write_regex(out, &artifact, day, &shown, &entries),
-            Format::KamailioMtree => write_kamailio(out, &artifact, day, &shown, &entries, true),
-            Format::KamailioBlocklist => write_kamailio(out, &artifact, day, &shown, &entries, false),
-        }
-    };
+    let write = |out: &mut dyn Write| prepared.write(out);
     match &args.output {
         Some(path) => numplan::fsutil::write_atomic_streamed(path, numplan::fsutil::Mode::Public, write)
             .map_err(|e| CliError::usage(format!("cannot write {}: {e}", path.display())))?,
@@ -175,6 +137,102 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// What an export is asked (the command line's options, or the HTTP API's query string).
+pub(super) struct Request<'r> {
+    pub format: Format,
+    pub at: Option<Date>,
+    pub changes_after: Option<Date>,
+    pub conditions: &'r [String],
+    /// With `callkit`: refuse a list of more numbers than this.
+    pub max: Option<u128>,
+}
+
+/// An export computed and ready to be written.
+pub(super) struct Prepared<'a> {
+    artifact: &'a Artifact<'a>,
+    format: Format,
+    /// The day exported (with `--changes-after`, the first day).
+    pub day: Date,
+    /// The conditions, as the header says them.
+    shown: Vec<String>,
+    entries: Vec<Entry<'a>>,
+}
+
+/// Computes the export `request` asks of `artifact`: a usage error (exit 2, HTTP 400) for an
+/// unknown field or value, or `--changes-after` with a dateless format; exit 1 for a CallKit
+/// list over `max`.
+pub(super) fn prepare<'a>(
+    artifact: &'a Artifact<'a>,
+    request: &Request<'_>,
+) -> Result<Prepared<'a>, CliError> {
+    if request.changes_after.is_some() && !matches!(request.format, Format::Tsv | Format::Json) {
+        return Err(CliError::usage(
+            "--changes-after gives each entry the days between which it holds, which only `tsv` and \
+             `json` carry: the other formats list one day (use --at)",
+        ));
+    }
+    let conditions: Vec<&str> = request.conditions.iter().map(String::as_str).collect();
+    let selection = Selection::parse(artifact, &conditions).map_err(|e| CliError::usage(e.to_string()))?;
+    let (day, entries) = match request.changes_after {
+        Some(day) => (day, numplan::export::export_ahead(artifact, day, &selection)),
+        None => {
+            let day = request.at.unwrap_or_else(|| today_in(artifact.time_zone()));
+            (day, numplan::export::export(artifact, day, &selection))
+        }
+    };
+    // Which data this is: with --changes-after, the list runs from that day on.
+    let mut shown = request.conditions.to_vec();
+    if let Some(d) = request.changes_after {
+        shown.push(format!("changes-after={d}"));
+    }
+    if request.format == Format::Callkit {
+        let total = callkit_count(&entries);
+        if let Some(max) = request.max
+            && total > max
+        {
+            return Err(CliError::with_code(
+                super::EXIT_FAIL,
+                format!(
+                    "callkit: the list would hold {} numbers, more than --max {}",
+                    numplan::diag::group_digits(total),
+                    numplan::diag::group_digits(max)
+                ),
+            ));
+        }
+    }
+    Ok(Prepared {
+        artifact,
+        format: request.format,
+        day,
+        shown,
+        entries,
+    })
+}
+
+impl Prepared<'_> {
+    /// Whether no number meets the conditions (for the formats of E.164 numbers: no number with
+    /// an E.164 form).
+    pub(super) fn is_empty(&self) -> bool {
+        let e164_only = !matches!(self.format, Format::Tsv | Format::Json);
+        self.entries.is_empty() || (e164_only && self.entries.iter().all(|e| e.e164.is_none()))
+    }
+
+    /// Writes it in its format.
+    pub(super) fn write(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let (artifact, day, shown, entries) = (self.artifact, self.day, &self.shown, &self.entries);
+        match self.format {
+            Format::Tsv => write_tsv(out, artifact, day, shown, entries),
+            Format::Json => write_json(out, artifact, day, shown, entries),
+            Format::Callkit => write_callkit(out, artifact, day, shown, entries),
+            Format::Patterns => write_patterns(out, artifact, day, shown, entries),
+            Format::Asterisk => write_asterisk(out, artifact, day, shown, entries),
+            Format::Regex => write_regex(out, artifact, day, shown, entries),
+            Format::KamailioMtree => write_kamailio(out, artifact, day, shown, entries, true),
+            Format::KamailioBlocklist => write_kamailio(out, artifact, day, shown, entries, false),
+        }
+    }
 }
 
 /// Today in time zone `tz` (UTC for a zone this build does not know).

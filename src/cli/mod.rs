@@ -21,6 +21,7 @@ mod diff;
 mod export;
 mod keys;
 mod query;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use numplan::artifact::{Artifact, ArtifactError};
@@ -75,6 +76,8 @@ enum Command {
     Diff(diff::Args),
     /// The numbers that meet conditions on a day, as the lists blockers and switches load.
     Export(export::Args),
+    /// Answer over HTTP (JSON API, lists, metrics) and in a web page; reload new signed files.
+    Serve(serve::Args),
 }
 
 /// Why a subcommand could not do its job: a message and its exit code from the table.
@@ -157,6 +160,7 @@ pub fn main() -> ExitCode {
         Command::Query(args) => query::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Export(args) => export::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

@@ -68,7 +68,7 @@ pub struct Args {
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum Format {
+pub(super) enum Format {
     /// For people.
     Text,
     /// One JSON object per line (fields in docs/query-output.md).
@@ -146,11 +146,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let several = artifacts.len() > 1;
     let mut queriers = Vec::new();
     for artifact in &artifacts {
-        let uses: Vec<(u32, &str)> = artifact
-            .uses()
-            .enumerate()
-            .map(|(i, u)| (i as u32, u.id))
-            .collect();
         let selected = match &args.use_id {
             None => None,
             Some(id) => match artifact.use_row(id) {
@@ -172,24 +167,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 e
             })
         })?;
-        queriers.push(Querier {
-            artifact,
-            at: args.at,
-            today: Vec::new(),
-            format: args.format,
-            selected,
-            columns: columns.iter().map(|id| artifact.use_row(id)).collect(),
-            uses,
-            ctx,
-            rule_ids: artifact.rules().map(|r| r.id).collect(),
-            has_register: artifact.has_register(),
-            tsv_cache: vec![None; artifact.range_count().min(1 << 20) as usize],
-            tsv_empty: TsvColumns::default(),
-            tsv_invalid: None,
-            all_ok: true,
-            sources_shown: std::cell::Cell::new(false),
-            show_plan: several,
-        });
+        let mut q = Querier::new(artifact, args.format, args.at, ctx);
+        q.selected = selected;
+        q.columns = columns.iter().map(|id| artifact.use_row(id)).collect();
+        q.show_plan = several;
+        queriers.push(q);
     }
     let plans: Vec<&Artifact<'_>> = artifacts.iter().collect();
     let route_day = args.at.unwrap_or_else(super::today_utc);
@@ -367,7 +349,7 @@ fn unknown_use(artifact: &Artifact<'_>, id: &str) -> String {
 }
 
 /// Reads `--context KEY=VALUE` arguments against the plan's context keys.
-fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, String> {
+pub(super) fn parse_context(artifact: &Artifact<'_>, given: &[String]) -> Result<Context, String> {
     let mut pairs = Vec::new();
     for g in given {
         let Some((key, value)) = g.split_once('=') else {
@@ -476,7 +458,7 @@ fn group_arguments(plans: &[&Artifact<'_>], args: &[String], at: Option<Date>) -
 }
 
 /// Answers numbers in one format, tracking whether all were valid (or allowed).
-struct Querier<'a> {
+pub(super) struct Querier<'a> {
     artifact: &'a Artifact<'a>,
     at: Option<Date>,
     /// Today per time zone, computed once (a handful of zones: a list beats hashing).
@@ -519,7 +501,46 @@ struct TsvColumns {
 }
 
 impl<'a> Querier<'a> {
-    fn header(&self, out: &mut impl Write, columns: &[&str]) -> std::io::Result<()> {
+    /// A querier of one plan answering in `format`, on day `at` (`None`: today in the number's
+    /// territory), in context `ctx`: every use judged, the TSV columns those of this plan.
+    pub(super) fn new(
+        artifact: &'a Artifact<'a>,
+        format: Format,
+        at: Option<Date>,
+        ctx: Context,
+    ) -> Querier<'a> {
+        let uses: Vec<(u32, &str)> = artifact
+            .uses()
+            .enumerate()
+            .map(|(i, u)| (i as u32, u.id))
+            .collect();
+        let tsv_rows = if format == Format::Tsv {
+            artifact.range_count().min(1 << 20) as usize
+        } else {
+            0
+        };
+        Querier {
+            artifact,
+            at,
+            today: Vec::new(),
+            format,
+            selected: None,
+            columns: uses.iter().map(|&(row, _)| Some(row)).collect(),
+            uses,
+            ctx,
+            rule_ids: artifact.rules().map(|r| r.id).collect(),
+            has_register: artifact.has_register(),
+            tsv_cache: vec![None; tsv_rows],
+            tsv_empty: TsvColumns::default(),
+            tsv_invalid: None,
+            all_ok: true,
+            sources_shown: std::cell::Cell::new(false),
+            show_plan: false,
+        }
+    }
+
+    /// The TSV header line (nothing in the other formats).
+    pub(super) fn header(&self, out: &mut impl Write, columns: &[&str]) -> std::io::Result<()> {
         if self.format != Format::Tsv {
             return Ok(());
         }
@@ -601,7 +622,7 @@ impl<'a> Querier<'a> {
 
     /// Answers `raw` (as echoed), looking up `asked` (the same, or the `+CC …` form another
     /// plan read it as).
-    fn answer(&mut self, out: &mut impl Write, raw: &str, asked: &str) -> std::io::Result<()> {
+    pub(super) fn answer(&mut self, out: &mut impl Write, raw: &str, asked: &str) -> std::io::Result<()> {
         let (at, result) = self.lookup(asked);
         // Echoed with control characters escaped (JSON escapes its own), never over the limit.
         let echo = if self.format == Format::Json && raw.len() <= MAX_INPUT_BYTES {

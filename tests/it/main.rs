@@ -20,6 +20,7 @@ mod minisign_interop;
 mod oracle;
 mod query;
 mod register_data;
+mod serve;
 mod several_plans;
 mod signing;
 mod util;
