@@ -222,11 +222,8 @@ impl<W: Write> Write for Escaping<W> {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        // Fast path: printable ASCII, tabs and line feeds, and UTF-8 sequences that cannot encode
-        // a C1 (lead byte 0xC2) or bidirectional control (lead bytes 0xD8, 0xE2).
-        let suspect =
-            |b: &u8| (*b < 0x20 && *b != b'\t' && *b != b'\n') || matches!(*b, 0x7f | 0xc2 | 0xd8 | 0xe2);
-        if !buf.iter().any(suspect) {
+        // Fast path: nothing to escape (see `has_controls`).
+        if !has_controls(buf) {
             return self.inner.write_all(buf);
         }
         // Everything written here comes from `&str`s, whole characters at a time.
@@ -251,6 +248,44 @@ impl<W: Write> Write for Escaping<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// Whether UTF-8 text holds a character [`Escaping`] escapes: a C0 control other than tab and
+/// line feed, DEL, a C1 control (`C2 80`–`C2 9F`), or a bidirectional control (U+061C `D8 9C`;
+/// U+200E, U+200F, U+2028–U+202E `E2 80 …`; U+2066–U+2069 `E2 81 A6`–`A9`). Exact to the byte,
+/// so that French text (`…`, `’`, `é`) stays on the fast path.
+fn has_controls(buf: &[u8]) -> bool {
+    // A lead byte: a control itself, or the first byte of a sequence that may be one. Text is
+    // looked at 8 bytes at a time, with bit tricks that tell whether a word holds a lead byte
+    // (exact as a yes or no); only the words that do are looked at byte by byte.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS;
+    let equal = |x: u64, b: u8| below(x ^ (ONES * u64::from(b)), 1);
+    let lead = |b: u8| b < 0x20 || b == 0x7f || b == 0xc2 || b == 0xd8 || b == 0xe2;
+    let escaped_at = |i: usize| match buf[i] {
+        b'\t' | b'\n' => false,
+        0x00..=0x1f | 0x7f => true,
+        0xc2 => matches!(buf.get(i + 1), Some(0x80..=0x9f)),
+        0xd8 => buf.get(i + 1) == Some(&0x9c),
+        0xe2 => matches!(
+            (buf.get(i + 1), buf.get(i + 2)),
+            (Some(0x80), Some(0x8e | 0x8f | 0xa8..=0xae)) | (Some(0x81), Some(0xa6..=0xa9))
+        ),
+        _ => false,
+    };
+    let mut i = 0;
+    for word in buf.chunks_exact(8) {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(word);
+        let x = u64::from_le_bytes(bytes);
+        let hit = below(x, 0x20) | equal(x, 0x7f) | equal(x, 0xc2) | equal(x, 0xd8) | equal(x, 0xe2);
+        if hit != 0 && (i..i + 8).any(|k| lead(buf[k]) && escaped_at(k)) {
+            return true;
+        }
+        i += 8;
+    }
+    (i..buf.len()).any(|k| lead(buf[k]) && escaped_at(k))
 }
 
 /// Reads a whole regular file of at most `cap` bytes: its type and size are checked before
@@ -480,7 +515,30 @@ pub fn date_of(d: jiff::civil::Date) -> numplan::date::Date {
 
 #[cfg(test)]
 mod tests {
-    use super::Escaping;
+    use super::{Escaping, has_controls};
+
+    #[test]
+    fn the_byte_scan_finds_exactly_the_escaped_characters() {
+        // Every character up to U+3000, alone and inside French text: the scan agrees with the
+        // character-level rule of `escape_controls` (tab and line feed are the layout's own).
+        for c in (0..0x3000u32).filter_map(char::from_u32) {
+            let escaped =
+                c != '\t' && c != '\n' && super::escape_controls(c.encode_utf8(&mut [0; 4])) != c.to_string();
+            let long = format!(
+                "{}Numéros … « {c} » l’été, ’’’’’’’’’ {}",
+                "x".repeat(37),
+                "y".repeat(40)
+            );
+            for text in [c.to_string(), format!("Numéros … « {c} » l’été"), long] {
+                assert_eq!(
+                    has_controls(text.as_bytes()),
+                    escaped,
+                    "U+{:04X} in {text:?}",
+                    u32::from(c)
+                );
+            }
+        }
+    }
     use std::io::Write;
 
     #[test]

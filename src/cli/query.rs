@@ -766,6 +766,9 @@ impl<'a> Querier<'a> {
         let at_text = at.to_string();
         let verdicts = Verdicts(self.verdicts_json(at, result));
         let allocated = self.allocated_json(result);
+        // Serialised whole, then written in one call: `out` (an `Escaping`) scans one buffer
+        // instead of serde's many small pieces.
+        let mut buf = Vec::with_capacity(8 << 10);
         match result {
             Ok(found) => {
                 let a = &found.answer;
@@ -796,7 +799,7 @@ impl<'a> Querier<'a> {
                     basis: basis(a),
                     source: a.range().source.to_string(),
                 };
-                serde_json::to_writer(&mut *out, &obj)?;
+                serde_json::to_writer(&mut buf, &obj)?;
             }
             Err(e) => {
                 let obj = Invalid {
@@ -809,10 +812,11 @@ impl<'a> Querier<'a> {
                     allocated,
                     verdicts,
                 };
-                serde_json::to_writer(&mut *out, &obj)?;
+                serde_json::to_writer(&mut buf, &obj)?;
             }
         }
-        out.write_all(b"\n")
+        buf.push(b'\n');
+        out.write_all(&buf)
     }
 
     fn write_verdict_tsv(

@@ -791,3 +791,77 @@ fn a_refused_artifact_at_start_exits_as_verify_does() {
     assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
 }
+
+#[test]
+fn random_requests_get_answers_and_the_server_stays_up() {
+    let server = Server::start(&["--request-timeout", "2"]);
+    let agent = agent();
+    // A small xorshift generator: the same requests on every run.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pieces: [&[u8]; 16] = [
+        b"/v1/numbers/",
+        b"/v1/export?format=",
+        b"/?number=",
+        b"/answer?number=",
+        b"/map.svg?at=",
+        b"/v1/plan",
+        b"%",
+        b"%ff%fe",
+        b"+33",
+        b"0162",
+        b"&where=",
+        b"&at=",
+        b"\xc3\xa9",
+        b"%E2%80%AE",
+        b"<script>",
+        b"9999-99-99",
+    ];
+    for n in 0..300 {
+        let mut path = Vec::new();
+        for _ in 0..(next() % 6 + 1) {
+            if next() % 3 == 0 {
+                path.push((next() % 94 + 33) as u8);
+            } else {
+                path.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+        }
+        // Raw bytes that are not valid in a request target make a 400 from the HTTP layer;
+        // the rest reach the routes.
+        let method: &[u8] = [b"GET".as_slice(), b"POST", b"HEAD", b"PUT"][(next() % 4) as usize];
+        let body: Vec<u8> = (0..next() % 64).map(|_| (next() % 256) as u8).collect();
+        let mut req = Vec::new();
+        req.extend_from_slice(method);
+        req.push(b' ');
+        if path.first() != Some(&b'/') {
+            req.push(b'/');
+        }
+        req.extend_from_slice(&path);
+        req.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
+        req.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+        req.extend_from_slice(&body);
+        let answer = raw(&server.addr, &req, Duration::from_secs(10));
+        let status: u16 = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+            panic!(
+                "request {n} ({:?}) got no status: {answer:.200}",
+                String::from_utf8_lossy(&req)
+            )
+        });
+        assert!(
+            status < 500,
+            "request {n} ({:?}): {answer:.300}",
+            String::from_utf8_lossy(&req)
+        );
+    }
+    assert_eq!(get(&agent, &server.url("/healthz")).status, 200);
+    assert!(
+        !server.log().iter().any(|l| l.contains("panicked")),
+        "{:?}",
+        server.log()
+    );
+}
