@@ -741,9 +741,23 @@ fn connections_are_bounded_and_shutdown_is_graceful() {
     drop(b);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(get(&agent(), &server.url("/healthz")).status, 200);
-    // SIGTERM: the server stops, with status 0.
+    // SIGTERM while a request is in flight (its head sent, its body not yet): the request is
+    // answered, then the server stops, with status 0.
+    let mut inflight = TcpStream::connect(&server.addr).unwrap();
+    inflight
+        .write_all(b"POST /v1/numbers?format=tsv HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
     let mut server = server;
     server.signal("TERM");
+    server.wait_log("shutting down", Duration::from_secs(5));
+    assert!(TcpStream::connect(&server.addr).is_err(), "no new connections after SIGTERM");
+    inflight.write_all(b"0162123456\n").unwrap();
+    inflight.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut answer = String::new();
+    let _ = inflight.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("0162123456\ttrue"), "{answer}");
     let start = Instant::now();
     let status = loop {
         if let Some(status) = server.child.try_wait().unwrap() {
