@@ -751,7 +751,10 @@ fn connections_are_bounded_and_shutdown_is_graceful() {
     let mut server = server;
     server.signal("TERM");
     server.wait_log("shutting down", Duration::from_secs(5));
-    assert!(TcpStream::connect(&server.addr).is_err(), "no new connections after SIGTERM");
+    assert!(
+        TcpStream::connect(&server.addr).is_err(),
+        "no new connections after SIGTERM"
+    );
     inflight.write_all(b"0162123456\n").unwrap();
     inflight.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut answer = String::new();
@@ -798,6 +801,20 @@ fn a_refused_artifact_at_start_exits_as_verify_does() {
         "fr",
     ]);
     assert_eq!(code(&out), 7, "{}", String::from_utf8_lossy(&out.stderr));
+    let serve = |extra: &[&str]| {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--plan", s(&p.artifact)];
+        args.extend(extra);
+        numplan(&args)
+    };
+    let out = serve(&["--last-seen-sequence", "4"]);
+    assert_eq!(code(&out), 6, "{}", String::from_utf8_lossy(&out.stderr));
+    p.publish(3, "k", &["--expires", "2020-01-01", "--allow-expired"]);
+    let key = p.pub_key();
+    let out = serve(&["--pub", &key]);
+    assert_eq!(code(&out), 5, "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&p.artifact, b"NUMPLAN\0 but not one").unwrap();
+    let out = serve(&[]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stderr));
     // A port already taken: a usage error.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();

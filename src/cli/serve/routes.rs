@@ -124,11 +124,7 @@ async fn dispatch(state: &Arc<State>, route: Route, req: Request<Incoming>) -> R
     }
     let served = state.served();
     let params = Params::parse(req.uri().query());
-    let expired = served
-        .owned
-        .artifact()
-        .expires()
-        .filter(|&e| state.today_utc() >= e);
+    let expired = expired_on(served.owned.artifact(), state.today_utc());
     match route {
         Route::Health => return health(&served, expired),
         Route::Metrics => return metrics(state, &served),
@@ -154,6 +150,12 @@ async fn dispatch(state: &Arc<State>, route: Route, req: Request<Incoming>) -> R
         }
     };
     result.unwrap_or_else(|f| error(f.status, &f.message))
+}
+
+/// The expiry date of an artifact that has expired by `today` (as `verify` judges it: on its
+/// expiry date it is expired).
+fn expired_on(a: &numplan::artifact::Artifact<'_>, today: Date) -> Option<Date> {
+    a.expires().filter(|&e| today >= e)
 }
 
 /// A query string's parameters, percent-decoded (`+` is a space, as forms send it).
@@ -838,6 +840,30 @@ async fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_artifact_is_expired_from_its_expiry_date_as_verify_says() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/valid/mini");
+        let plan = numplan::validate::validate(numplan::load::load_dir(&dir))
+            .plan
+            .expect("mini is valid");
+        let expires = Date::new(2030, 6, 1).unwrap();
+        let options = numplan::artifact::CompileOptions {
+            sequence: None,
+            expires: Some(expires),
+        };
+        let bytes = numplan::artifact::compile(&plan, &options).expect("compiles");
+        let a = numplan::artifact::Artifact::open(&bytes).unwrap();
+        for (today, expired) in [((2030, 5, 31), false), ((2030, 6, 1), true), ((2031, 1, 1), true)] {
+            let today = Date::new(today.0, today.1, today.2).unwrap();
+            assert_eq!(expired_on(&a, today), expired.then_some(expires), "{today}");
+            let verified = a.verify(&numplan::artifact::VerifyOptions {
+                today: Some(today),
+                ..Default::default()
+            });
+            assert_eq!(verified.is_err(), expired, "verify agrees on {today}");
+        }
+    }
 
     #[test]
     fn paths_are_percent_decoded_and_plus_kept() {
