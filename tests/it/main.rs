@@ -5,6 +5,7 @@
 
 mod artifact;
 mod artifact_index;
+mod browser;
 mod canada;
 mod check_cli;
 mod cli_exit_codes;
