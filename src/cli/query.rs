@@ -1234,11 +1234,12 @@ struct VerdictJson<'x> {
 
 impl<'x> VerdictJson<'x> {
     fn new(r: Ruling<'x>) -> VerdictJson<'x> {
-        let head = r.reason().clone();
+        let head = r.reason();
+        let (reason, basis) = (head.text.clone(), head.basis);
         VerdictJson {
             verdict: r.verdict.as_str(),
-            reason: head.text,
-            basis: head.basis,
+            reason,
+            basis,
             reasons: r
                 .reasons
                 .into_iter()
@@ -1246,7 +1247,7 @@ impl<'x> VerdictJson<'x> {
                     outcome: x.outcome.as_str(),
                     text: x.text,
                     basis: x.basis,
-                    source: x.source.to_string(),
+                    source: x.source,
                 })
                 .collect(),
             doubts: r.doubts.into_iter().map(DoubtJson::new).collect(),
@@ -1272,7 +1273,7 @@ impl<'x> DoubtJson<'x> {
     fn new(d: Doubt<'x>) -> DoubtJson<'x> {
         DoubtJson {
             text: d.text,
-            source: d.source.to_string(),
+            source: d.source,
         }
     }
 }

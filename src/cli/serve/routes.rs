@@ -417,7 +417,8 @@ fn number(served: &Served, path: &str, params: &Params) -> Result<Response<Body>
     let a = served.owned.artifact();
     let ctx = context(a, params)?;
     let mut q = Querier::new(a, QueryFormat::Json, at, ctx);
-    let mut body = Vec::with_capacity(4096);
+    // Answers are 1 to 8 KB: one allocation.
+    let mut body = Vec::with_capacity(16 << 10);
     q.answer(&mut Escaping::json(&mut body), &raw, &raw)
         .map_err(|e| {
             fail(
