@@ -94,6 +94,7 @@ printf '   %.0f requests/s, p50 %s µs, p99 %s µs; %s reloads, %s refused\n' \
   "$(echo "$n / $s" | bc -l)" "$(field "$r" p50_us)" "$(field "$r" p99_us)" "$reloads" "$refused"
 awk 'NR == 1 { first = $1; min = $1; max = $1 } { if ($1 < min) min = $1; if ($1 > max) max = $1; last = $1 }
      END { printf "   memory (VmRSS, KiB): first %d, min %d, max %d, last %d over %d samples\n", first, min, max, last, NR }' "$work/rss.txt"
+echo "   every 10 s: $(awk 'NR % 10 == 0 { printf "%s ", $1 }' "$work/rss.txt")"
 [ "$reloads" -ge $((reload_secs / 2)) ] || { echo "FAILED: only $reloads reloads" >&2; failed=1; }
 [ "$refused" -eq 0 ] || { echo "FAILED: $refused reloads refused" >&2; grep refused "$work/serve.log" | head -3 >&2; failed=1; }
 exit "$failed"
