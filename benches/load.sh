@@ -57,14 +57,14 @@ result() { # the RESULT line of a wrk run, checked for errors
 field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<< "$1"; }
 
 echo "== single lookups: GET /v1/numbers/{number}, 64 connections, ${secs} s"
-wrk -t1 -c64 -d"${secs}s" --latency -s benches/wrk/single.lua "$url" -- "$work/numbers.txt" > "$work/single.out"
+wrk -t1 -c64 -d"${secs}s" --latency -s benches/wrk/load.lua "$url" -- single "$work/numbers.txt" > "$work/single.out"
 r=$(result "$work/single.out")
 n=$(field "$r" requests); s=$(field "$r" seconds)
 printf '   %.0f requests/s, p50 %s µs, p99 %s µs\n' "$(echo "$n / $s" | bc -l)" "$(field "$r" p50_us)" "$(field "$r" p99_us)"
 
 for format in tsv json; do
   echo "== batches: POST /v1/numbers of 10,000 numbers, format=$format, 4 connections, ${secs} s"
-  wrk -t1 -c4 -d"${secs}s" --timeout 10s --latency -s benches/wrk/batch.lua "$url" -- "$work/batch10k.txt" "$format" > "$work/batch.out"
+  wrk -t1 -c4 -d"${secs}s" --timeout 10s --latency -s benches/wrk/load.lua "$url" -- batch "$work/batch10k.txt" "$format" > "$work/batch.out"
   r=$(result "$work/batch.out")
   n=$(field "$r" requests); s=$(field "$r" seconds)
   printf '   %.0f numbers/s (%.1f batches/s), p50 %s µs, p99 %s µs a batch\n' \
@@ -73,7 +73,7 @@ done
 
 echo "== reloads: single lookups for ${reload_secs} s, a new signed artifact renamed into place every second"
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$server/status"; }
-wrk -t1 -c64 -d"${reload_secs}s" --latency -s benches/wrk/single.lua "$url" -- "$work/numbers.txt" > "$work/reload.out" &
+wrk -t1 -c64 -d"${reload_secs}s" --latency -s benches/wrk/load.lua "$url" -- single "$work/numbers.txt" > "$work/reload.out" &
 load=$!
 : > "$work/rss.txt"
 for i in $(seq "$reload_secs"); do

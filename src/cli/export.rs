@@ -23,15 +23,8 @@ use std::process::ExitCode;
 /// to 7 the artifact is refused, as in `verify`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The artifact (default: the French plan built into numplan).
-    #[arg(long, value_name = "ARTIFACT")]
-    plan: Option<PathBuf>,
-    /// Verify the artifact's signature with this public key first.
-    #[arg(long = "pub", value_name = "KEY", requires = "plan")]
-    public_key: Option<PathBuf>,
-    /// The signature file (default: ARTIFACT.minisig).
-    #[arg(long, value_name = "FILE", requires = "public_key")]
-    sig: Option<PathBuf>,
+    #[command(flatten)]
+    source: super::ArtifactSource,
     /// The day to export (YYYY-MM-DD; default: today in the plan's time zone).
     #[arg(long, value_parser = super::compile::parse_date)]
     at: Option<Date>,
@@ -86,11 +79,11 @@ pub(super) enum Format {
 /// Runs `export`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     // With --pub, the artifact and its signature are read under a shared lock of its directory.
-    let owned = match &args.plan {
+    let owned = match &args.source.plan {
         Some(path) => Some(super::read_artifact_signed(
             path,
-            args.public_key.as_deref(),
-            args.sig.as_deref(),
+            args.source.public_key.as_deref(),
+            args.source.sig.as_deref(),
         )?),
         None => None,
     };
@@ -99,9 +92,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         None => (numplan::embedded::FR, None),
     };
     let artifact = super::open_trusted(
-        args.plan.as_deref(),
+        args.source.plan.as_deref(),
         bytes,
-        args.public_key.as_deref(),
+        args.source.public_key.as_deref(),
         minisig,
         &args.pinning,
     )?;
@@ -178,7 +171,9 @@ pub(super) fn prepare<'a>(
     let (day, entries) = match request.changes_after {
         Some(day) => (day, numplan::export::export_ahead(artifact, day, &selection)),
         None => {
-            let day = request.at.unwrap_or_else(|| today_in(artifact.time_zone()));
+            let day = request
+                .at
+                .unwrap_or_else(|| super::today_in(artifact.time_zone()));
             (day, numplan::export::export(artifact, day, &selection))
         }
     };
@@ -233,15 +228,6 @@ impl Prepared<'_> {
             Format::KamailioBlocklist => write_kamailio(out, artifact, day, shown, entries, false),
         }
     }
-}
-
-/// Today in time zone `tz` (UTC for a zone this build does not know).
-fn today_in(tz: &str) -> Date {
-    jiff::tz::TimeZone::get(tz)
-        .ok()
-        .map_or_else(super::today_utc, |zone| {
-            super::date_of(zone.to_datetime(jiff::Timestamp::now()).date())
-        })
 }
 
 /// The header every output starts with: which data this is.

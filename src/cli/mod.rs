@@ -471,6 +471,21 @@ pub fn artifact_exit_code(e: &ArtifactError) -> u8 {
     }
 }
 
+/// Which artifact `export` and `serve` read, and how it must be signed.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct ArtifactSource {
+    /// The artifact (default: the French plan built into numplan).
+    #[arg(long, value_name = "ARTIFACT")]
+    pub plan: Option<std::path::PathBuf>,
+    /// Verify the artifact's signature with this public key first (`serve`: at start and at
+    /// every reload).
+    #[arg(long = "pub", value_name = "KEY", requires = "plan")]
+    pub public_key: Option<std::path::PathBuf>,
+    /// The signature file (default: ARTIFACT.minisig).
+    #[arg(long, value_name = "FILE", requires = "public_key")]
+    pub sig: Option<std::path::PathBuf>,
+}
+
 /// The pinning options every consumer of an artifact takes (`verify`, `query`, `diff`).
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct Pinning {
@@ -500,6 +515,18 @@ impl Pinning {
 }
 
 pub use numplan::artifact::hex;
+
+/// Today's date in time zone `tz`, from the system clock (through jiff); `None` for a zone this
+/// build does not know.
+pub fn today_in_zone(tz: &str) -> Option<numplan::date::Date> {
+    let zone = jiff::tz::TimeZone::get(tz).ok()?;
+    Some(date_of(zone.to_datetime(jiff::Timestamp::now()).date()))
+}
+
+/// Today's date in time zone `tz` (in UTC for a zone this build does not know).
+pub fn today_in(tz: &str) -> numplan::date::Date {
+    today_in_zone(tz).unwrap_or_else(today_utc)
+}
 
 /// Today's date in UTC, from the system clock (through jiff).
 pub fn today_utc() -> numplan::date::Date {

@@ -572,7 +572,7 @@ impl<'a> Querier<'a> {
         if let Some((_, d)) = self.today.iter().find(|(z, _)| std::ptr::eq(*z, tz) || *z == tz) {
             return *d;
         }
-        let d = today_in_zone(tz).unwrap_or_else(|| {
+        let d = super::today_in_zone(tz).unwrap_or_else(|| {
             // An artifact of an older compiler, or a crafted one: said once per zone, not silently.
             super::print_stderr(&format!(
                 "warning: time zone `{}` of the artifact is not known to this build; today is taken \
@@ -1026,12 +1026,6 @@ fn write_ruling_text(
         writeln!(out, "  {:<14} {} ({})", "doubt", esc(&d.text), esc(&d.source))?;
     }
     Ok(())
-}
-
-/// Today's date in an IANA time zone, or `None` if this build does not know the zone.
-fn today_in_zone(tz: &str) -> Option<Date> {
-    let zone = jiff::tz::TimeZone::get(tz).ok()?;
-    Some(super::date_of(zone.to_datetime(jiff::Timestamp::now()).date()))
 }
 
 /// The legal bases of an answer: the category's, the range's, and each rule's, once each.

@@ -295,7 +295,9 @@ fn a_batch_answers_in_order_in_json_jsonl_and_tsv() {
 
 #[test]
 fn export_is_what_numplan_export_writes_with_an_etag() {
-    let server = Server::start(&[]);
+    // A debug build computing `changes-after` while the other tests run can take longer than
+    // the default 10 s.
+    let server = Server::start(&["--request-timeout", "300"]);
     let agent = agent();
     for (query, args) in [
         (
@@ -842,14 +844,8 @@ fn a_refused_artifact_at_start_exits_as_verify_does() {
 fn random_requests_get_answers_and_the_server_stays_up() {
     let server = Server::start(&["--request-timeout", "2"]);
     let agent = agent();
-    // A small xorshift generator: the same requests on every run.
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    // The same requests on every run.
+    let mut next = super::util::xorshift(0x9e37_79b9_7f4a_7c15);
     let pieces: [&[u8]; 16] = [
         b"/v1/numbers/",
         b"/v1/export?format=",
@@ -871,7 +867,7 @@ fn random_requests_get_answers_and_the_server_stays_up() {
     for n in 0..300 {
         let mut path = Vec::new();
         for _ in 0..(next() % 6 + 1) {
-            if next() % 3 == 0 {
+            if next().is_multiple_of(3) {
                 path.push((next() % 94 + 33) as u8);
             } else {
                 path.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);

@@ -62,3 +62,14 @@ pub fn rust_sources() -> Vec<(PathBuf, String)> {
     }
     out
 }
+
+/// A small xorshift generator: the same sequence on every run, for tests that draw inputs.
+pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}

@@ -378,13 +378,7 @@ fn fast_verdicts_agree_with_rulings() {
     ];
     let uses: Vec<u32> = (0..plan.uses().count() as u32).collect();
     assert_eq!(uses.len(), 4);
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = super::util::xorshift(0x9e37_79b9_7f4a_7c15);
     let mut seen = std::collections::BTreeSet::new();
     let mut checked = 0;
     for _ in 0..20_000 {

@@ -42,16 +42,8 @@ use std::time::Duration;
 /// bound); 3 to 7 the artifact is refused at start, as in `verify`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The artifact to serve (default: the French plan built into numplan).
-    #[arg(long, value_name = "ARTIFACT")]
-    plan: Option<PathBuf>,
-    /// Serve only artifacts whose signature verifies with this public key (at start and at
-    /// every reload).
-    #[arg(long = "pub", value_name = "KEY", requires = "plan")]
-    public_key: Option<PathBuf>,
-    /// The signature file (default: ARTIFACT.minisig).
-    #[arg(long, value_name = "FILE", requires = "public_key")]
-    sig: Option<PathBuf>,
+    #[command(flatten)]
+    source: super::ArtifactSource,
     /// The address and port to listen on (port 0: any free port, printed at start).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -173,7 +165,7 @@ pub(super) struct State {
     /// Today in UTC, as days since 1970-01-01 (updated every second), for expiry.
     today_utc: AtomicI32,
     /// Bounds the CPU-heavy work (batches, exports, maps) run off the event loop.
-    heavy: tokio::sync::Semaphore,
+    heavy: Arc<tokio::sync::Semaphore>,
     request_timeout: Duration,
 }
 
@@ -279,15 +271,20 @@ fn load(source: &Source, pinning: &Pinning) -> Result<OwnedArtifact, CliError> {
 
 /// Runs `serve`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let key = match &args.public_key {
+    let key = match &args.source.public_key {
         Some(path) => Some(super::read_public_key(path)?),
         None => None,
     };
+    let super::ArtifactSource {
+        plan,
+        public_key,
+        sig,
+    } = args.source;
     let source = Source {
-        path: args.plan.clone(),
-        public_key: args.public_key.clone(),
+        path: plan,
+        public_key,
         key,
-        sig: args.sig.clone(),
+        sig,
     };
     let stamp = source.stamp();
     let first = load(&source, &args.pinning)?;
@@ -323,7 +320,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         source,
         reloading: Mutex::new(stamp),
         today_utc: AtomicI32::new(super::today_utc().to_days()),
-        heavy: tokio::sync::Semaphore::new(threads),
+        heavy: Arc::new(tokio::sync::Semaphore::new(threads)),
         request_timeout: Duration::from_secs(args.request_timeout.max(1)),
     });
     let result = runtime.block_on(serve(

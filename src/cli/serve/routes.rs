@@ -267,15 +267,6 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Today in time zone `tz` (UTC for a zone this build does not know).
-fn today_in(tz: &str) -> Date {
-    jiff::tz::TimeZone::get(tz)
-        .ok()
-        .map_or_else(crate::cli::today_utc, |zone| {
-            crate::cli::date_of(zone.to_datetime(jiff::Timestamp::now()).date())
-        })
-}
-
 /// The context of `context=KEY=VALUE` parameters, or a 400.
 fn context(a: &numplan::artifact::Artifact<'_>, params: &Params) -> Result<numplan::artifact::Context, Fail> {
     crate::cli::query::parse_context(a, &params.all("context"))
@@ -529,13 +520,15 @@ async fn numbers(
             &format!("{} numbers: at most {MAX_BATCH_NUMBERS} a request", inputs.len()),
         ));
     }
-    let permit = state
-        .heavy
-        .acquire()
+    // The permit goes with the work: a request that times out does not free it while its work
+    // still runs.
+    let permit = Arc::clone(&state.heavy)
+        .acquire_owned()
         .await
         .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"))?;
     let count = inputs.len() as u64;
     let work = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let _permit = permit;
         let a = served.owned.artifact();
         let query_format = if format == BatchFormat::Tsv {
             QueryFormat::Tsv
@@ -574,9 +567,7 @@ async fn numbers(
         }
         Ok(out)
     });
-    let result = work.await;
-    drop(permit);
-    let out = match result {
+    let out = match work.await {
         Ok(Ok(out)) => out,
         Ok(Err(e)) => {
             return Err(fail(
@@ -686,7 +677,7 @@ async fn export(
     };
     let conditions = params.all("where");
     let a = served.owned.artifact();
-    let day = at.unwrap_or_else(|| today_in(a.time_zone()));
+    let day = at.unwrap_or_else(|| crate::cli::today_in(a.time_zone()));
     let key = format!(
         "export\0{}\0{}\0{}\0{}\0{max}\0{}",
         served.sha256(),
@@ -701,13 +692,15 @@ async fn export(
     if let Some(cached) = served.cache.get(&key) {
         return Ok(cached_response(req, &cached));
     }
-    let permit = state
-        .heavy
-        .acquire()
+    // The permit goes with the work: a request that times out does not free it while its work
+    // still runs.
+    let permit = Arc::clone(&state.heavy)
+        .acquire_owned()
         .await
         .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"))?;
     let for_work = Arc::clone(&served);
-    let work = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
+    let work = tokio::task::spawn_blocking(move || -> Result<Cached, (StatusCode, String)> {
+        let _permit = permit;
         let a = for_work.owned.artifact();
         let request = cli_export::Request {
             format,
@@ -731,12 +724,18 @@ async fn export(
                 format!("cannot write the export: {e}"),
             )
         })?;
-        Ok(out)
+        // Kept by the work itself: an export that outlasts its request's timeout still serves
+        // the next one.
+        let cached = Cached {
+            body: Bytes::from(out),
+            content_type: export_content_type(format),
+            etag: etag_of(&key),
+        };
+        for_work.cache.put(key, cached.clone());
+        Ok(cached)
     });
-    let result = work.await;
-    drop(permit);
-    let body = match result {
-        Ok(Ok(body)) => body,
+    let cached = match work.await {
+        Ok(Ok(cached)) => cached,
         Ok(Err((status, message))) => return Err(fail(status, &message)),
         Err(e) => {
             return Err(fail(
@@ -745,12 +744,6 @@ async fn export(
             ));
         }
     };
-    let cached = Cached {
-        body: Bytes::from(body),
-        content_type: export_content_type(format),
-        etag: etag_of(&key),
-    };
-    served.cache.put(key, cached.clone());
     Ok(cached_response(req, &cached))
 }
 
@@ -769,23 +762,26 @@ async fn map_svg(state: &Arc<State>, served: &Arc<Served>, day: Date, lang: Lang
     if let Some(cached) = served.cache.get(&key) {
         return Ok(cached);
     }
-    let permit = state
-        .heavy
-        .acquire()
+    // The permit goes with the work: a request that times out does not free it while its work
+    // still runs.
+    let permit = Arc::clone(&state.heavy)
+        .acquire_owned()
         .await
         .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"))?;
     let for_work = Arc::clone(served);
-    let svg =
-        tokio::task::spawn_blocking(move || page::render_map(for_work.owned.artifact(), day, lang)).await;
-    drop(permit);
-    let svg = svg.map_err(|e| fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("the map failed: {e}")))?;
-    let cached = Cached {
-        body: Bytes::from(svg),
-        content_type: "image/svg+xml",
-        etag: etag_of(&key),
-    };
-    served.cache.put(key, cached.clone());
-    Ok(cached)
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let cached = Cached {
+            body: Bytes::from(page::render_map(for_work.owned.artifact(), day, lang)),
+            content_type: "image/svg+xml",
+            etag: etag_of(&key),
+        };
+        // Kept by the work itself, as exports are.
+        for_work.cache.put(key, cached.clone());
+        cached
+    })
+    .await
+    .map_err(|e| fail(StatusCode::INTERNAL_SERVER_ERROR, &format!("the map failed: {e}")))
 }
 
 /// `GET /map.svg?at=…&lang=…`.
@@ -797,7 +793,7 @@ async fn map(
 ) -> Result<Response<Body>, Fail> {
     let day = params
         .date("at")?
-        .unwrap_or_else(|| today_in(served.owned.artifact().time_zone()));
+        .unwrap_or_else(|| crate::cli::today_in(served.owned.artifact().time_zone()));
     let cached = map_svg(state, &served, day, lang_of(req, params)).await?;
     Ok(cached_response(req, &cached))
 }
@@ -821,12 +817,12 @@ async fn page(
     let request = PageRequest { number, at, lang };
     let a = served.owned.artifact();
     let html = if fragment {
-        page::render_answer(a, &request, &today_in)
+        page::render_answer(a, &request, &crate::cli::today_in)
     } else {
-        let day = at.unwrap_or_else(|| today_in(a.time_zone()));
+        let day = at.unwrap_or_else(|| crate::cli::today_in(a.time_zone()));
         let map = map_svg(state, &served, day, lang).await?;
         let svg = String::from_utf8_lossy(&map.body);
-        page::render_page(a, served.sha256(), &request, &today_in, &svg)
+        page::render_page(a, served.sha256(), &request, &crate::cli::today_in, &svg)
     };
     let mut r = respond(StatusCode::OK, "text/html; charset=utf-8", html);
     r.headers_mut().insert(
