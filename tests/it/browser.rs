@@ -327,8 +327,21 @@ fn a_person_types_a_number_and_reads_the_verdicts_and_the_map() {
         "a cell for 0162"
     );
 
+    // A mark on the window: it survives only if the answer is swapped in by the page's script,
+    // not loaded as a new page.
+    s.script("window.numplanMark = 1; return null;");
+    let history = s.script("return history.length;");
     ask(&s, "01 62 12 34 56");
     wait_answer_for(&s, "+33162123456");
+    assert_eq!(
+        s.script("return window.numplanMark === 1;"),
+        json!(true),
+        "the answer came without a page load"
+    );
+    assert!(
+        s.script("return history.length;").as_u64() > history.as_u64(),
+        "the URL was pushed to the history"
+    );
     let (verdict, text) = s.verdict("automated-voice");
     assert_eq!(verdict, "allowed", "{text}");
     assert!(text.contains("2022-1583"), "the legal basis is shown: {text}");
@@ -366,7 +379,8 @@ fn a_person_types_a_number_and_reads_the_verdicts_and_the_map() {
     assert_eq!(markup, 0, "the input is not markup");
     drop(s);
 
-    // Without JavaScript: the form's GET renders the answer in the page.
+    // Without JavaScript: the form's GET renders the answer in the page (a new page: the
+    // script that would have set a mark cannot run, so there is none to check).
     let s = driver.session(false);
     s.go(&server.url("/?lang=fr"));
     ask(&s, "0162123456");

@@ -93,7 +93,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .stderr(Stdio::null())
+            .status();
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(15) {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -480,6 +483,8 @@ impl Publisher {
 /// The category the mini plan gives 0162123456 (tests/data/valid/mini/ranges.yaml): the verified
 /// multi-use category from 2023-01-01 over the plain one of 01-02.
 const MINI_NUMBER: &str = "/v1/numbers/0162123456?at=2024-01-01";
+/// An export of the mini plan.
+const EXPORT: &str = "/v1/export?format=tsv&at=2024-01-01";
 
 #[test]
 fn a_new_artifact_is_swapped_in_under_a_stream_of_requests_with_none_failing() {
@@ -491,6 +496,16 @@ fn a_new_artifact_is_swapped_in_under_a_stream_of_requests_with_none_failing() {
     assert_eq!(
         json(&get(&agent, &server.url(MINI_NUMBER)).body)["category"],
         "polyvalent-verifie"
+    );
+    let before = get(&agent, &server.url(EXPORT)).etag.expect("an ETag");
+    let other = get(
+        &agent,
+        &server.url(&format!("{EXPORT}&where=territory=metropole")),
+    );
+    assert_ne!(
+        other.etag.as_deref(),
+        Some(before.as_str()),
+        "other parameters, another tag"
     );
     // The new version: 0162 leaves the verified category (its line of ranges.yaml edited), so
     // it falls back to `01-02`'s polyvalent.
@@ -547,6 +562,9 @@ fn a_new_artifact_is_swapped_in_under_a_stream_of_requests_with_none_failing() {
     assert!(total >= 200, "{total} requests");
     let plan = json(&get(&agent, &server.url("/v1/plan")).body);
     assert_eq!(plan["sequence"], 2);
+    // An export's tag names the artifact: it changed with the swap.
+    let after = get(&agent, &server.url(EXPORT)).etag.expect("an ETag");
+    assert_ne!(before, after, "the new artifact's export has a new tag");
     let metrics = get(&agent, &server.url("/metrics")).body;
     assert!(
         metrics.lines().any(|l| l == "numplan_reloads_total 1"),
@@ -906,4 +924,62 @@ fn random_requests_get_answers_and_the_server_stays_up() {
         "{:?}",
         server.log()
     );
+}
+
+#[test]
+fn a_client_that_does_not_read_its_answer_loses_its_connection() {
+    let server = Server::start(&["--max-connections", "2", "--request-timeout", "3"]);
+    // Two clients each ask for a large answer (1,000 JSON answers, about 6 MB: more than the
+    // sockets' buffers hold) and never read it: they hold both connection slots…
+    let body = "0162123456\n".repeat(1000);
+    let head = format!(
+        "POST /v1/numbers?format=json HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut idle = Vec::new();
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(&server.addr).unwrap();
+        c.write_all(head.as_bytes()).unwrap();
+        c.write_all(body.as_bytes()).unwrap();
+        idle.push(c);
+    }
+    // …until their writes have been blocked for the request timeout: then the server drops
+    // them, and the next client gets in.
+    let patient = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    );
+    let start = Instant::now();
+    let r = reply(patient.get(&server.url("/healthz")).call());
+    assert_eq!(r.status, 200);
+    assert!(start.elapsed() < Duration::from_secs(25), "{:?}", start.elapsed());
+    drop(idle);
+}
+
+#[test]
+fn the_page_says_a_day_is_not_one_rather_than_answer_for_today() {
+    let server = Server::start(&[]);
+    let agent = agent();
+    let r = get(&agent, &server.url("/?number=0162123456&at=2026-13-01&lang=en"));
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("id=\"at-error\""), "{:.300}", r.body);
+    assert!(!r.body.contains("id=\"answer\""), "no answer for another day");
+    let r = get(&agent, &server.url("/answer?number=0162123456&at=2026-13-01"));
+    assert_eq!(r.status, 400);
+    // Error messages are escaped as every JSON output is: a bidirectional control sent in a
+    // parameter comes back as `\u202e`, never raw.
+    let r = get(
+        &agent,
+        &server.url("/v1/numbers/0162123456?at=2026-01-0%E2%80%AE1"),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        !r.body.contains('\u{202e}') && r.body.contains("\\u202e"),
+        "{}",
+        r.body
+    );
+    let r = get(&agent, &server.url("/v1/export?format=tsv&where=nope=1"));
+    assert!(!r.body.contains("--where"), "the API's own words: {}", r.body);
 }

@@ -117,8 +117,9 @@ impl Refusal {
 pub(super) struct Metrics {
     /// Requests by route and status (the last status slot: any other).
     requests: [[AtomicU64; STATUSES.len() + 1]; Route::ALL.len()],
-    /// Latency by route: bucket counts (cumulated when written), sum in nanoseconds, count.
-    buckets: [[AtomicU64; BUCKETS.len()]; Route::ALL.len()],
+    /// Latency by route: bucket counts (cumulated when written; the last slot: over the last
+    /// bound), and the sum in nanoseconds.
+    buckets: [[AtomicU64; BUCKETS.len() + 1]; Route::ALL.len()],
     latency_sum_ns: [AtomicU64; Route::ALL.len()],
     /// Numbers answered by `POST /v1/numbers`.
     pub(super) batch_numbers: AtomicU64,
@@ -152,9 +153,8 @@ impl Metrics {
             .unwrap_or(STATUSES.len());
         self.requests[r][s].fetch_add(1, Ordering::Relaxed);
         let secs = took.as_secs_f64();
-        if let Some(b) = BUCKETS.iter().position(|&le| secs <= le) {
-            self.buckets[r][b].fetch_add(1, Ordering::Relaxed);
-        }
+        let b = BUCKETS.iter().position(|&le| secs <= le).unwrap_or(BUCKETS.len());
+        self.buckets[r][b].fetch_add(1, Ordering::Relaxed);
         let ns = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         self.latency_sum_ns[r].fetch_add(ns, Ordering::Relaxed);
     }
@@ -190,13 +190,16 @@ impl Metrics {
         out.push_str("# TYPE numplan_http_request_duration_seconds histogram\n");
         for route in Route::ALL {
             let r = route as usize;
-            let count: u64 = self.requests[r].iter().map(get).sum();
+            // One reading of the slots, so that the buckets, `+Inf` and `_count` agree even
+            // while requests are counted.
+            let slots: Vec<u64> = self.buckets[r].iter().map(get).collect();
+            let count: u64 = slots.iter().sum();
             if count == 0 {
                 continue;
             }
             let mut cumulated = 0;
             for (b, le) in BUCKETS.iter().enumerate() {
-                cumulated += get(&self.buckets[r][b]);
+                cumulated += slots[b];
                 let _ = writeln!(
                     out,
                     "numplan_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{le}\"}} {cumulated}",

@@ -20,11 +20,10 @@ mod routes;
 use super::{CliError, EXIT_OK, Pinning, print_stderr};
 use metrics::{Metrics, Refusal};
 use numplan::artifact::{OwnedArtifact, SignatureCheck, VerifyOptions};
-use numplan::date::Date;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -48,19 +47,19 @@ pub struct Args {
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// How often to look whether the artifact or its signature was replaced, in milliseconds
-    /// (0: only on SIGHUP).
-    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    /// (at least 10; 0: only on SIGHUP).
+    #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = parse_interval)]
     watch_interval: u64,
     /// The longest a request may take, body included, in seconds (then 408); a client that takes
     /// longer to send a request's head has its connection closed.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     request_timeout: u64,
     /// The most connections open at once; more wait in the listen backlog.
-    #[arg(long, value_name = "N", default_value_t = 1024)]
-    max_connections: usize,
+    #[arg(long, value_name = "N", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
     /// Worker threads (default: one per core).
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    threads: Option<u32>,
     #[command(flatten)]
     pinning: Pinning,
 }
@@ -162,8 +161,6 @@ pub(super) struct State {
     source: Source,
     /// Serialises reloads (SIGHUP and the watcher).
     reloading: Mutex<Option<Stamp>>,
-    /// Today in UTC, as days since 1970-01-01 (updated every second), for expiry.
-    today_utc: AtomicI32,
     /// Bounds the CPU-heavy work (batches, exports, maps) run off the event loop.
     heavy: Arc<tokio::sync::Semaphore>,
     request_timeout: Duration,
@@ -173,11 +170,6 @@ impl State {
     /// The artifact served now; a request keeps it to its end.
     fn served(&self) -> Arc<Served> {
         Arc::clone(&self.current.read().unwrap_or_else(PoisonError::into_inner))
-    }
-
-    /// Today in UTC.
-    fn today_utc(&self) -> Date {
-        Date::from_days(self.today_utc.load(Ordering::Relaxed)).unwrap_or_else(super::today_utc)
     }
 
     /// Reads, verifies and swaps in the artifact file if it changed (`force`: even if its
@@ -269,6 +261,15 @@ fn load(source: &Source, pinning: &Pinning) -> Result<OwnedArtifact, CliError> {
     Ok(owned)
 }
 
+/// `--watch-interval`: 0, or at least 10 ms.
+fn parse_interval(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(ms) if ms == 0 || ms >= 10 => Ok(ms),
+        Ok(_) => Err("at least 10 ms, or 0 for SIGHUP only".to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Runs `serve`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let key = match &args.source.public_key {
@@ -296,10 +297,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let local = listener
         .local_addr()
         .map_err(|e| CliError::usage(format!("cannot listen on {}: {e}", args.listen)))?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from))
-        .max(1);
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(2, usize::from),
+        |n| n as usize,
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()
@@ -319,15 +320,14 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         metrics: Metrics::new(),
         source,
         reloading: Mutex::new(stamp),
-        today_utc: AtomicI32::new(super::today_utc().to_days()),
         heavy: Arc::new(tokio::sync::Semaphore::new(threads)),
-        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        request_timeout: Duration::from_secs(args.request_timeout),
     });
     let result = runtime.block_on(serve(
         state,
         listener,
         local,
-        args.max_connections.max(1),
+        args.max_connections as usize,
         args.watch_interval,
     ));
     // Blocking tasks (a reload reading a file) are not waited for.
@@ -381,7 +381,8 @@ async fn serve(
                     let state = Arc::clone(&conn_state);
                     async move { Ok::<_, std::convert::Infallible>(routes::handle(state, req).await) }
                 });
-                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let io = WriteDeadline::new(stream, state.request_timeout);
+                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
                 let conn = graceful.watch(conn);
                 let state = Arc::clone(&state);
                 state.metrics.connections.fetch_add(1, Ordering::Relaxed);
@@ -408,21 +409,115 @@ async fn serve(
     Ok(())
 }
 
-/// Every `interval` ms: today's date for expiry, and a reload when the artifact file or its
-/// signature was replaced.
+/// Every `interval` ms: a reload when the artifact file or its signature was replaced.
 async fn watch(state: Arc<State>, interval: u64) {
-    let period = Duration::from_millis(if interval == 0 { 1000 } else { interval.max(10) });
+    if interval == 0 || state.source.path.is_none() {
+        return;
+    }
+    let period = Duration::from_millis(interval);
     let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        state
-            .today_utc
-            .store(super::today_utc().to_days(), Ordering::Relaxed);
-        if interval == 0 || state.source.path.is_none() {
-            continue;
-        }
         let state = Arc::clone(&state);
         let _ = tokio::task::spawn_blocking(move || state.reload(false)).await;
+    }
+}
+
+/// A connection whose writes must make progress: a write (or flush) that stays blocked for
+/// `timeout` (a client that does not read its answer) fails, and hyper closes the connection,
+/// so a slow reader cannot hold a connection slot and its answer's memory for ever.
+struct WriteDeadline<S> {
+    inner: S,
+    timeout: Duration,
+    /// Running while a write is blocked.
+    blocked: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(inner: S, timeout: Duration) -> WriteDeadline<S> {
+        WriteDeadline {
+            inner,
+            timeout,
+            blocked: None,
+        }
+    }
+
+    /// `poll` of a write: progress clears the deadline; blocked past it is an error.
+    fn guard<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        poll: std::task::Poll<std::io::Result<T>>,
+    ) -> std::task::Poll<std::io::Result<T>> {
+        use std::future::Future;
+        use std::task::Poll;
+        match poll {
+            Poll::Ready(result) => {
+                self.blocked = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let timeout = self.timeout;
+                let sleep = self
+                    .blocked
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                match sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client did not read its answer in time",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.guard(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.guard(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let poll = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
+        self.guard(cx, poll)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }

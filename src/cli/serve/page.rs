@@ -89,6 +89,8 @@ pub(super) struct PageRequest<'q> {
     /// `None`: today in the number's territory (see `today`).
     pub at: Option<Date>,
     pub lang: Lang,
+    /// Why the day asked is not a date: then no answer is given (not today's in its place).
+    pub at_error: Option<&'q str>,
 }
 
 /// The most characters of an input echoed in the answer, kept in the form's field, and of a text
@@ -131,6 +133,16 @@ pub(super) fn render_page(
     let value = esc(&req.number.unwrap_or("").chars().take(FIELD).collect::<String>());
     let at = req.at.map_or_else(String::new, |d| d.to_string());
     let t = |en, fr| l.w(en, fr);
+    let at_error = req.at_error.map_or_else(String::new, |e| {
+        format!(
+            "<p id=\"at-error\" class=\"error\" role=\"alert\">{} {}</p>\n",
+            esc(&cut(e, INVALID_TEXT)),
+            t(
+                "(no answer is given for a day that is not one)",
+                "(pas de réponse pour un jour qui n'en est pas un)"
+            )
+        )
+    });
     let mut out = String::with_capacity(1 << 17);
     w! {out, "<!DOCTYPE html>\n<html lang=\"{code}\">\n<head>\n<meta charset=\"utf-8\">\n\
     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -145,7 +157,7 @@ pub(super) fn render_page(
     inputmode=\"tel\" autocomplete=\"off\" value=\"{value}\">\n<label for=\"at\">{}</label> \
     <input id=\"at\" name=\"at\" type=\"date\" value=\"{at}\">\n\
     <input type=\"hidden\" name=\"lang\" value=\"{code}\">\n<button type=\"submit\">{}</button>\n\
-    </form>\n<div id=\"answer-slot\" aria-live=\"polite\">{answer}</div>\n",
+    </form>\n{at_error}<div id=\"answer-slot\" aria-live=\"polite\">{answer}</div>\n",
     t("Number", "Numéro"), t("Day (empty: today)", "Jour (vide : aujourd'hui)"), t("Look up", "Chercher")}
     w! {out, "<section id=\"plan-map\">\n<h2>{} {day}</h2>\n<p class=\"note\">{}</p>\n",
     t("The plan on", "Le plan au"),
@@ -201,7 +213,10 @@ fn answer_html(
     req: &PageRequest<'_>,
     today: &dyn Fn(&str) -> Date,
 ) -> (String, Option<String>) {
-    let Some(input) = req.number.filter(|n| !n.trim().is_empty()) else {
+    let Some(input) = req
+        .number
+        .filter(|n| !n.trim().is_empty() && req.at_error.is_none())
+    else {
         return (String::new(), None);
     };
     let l = req.lang;
@@ -796,6 +811,7 @@ fn stripe(out: &mut String, s: &Stripe<'_>, m: &MapModel<'_>, l: Lang, x: f64, y
 }
 
 const STYLE: &str = "
+.error{color:#a00;font-weight:600}
 body{font:16px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1a1a1a;margin:0 auto;max-width:960px;\
 padding:0 16px 32px} header{border-bottom:1px solid #ccc;margin-bottom:12px} h1{font-size:1.45em;margin:.5em 0 .2em}
 h2{font-size:1.2em} .meta{color:#555;font-size:.9em;margin:.2em 0 .7em} .meta span+span::before{content:' · '}
@@ -892,7 +908,12 @@ mod tests {
 
     fn req(number: Option<&str>, lang: Lang) -> PageRequest<'_> {
         let at = None;
-        PageRequest { number, at, lang }
+        PageRequest {
+            number,
+            at,
+            lang,
+            at_error: None,
+        }
     }
 
     /// The answer for `number` on `at` (when `None`: today, 2026-01-01 in Paris, 2026-01-02 elsewhere).
@@ -1060,6 +1081,21 @@ mod tests {
     }
 
     /// The header says which plan answers (plan.yaml: version 2026-04-17, register of that day).
+    #[test]
+    fn a_day_that_is_not_one_gives_no_answer_and_says_so() {
+        let fr = numplan::embedded::fr().unwrap();
+        let map = render_map(&fr, day("2026-01-01"), Lang::En);
+        let req = PageRequest {
+            at_error: Some("at=2026-13-01: <month> 13"),
+            ..req(Some("0162123456"), Lang::En)
+        };
+        let page = render_page(&fr, "00", &req, &|_| day("2026-01-01"), &map);
+        has(&page, "id=\"at-error\"");
+        has(&page, "at=2026-13-01: &lt;month&gt; 13");
+        assert!(!page.contains("id=\"answer\""), "no answer for today instead");
+        assert!(render_answer(&fr, &req, &|_| day("2026-01-01")).is_empty());
+    }
+
     #[test]
     fn the_page_has_the_plan_the_form_and_the_map_and_no_answer_without_a_number() {
         let fr = numplan::embedded::fr().unwrap();

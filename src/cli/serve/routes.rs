@@ -26,12 +26,18 @@ pub(super) type Body = Full<Bytes>;
 
 /// The largest request body (`POST /v1/numbers`); larger gets 413.
 pub(super) const MAX_BODY_BYTES: usize = 1 << 20;
-/// The most numbers in one `POST /v1/numbers`; more gets 413.
+/// The most numbers in one `POST /v1/numbers` answered in TSV; more gets 413.
 pub(super) const MAX_BATCH_NUMBERS: usize = 10_000;
+/// The most answered in JSON (an answer is 1 to 8 KB: a batch's answer stays under 8 MB).
+pub(super) const MAX_BATCH_NUMBERS_JSON: usize = 1_000;
 /// The most numbers in one `callkit` export (about 13 bytes each); more gets 400.
 pub(super) const MAX_CALLKIT_NUMBERS: u128 = 2_000_000;
-/// Exports and maps kept per artifact.
+/// Exports and maps kept per artifact: at most this many…
 const CACHE_ENTRIES: usize = 16;
+/// …of at most this many bytes in all…
+const CACHE_BYTES: usize = 64 << 20;
+/// …none larger than this (a larger one is computed for each request that asks it).
+const CACHE_ENTRY_BYTES: usize = 8 << 20;
 
 /// Responses computed once per artifact (exports and maps are deterministic).
 #[derive(Default)]
@@ -58,10 +64,16 @@ impl Cache {
     }
 
     fn put(&self, key: String, cached: Cached) {
+        if cached.body.len() > CACHE_ENTRY_BYTES {
+            return;
+        }
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         entries.retain(|(k, _)| *k != key);
         entries.push_front((key, cached));
         entries.truncate(CACHE_ENTRIES);
+        while entries.iter().map(|(_, c)| c.body.len()).sum::<usize>() > CACHE_BYTES {
+            entries.pop_back();
+        }
     }
 }
 
@@ -124,7 +136,7 @@ async fn dispatch(state: &Arc<State>, route: Route, req: Request<Incoming>) -> R
     }
     let served = state.served();
     let params = Params::parse(req.uri().query());
-    let expired = expired_on(served.owned.artifact(), state.today_utc());
+    let expired = expired_on(served.owned.artifact(), crate::cli::today_utc());
     match route {
         Route::Health => return health(&served, expired),
         Route::Metrics => return metrics(state, &served),
@@ -217,7 +229,9 @@ pub(super) fn error(status: StatusCode, message: &str) -> Response<Body> {
     struct E<'x> {
         error: &'x str,
     }
-    let mut body = serde_json::to_vec(&E { error: message }).unwrap_or_default();
+    // Escaped as every JSON output is: a message may quote what the client sent.
+    let mut body = Vec::with_capacity(message.len() + 16);
+    let _ = serde_json::to_writer(Escaping::json(&mut body), &E { error: message });
     body.push(b'\n');
     respond(status, "application/json", body)
 }
@@ -514,18 +528,27 @@ async fn numbers(
             .map(str::to_string)
             .collect()
     };
-    if inputs.len() > MAX_BATCH_NUMBERS {
+    let (most, answered) = match format {
+        BatchFormat::Tsv => (MAX_BATCH_NUMBERS, "in tsv"),
+        BatchFormat::Json | BatchFormat::Jsonl => (MAX_BATCH_NUMBERS_JSON, "in json or jsonl (10000 in tsv)"),
+    };
+    if inputs.len() > most {
         return Err(fail(
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("{} numbers: at most {MAX_BATCH_NUMBERS} a request", inputs.len()),
+            &format!(
+                "{} numbers: at most {most} a request answered {answered}",
+                inputs.len()
+            ),
         ));
     }
     // The permit goes with the work: a request that times out does not free it while its work
     // still runs.
-    let permit = Arc::clone(&state.heavy)
-        .acquire_owned()
-        .await
-        .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"))?;
+    let permit = Arc::clone(&state.heavy).acquire_owned().await.map_err(|_| {
+        fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server cannot start the work",
+        )
+    })?;
     let count = inputs.len() as u64;
     let work = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let _permit = permit;
@@ -694,10 +717,12 @@ async fn export(
     }
     // The permit goes with the work: a request that times out does not free it while its work
     // still runs.
-    let permit = Arc::clone(&state.heavy)
-        .acquire_owned()
-        .await
-        .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"))?;
+    let permit = Arc::clone(&state.heavy).acquire_owned().await.map_err(|_| {
+        fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server cannot start the work",
+        )
+    })?;
     let for_work = Arc::clone(&served);
     let work = tokio::task::spawn_blocking(move || -> Result<Cached, (StatusCode, String)> {
         let _permit = permit;
@@ -713,6 +738,7 @@ async fn export(
             let message = e
                 .message
                 .replace("--changes-after", "changes-after")
+                .replace("--where", "where")
                 .replace("--at", "at")
                 .replace("--max", "max");
             (StatusCode::BAD_REQUEST, message)
@@ -764,10 +790,12 @@ async fn map_svg(state: &Arc<State>, served: &Arc<Served>, day: Date, lang: Lang
     }
     // The permit goes with the work: a request that times out does not free it while its work
     // still runs.
-    let permit = Arc::clone(&state.heavy)
-        .acquire_owned()
-        .await
-        .map_err(|_| fail(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down"))?;
+    let permit = Arc::clone(&state.heavy).acquire_owned().await.map_err(|_| {
+        fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server cannot start the work",
+        )
+    })?;
     let for_work = Arc::clone(served);
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -795,7 +823,10 @@ async fn map(
         .date("at")?
         .unwrap_or_else(|| crate::cli::today_in(served.owned.artifact().time_zone()));
     let cached = map_svg(state, &served, day, lang_of(req, params)).await?;
-    Ok(cached_response(req, &cached))
+    let mut r = cached_response(req, &cached);
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+    Ok(r)
 }
 
 /// `GET /` (the page) and `GET /answer` (its answer section alone).
@@ -807,14 +838,20 @@ async fn page(
     fragment: bool,
 ) -> Result<Response<Body>, Fail> {
     let lang = lang_of(req, params);
-    let at = match params.date("at") {
-        Ok(at) => at,
-        // A bad date typed in the form: the page says so rather than a JSON error.
-        Err(_) if !fragment => None,
+    let (at, at_error) = match params.date("at") {
+        Ok(at) => (at, None),
+        // A bad date typed in the form: the page says so (and answers nothing) rather than
+        // a JSON error.
+        Err(e) if !fragment => (None, Some(e.message)),
         Err(e) => return Err(e),
     };
     let number = params.get("number").filter(|n| !n.trim().is_empty());
-    let request = PageRequest { number, at, lang };
+    let request = PageRequest {
+        number,
+        at,
+        lang,
+        at_error: at_error.as_deref(),
+    };
     let a = served.owned.artifact();
     let html = if fragment {
         page::render_answer(a, &request, &crate::cli::today_in)
@@ -825,6 +862,8 @@ async fn page(
         page::render_page(a, served.sha256(), &request, &crate::cli::today_in, &svg)
     };
     let mut r = respond(StatusCode::OK, "text/html; charset=utf-8", html);
+    r.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("Accept-Language"));
     r.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -891,5 +930,23 @@ mod tests {
         }
         assert!(cache.get("0").is_none(), "the oldest entry is dropped");
         assert_eq!(cache.get("1").map(|c| c.body), Some(Bytes::from(vec![1])));
+        // Bounded in bytes too: a body over the entry bound is not kept, and large ones push
+        // the oldest out.
+        let big = |n: usize| Cached {
+            body: Bytes::from(vec![0; n]),
+            content_type: "x",
+            etag: String::new(),
+        };
+        cache.put("huge".into(), big(CACHE_ENTRY_BYTES + 1));
+        assert!(cache.get("huge").is_none());
+        for k in 0..CACHE_BYTES / CACHE_ENTRY_BYTES + 1 {
+            cache.put(format!("big{k}"), big(CACHE_ENTRY_BYTES));
+        }
+        let kept = cache.entries.lock().unwrap();
+        assert!(kept.iter().map(|(_, c)| c.body.len()).sum::<usize>() <= CACHE_BYTES);
+        assert!(
+            !kept.iter().any(|(k, _)| k == "big0"),
+            "the oldest big one went first"
+        );
     }
 }
