@@ -51,7 +51,8 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value_t = 1000, value_parser = parse_interval)]
     watch_interval: u64,
     /// The longest a request may take, body included, in seconds (then 408); a client that takes
-    /// longer to send a request's head has its connection closed.
+    /// longer to send a request's head, or leaves an answer unread that long, has its connection
+    /// closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     request_timeout: u64,
     /// The most connections open at once; more wait in the listen backlog.
