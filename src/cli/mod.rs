@@ -213,6 +213,17 @@ impl<W: Write> Escaping<W> {
     pub fn json(inner: W) -> Escaping<W> {
         Escaping { inner, json: true }
     }
+
+    /// Writes bytes that already went through an `Escaping` of the same kind (kept output),
+    /// without scanning them again.
+    pub fn write_escaped(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.inner.write_all(bytes)
+    }
+
+    /// The writer.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
 }
 
 impl<W: Write> Write for Escaping<W> {

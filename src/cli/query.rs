@@ -487,7 +487,24 @@ pub(super) struct Querier<'a> {
     sources_shown: std::cell::Cell<bool>,
     /// Several plans answer: text says which one answered.
     show_plan: bool,
+    /// The JSON tails of valid numbers, by day and index key (see `write_json`).
+    json_tails: TailMap,
+    /// Tails shared with other queriers of the same artifact (a server's requests), used
+    /// instead of `json_tails` when the context is empty.
+    shared_tails: Option<&'a SharedTails>,
 }
+
+/// JSON tails by day and index key, and their size in bytes.
+#[derive(Default)]
+struct TailMap {
+    by_day: std::collections::HashMap<i32, std::collections::HashMap<Box<str>, std::sync::Arc<[u8]>>>,
+    bytes: usize,
+}
+
+/// JSON tails of one artifact, shared between queriers (one a request, in `serve`), for
+/// answers without context.
+#[derive(Default)]
+pub(super) struct SharedTails(std::sync::Mutex<TailMap>);
 
 /// What the TSV writer caches per range row: cells written out once.
 #[derive(Clone, Default)]
@@ -536,7 +553,18 @@ impl<'a> Querier<'a> {
             all_ok: true,
             sources_shown: std::cell::Cell::new(false),
             show_plan: false,
+            json_tails: TailMap::default(),
+            shared_tails: None,
         }
+    }
+
+    /// Keeps the JSON tails in `shared` (for answers without context), which other queriers of
+    /// the same artifact use too.
+    pub(super) fn with_shared_tails(mut self, shared: &'a SharedTails) -> Querier<'a> {
+        if self.ctx.is_empty() {
+            self.shared_tails = Some(shared);
+        }
+        self
     }
 
     /// The TSV header line (nothing in the other formats).
@@ -622,7 +650,12 @@ impl<'a> Querier<'a> {
 
     /// Answers `raw` (as echoed), looking up `asked` (the same, or the `+CC …` form another
     /// plan read it as).
-    pub(super) fn answer(&mut self, out: &mut impl Write, raw: &str, asked: &str) -> std::io::Result<()> {
+    pub(super) fn answer<W: Write>(
+        &mut self,
+        out: &mut super::Escaping<W>,
+        raw: &str,
+        asked: &str,
+    ) -> std::io::Result<()> {
         let (at, result) = self.lookup(asked);
         // Echoed with control characters escaped (JSON escapes its own), never over the limit.
         let echo = if self.format == Format::Json && raw.len() <= MAX_INPUT_BYTES {
@@ -755,7 +788,100 @@ impl<'a> Querier<'a> {
             .then(|| result.as_ref().is_ok_and(|f| f.answer.is_allocated()))
     }
 
-    fn write_json(
+    /// The JSON line of an answer. A valid number's line is its own head (input, E.164 and
+    /// national forms, plan, day) and a tail that depends only on the index key that answered
+    /// and the day (category, territory, holder, verdicts, rules, doubts, basis, source): the
+    /// tail is made once per key and day, escaped, and kept. The output is byte for byte
+    /// [`Querier::write_json_whole`]'s (a test compares the two).
+    fn write_json<W: Write>(
+        &mut self,
+        out: &mut super::Escaping<W>,
+        input: &str,
+        at: Date,
+        result: &Result<Lookup<'a>, LookupError>,
+    ) -> std::io::Result<()> {
+        let Ok(found) = result else {
+            return self.write_json_whole(out, input, at, result);
+        };
+        let a = &found.answer;
+        let day = at.to_days();
+        let kept = |tails: &TailMap| tails.by_day.get(&day).and_then(|t| t.get(a.prefix())).cloned();
+        let tail = match self.shared_tails {
+            Some(shared) => {
+                let found_kept = kept(&shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+                match found_kept {
+                    Some(tail) => tail,
+                    None => {
+                        let tail = self.json_tail(at, found)?;
+                        let mut tails = shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        keep(&mut tails, day, a.prefix(), &tail);
+                        tail
+                    }
+                }
+            }
+            None => match kept(&self.json_tails) {
+                Some(tail) => tail,
+                None => {
+                    let tail = self.json_tail(at, found)?;
+                    keep(&mut self.json_tails, day, a.prefix(), &tail);
+                    tail
+                }
+            },
+        };
+        let mut head = Vec::with_capacity(128);
+        head.extend_from_slice(b"{\"input\":");
+        serde_json::to_writer(&mut head, input)?;
+        head.extend_from_slice(b",\"valid\":true,\"e164\":");
+        serde_json::to_writer(&mut head, &found.e164())?;
+        head.extend_from_slice(b",\"national\":");
+        serde_json::to_writer(&mut head, found.national.as_str())?;
+        head.extend_from_slice(b",\"plan\":");
+        serde_json::to_writer(&mut head, self.artifact.plan_id())?;
+        head.extend_from_slice(b",\"at\":");
+        serde_json::to_writer(&mut head, &at.to_string())?;
+        out.write_all(&head)?;
+        out.write_escaped(&tail)
+    }
+
+    /// The tail of a valid number's JSON line, from `,"prefix":` to the closing brace and line
+    /// break, escaped.
+    fn json_tail(&self, at: Date, found: &Lookup<'a>) -> std::io::Result<std::sync::Arc<[u8]>> {
+        let a = &found.answer;
+        let territory = a.territory();
+        let category = a.category();
+        let result = Ok(found.clone());
+        let tail = Tail {
+            prefix: a.prefix(),
+            category: category.id,
+            category_name: category.name,
+            territory: territory.id,
+            territory_name: territory.name,
+            country_code: territory.country_code,
+            allocated: self.allocated_json(&result),
+            holder: a.holder().map(HolderJson::new),
+            status: a.register_row().and_then(StatusJson::new),
+            verdicts: Verdicts(self.verdicts_json(at, &result)),
+            rules: Rules {
+                answer: a,
+                ids: &self.rule_ids,
+            },
+            doubts: a.doubts().into_iter().map(DoubtJson::new).collect(),
+            basis: basis(a),
+            source: a.range().source.to_string(),
+        };
+        let mut json = serde_json::to_vec(&tail)?;
+        // `{"prefix":…}` becomes `,"prefix":…}\n`: the rest of the head's object.
+        if let Some(first) = json.first_mut() {
+            *first = b',';
+        }
+        json.push(b'\n');
+        let mut escaped = super::Escaping::json(Vec::with_capacity(json.len()));
+        escaped.write_all(&json)?;
+        Ok(escaped.into_inner().into())
+    }
+
+    /// The JSON line of an answer, serialised whole by serde_json.
+    fn write_json_whole(
         &self,
         out: &mut impl Write,
         input: &str,
@@ -1155,6 +1281,43 @@ struct Valid<'x> {
     source: String,
 }
 
+/// A valid number's JSON fields after its head: [`Valid`]'s from `prefix` on, in its order.
+#[derive(Serialize)]
+struct Tail<'x> {
+    prefix: &'x str,
+    category: &'x str,
+    category_name: &'x str,
+    territory: &'x str,
+    territory_name: &'x str,
+    country_code: Option<u32>,
+    allocated: Option<bool>,
+    holder: Option<HolderJson<'x>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<StatusJson<'x>>,
+    verdicts: Verdicts<'x>,
+    rules: Rules<'x, 'x>,
+    doubts: Vec<DoubtJson<'x>>,
+    basis: Vec<&'x str>,
+    source: String,
+}
+
+/// The bytes of JSON tails kept before the cache starts over (a tail is 1 to 8 KB: some 8,000
+/// index keys).
+const MAX_JSON_TAIL_BYTES: usize = 32 << 20;
+
+/// Keeps a tail, starting over when the cache is full.
+fn keep(tails: &mut TailMap, day: i32, prefix: &str, tail: &std::sync::Arc<[u8]>) {
+    if tails.bytes + tail.len() > MAX_JSON_TAIL_BYTES {
+        *tails = TailMap::default();
+    }
+    tails.bytes += tail.len();
+    tails
+        .by_day
+        .entry(day)
+        .or_default()
+        .insert(prefix.into(), std::sync::Arc::clone(tail));
+}
+
 #[derive(Serialize)]
 struct Invalid<'x> {
     input: &'x str,
@@ -1306,6 +1469,104 @@ impl Serialize for Rules<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fast JSON writer (a head per number, a kept tail per index key and day) writes what
+    /// serde_json writes of the whole answer, for 10,000 varied inputs of both plans: register
+    /// numbers of many blocks (several per block, so kept tails are reused) in every written
+    /// form, on days across the plans' history, and invalid inputs.
+    #[test]
+    fn the_fast_json_writer_writes_what_serde_json_writes() {
+        let fr = numplan::embedded::fr().unwrap();
+        let ca_bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/generated/ca.npa")).unwrap();
+        let ca = Artifact::open(&ca_bytes).unwrap();
+        let majnum =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/plan-sources/fr/MAJNUM.csv")).unwrap();
+        let mut fr_numbers: Vec<String> = Vec::new();
+        for line in majnum.split(|&b| b == b'\n').skip(1).step_by(7) {
+            let fields: Vec<&[u8]> = line.split(|&b| b == b';').collect();
+            for f in fields.iter().skip(1).take(2) {
+                if let Ok(n) = std::str::from_utf8(f)
+                    && !n.is_empty()
+                {
+                    fr_numbers.push(n.to_string());
+                    if let Some(rest) = n.strip_prefix('0') {
+                        fr_numbers.push(format!("+33 {rest}"));
+                    }
+                }
+            }
+        }
+        let mut next = {
+            let mut state = 0x2545_f491_4f6c_dd1du64;
+            move || {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state
+            }
+        };
+        let days = [
+            "2018-01-01",
+            "2019-08-01",
+            "2023-01-01",
+            "2024-10-10",
+            "2025-07-03",
+            "2026-11-30",
+        ];
+        let mut checked = 0;
+        let mut valid = 0;
+        for (plan, numbers) in [(&fr, &fr_numbers), (&ca, &Vec::new())] {
+            for day in days {
+                let day = Date::parse(day).unwrap();
+                let mut q = Querier::new(plan, Format::Json, Some(day), Context::default());
+                // A second querier keeps its tails in a shared cache, as `serve` does.
+                let shared = SharedTails::default();
+                let mut q2 = Querier::new(plan, Format::Json, Some(day), Context::default())
+                    .with_shared_tails(&shared);
+                for i in 0..(10_000 / days.len() / 2 + 1) {
+                    let input = match (numbers.is_empty(), next() % 10) {
+                        (_, 0) => {
+                            ["", "12ab", "+0 1", "<b>", "\u{202e}0162", "+44 20 7946 0000"][i % 6].to_string()
+                        }
+                        (false, _) => numbers[(next() % numbers.len() as u64) as usize].clone(),
+                        (true, _) => format!(
+                            "({}) {:03}-{:04}",
+                            200 + next() % 800,
+                            next() % 1000,
+                            next() % 10_000
+                        ),
+                    };
+                    let (at, result) = q.lookup(&input);
+                    valid += usize::from(result.is_ok());
+                    let mut fast = crate::cli::Escaping::json(Vec::new());
+                    q.write_json(&mut fast, &input, at, &result).unwrap();
+                    let mut whole = crate::cli::Escaping::json(Vec::new());
+                    q.write_json_whole(&mut whole, &input, at, &result).unwrap();
+                    let mut shared_fast = crate::cli::Escaping::json(Vec::new());
+                    q2.write_json(&mut shared_fast, &input, at, &result).unwrap();
+                    assert_eq!(shared_fast.into_inner(), whole_bytes(&q, &input, at, &result));
+                    let (fast, whole) = (fast.into_inner(), whole.into_inner());
+                    assert_eq!(
+                        String::from_utf8_lossy(&fast),
+                        String::from_utf8_lossy(&whole),
+                        "{input} on {at}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 10_000, "{checked}");
+        fn whole_bytes(
+            q: &Querier<'_>,
+            input: &str,
+            at: Date,
+            result: &Result<Lookup<'_>, LookupError>,
+        ) -> Vec<u8> {
+            let mut whole = crate::cli::Escaping::json(Vec::new());
+            q.write_json_whole(&mut whole, input, at, result).unwrap();
+            whole.into_inner()
+        }
+        assert!(valid > checked / 2, "mostly valid numbers: {valid} of {checked}");
+    }
 
     #[test]
     fn lines_are_read_with_a_bound_and_the_rest_skipped() {

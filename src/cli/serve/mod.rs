@@ -139,6 +139,8 @@ pub(super) struct Served {
     loaded_unix: u64,
     /// Exports and maps already made from it (they are deterministic).
     cache: routes::Cache,
+    /// The JSON tails of its answers (see `query::Querier::write_json`).
+    tails: super::query::SharedTails,
 }
 
 impl Served {
@@ -147,6 +149,7 @@ impl Served {
             owned,
             loaded_unix: jiff::Timestamp::now().as_second().max(0) as u64,
             cache: routes::Cache::default(),
+            tails: super::query::SharedTails::default(),
         }
     }
 

@@ -421,7 +421,7 @@ fn number(served: &Served, path: &str, params: &Params) -> Result<Response<Body>
     let at = params.date("at")?;
     let a = served.owned.artifact();
     let ctx = context(a, params)?;
-    let mut q = Querier::new(a, QueryFormat::Json, at, ctx);
+    let mut q = Querier::new(a, QueryFormat::Json, at, ctx).with_shared_tails(&served.tails);
     // Answers are 1 to 8 KB: one allocation.
     let mut body = Vec::with_capacity(16 << 10);
     q.answer(&mut Escaping::json(&mut body), &raw, &raw)
@@ -558,7 +558,7 @@ async fn numbers(
         } else {
             QueryFormat::Json
         };
-        let mut q = Querier::new(a, query_format, at, ctx);
+        let mut q = Querier::new(a, query_format, at, ctx).with_shared_tails(&served.tails);
         let mut out = Vec::with_capacity(inputs.len() * if format == BatchFormat::Tsv { 128 } else { 2048 });
         match format {
             BatchFormat::Tsv => {
