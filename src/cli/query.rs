@@ -846,11 +846,24 @@ impl<'a> Querier<'a> {
     /// The tail of a valid number's JSON line, from `,"prefix":` to the closing brace and line
     /// break, escaped.
     fn json_tail(&self, at: Date, found: &Lookup<'a>) -> std::io::Result<std::sync::Arc<[u8]>> {
+        let mut json = serde_json::to_vec(&self.tail(at, found))?;
+        // `{"prefix":…}` becomes `,"prefix":…}\n`: the rest of the head's object.
+        if let Some(first) = json.first_mut() {
+            *first = b',';
+        }
+        json.push(b'\n');
+        let mut escaped = super::Escaping::json(Vec::with_capacity(json.len()));
+        escaped.write_all(&json)?;
+        Ok(escaped.into_inner().into())
+    }
+
+    /// What a valid number's JSON says after its head.
+    fn tail<'y>(&'y self, at: Date, found: &'y Lookup<'a>) -> Tail<'y> {
         let a = &found.answer;
         let territory = a.territory();
         let category = a.category();
         let result = Ok(found.clone());
-        let tail = Tail {
+        Tail {
             prefix: a.prefix(),
             category: category.id,
             category_name: category.name,
@@ -868,16 +881,7 @@ impl<'a> Querier<'a> {
             doubts: a.doubts().into_iter().map(DoubtJson::new).collect(),
             basis: basis(a),
             source: a.range().source.to_string(),
-        };
-        let mut json = serde_json::to_vec(&tail)?;
-        // `{"prefix":…}` becomes `,"prefix":…}\n`: the rest of the head's object.
-        if let Some(first) = json.first_mut() {
-            *first = b',';
         }
-        json.push(b'\n');
-        let mut escaped = super::Escaping::json(Vec::with_capacity(json.len()));
-        escaped.write_all(&json)?;
-        Ok(escaped.into_inner().into())
     }
 
     /// The JSON line of an answer, serialised whole by serde_json.
@@ -890,16 +894,11 @@ impl<'a> Querier<'a> {
     ) -> std::io::Result<()> {
         let plan = self.artifact.plan_id();
         let at_text = at.to_string();
-        let verdicts = Verdicts(self.verdicts_json(at, result));
-        let allocated = self.allocated_json(result);
         // Serialised whole, then written in one call: `out` (an `Escaping`) scans one buffer
         // instead of serde's many small pieces.
         let mut buf = Vec::with_capacity(8 << 10);
         match result {
             Ok(found) => {
-                let a = &found.answer;
-                let territory = a.territory();
-                let category = a.category();
                 let obj = Valid {
                     input,
                     valid: true,
@@ -907,23 +906,7 @@ impl<'a> Querier<'a> {
                     national: &found.national,
                     plan,
                     at: &at_text,
-                    prefix: a.prefix(),
-                    category: category.id,
-                    category_name: category.name,
-                    territory: territory.id,
-                    territory_name: territory.name,
-                    country_code: territory.country_code,
-                    allocated,
-                    holder: a.holder().map(HolderJson::new),
-                    status: a.register_row().and_then(StatusJson::new),
-                    verdicts,
-                    rules: Rules {
-                        answer: a,
-                        ids: &self.rule_ids,
-                    },
-                    doubts: a.doubts().into_iter().map(DoubtJson::new).collect(),
-                    basis: basis(a),
-                    source: a.range().source.to_string(),
+                    tail: self.tail(at, found),
                 };
                 serde_json::to_writer(&mut buf, &obj)?;
             }
@@ -935,8 +918,8 @@ impl<'a> Querier<'a> {
                     national: e.national(),
                     plan,
                     at: &at_text,
-                    allocated,
-                    verdicts,
+                    allocated: self.allocated_json(result),
+                    verdicts: Verdicts(self.verdicts_json(at, result)),
                 };
                 serde_json::to_writer(&mut buf, &obj)?;
             }
@@ -1255,6 +1238,7 @@ fn write_tsv_invalid(
     writeln!(out, "\t\t{e}")
 }
 
+/// A valid number's JSON line: its head, then [`Tail`].
 #[derive(Serialize)]
 struct Valid<'x> {
     input: &'x str,
@@ -1263,25 +1247,11 @@ struct Valid<'x> {
     national: &'x str,
     plan: &'x str,
     at: &'x str,
-    prefix: &'x str,
-    category: &'x str,
-    category_name: &'x str,
-    territory: &'x str,
-    territory_name: &'x str,
-    country_code: Option<u32>,
-    allocated: Option<bool>,
-    holder: Option<HolderJson<'x>>,
-    /// The register row's status, for registers that give one (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status: Option<StatusJson<'x>>,
-    verdicts: Verdicts<'x>,
-    rules: Rules<'x, 'x>,
-    doubts: Vec<DoubtJson<'x>>,
-    basis: Vec<&'x str>,
-    source: String,
+    #[serde(flatten)]
+    tail: Tail<'x>,
 }
 
-/// A valid number's JSON fields after its head: [`Valid`]'s from `prefix` on, in its order.
+/// A valid number's JSON fields after its head (input, forms, plan, day), in their order.
 #[derive(Serialize)]
 struct Tail<'x> {
     prefix: &'x str,
@@ -1292,6 +1262,7 @@ struct Tail<'x> {
     country_code: Option<u32>,
     allocated: Option<bool>,
     holder: Option<HolderJson<'x>>,
+    /// The register row's status, for registers that give one (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<StatusJson<'x>>,
     verdicts: Verdicts<'x>,
