@@ -5,8 +5,9 @@
 //! order, and nothing from the build machine (time, paths) enters the file.
 
 use super::{
-    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, MAX_REQUIREMENTS,
-    MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, SECTION_ENTRY_LEN, code, verdict_code,
+    COLUMN_LEN, DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, Kind, MAGIC, MAX_REQUIREMENTS,
+    MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, SECTION_ENTRY_LEN, SENTINELS, TABLE_PADDING, code, join_value,
+    verdict_code,
 };
 use crate::date::Date;
 use crate::plan::{Basis, Block, Check, Plan, Range, Resolver, SourceRef};
@@ -528,22 +529,18 @@ impl Writer {
             .get(&Kind::Blocks)
             .map_or(0, |t| t.len() / Kind::Blocks.stride());
         let status = self.status_row(b)?;
-        if b.operator.is_some_and(|o| o >= code::NO_OPERATOR as usize)
-            || line >= 1 << 24
-            || file >= 1 << 8
-            || b.prefix.len() >= 1 << 8
-            || rows >= 1 << 24
-        {
+        if rows >= super::limit::BLOCK_ROWS as usize {
             return Err(CompileError::TooLarge {
-                what: "register (more than 16 million operators, rows or blocks, or 255 files)",
+                what: "register (more than 16,777,214 rows over its snapshots)",
             });
         }
-        let operator = b.operator.map_or(code::NO_OPERATOR, |o| self.fit(o, "operators"));
+        let operator = b.operator.map_or(NONE, |o| self.fit(o, "operators"));
         let row = [
-            // Both checked above: under 2^24 - 1 and 2^8.
-            operator | self.fit(b.prefix.len(), "digits of a block") << 24,
+            operator,
+            self.fit(b.prefix.len(), "digits of a block"),
             b.allocated.map_or(DAY_MIN, Date::to_days).cast_unsigned(),
-            line | file << 24,
+            line,
+            file,
             status,
         ];
         self.row(Kind::Blocks, &row);
@@ -661,7 +658,7 @@ impl Writer {
             // Keys are inserted in lexicographic order (sorted, deduplicated) and are unique, so insertion
             // cannot fail; the builder writes to memory, which cannot fail either.
             builder
-                .insert(key, (u64::from(block_word) << 32) | u64::from(tl))
+                .insert(key, join_value(block_word, tl))
                 .expect("keys are sorted and unique");
         }
         self.tables.insert(Kind::Timelines, timelines_table);
@@ -711,15 +708,20 @@ impl Writer {
                 holdings.old_rows.insert((snap, b), row);
                 row
             };
-            // At most MAX_SNAPSHOTS (64) snapshots, checked in `number_space`: six bits.
-            let mut packed = row | self.fit(snap, "register snapshots") << 24;
+            let mut flags = 0;
             if seg.end_uncertain {
-                packed |= code::END_UNCERTAIN;
+                flags |= code::END_UNCERTAIN;
             }
             if seg.contradicted {
-                packed |= code::CONTRADICTED;
+                flags |= code::CONTRADICTED;
             }
-            rows.push([seg.from.cast_unsigned(), seg.until.cast_unsigned(), packed]);
+            rows.push([
+                seg.from.cast_unsigned(),
+                seg.until.cast_unsigned(),
+                row,
+                self.fit(snap, "register snapshots"),
+                flags,
+            ]);
         }
         within(
             "segments in one key's holdings",
@@ -727,7 +729,10 @@ impl Writer {
             u64::from(super::limit::HOLD_SEGMENTS),
         )?;
         let next = self.fit(holdings.interned.len(), "holdings");
-        let first = self.fit(holdings.segments.len() / 3, "holding segments");
+        let first = self.fit(
+            holdings.segments.len() / Kind::HoldSegments.stride(),
+            "holding segments",
+        );
         let count = self.fit(rows.len(), "segments in one key's holdings");
         let index = *holdings.interned.entry(rows.clone()).or_insert_with(|| {
             holdings.timelines.extend([first, count]);
@@ -736,9 +741,9 @@ impl Writer {
             }
             next
         });
-        if index >= code::HOLDINGS_BIT {
+        if index >= super::limit::BLOCK_ROWS {
             return Err(CompileError::TooLarge {
-                what: "register history (more than 2^31 holdings)",
+                what: "register history (more than 16,777,214 holdings)",
             });
         }
         Ok(index | code::HOLDINGS_BIT)
@@ -759,30 +764,9 @@ impl Writer {
                 Kind::Strings => std::mem::take(&mut self.strings),
                 Kind::Fst => fst.clone(),
                 _ => {
-                    let mut words = self.tables.remove(&kind).unwrap_or_default();
-                    let mut stride = kind.stride();
-                    // Rows whose last words are all absent leave them out (blocks of a register
-                    // without statuses), down to the kind's narrowest form.
-                    while stride > kind.min_stride()
-                        && words.chunks(stride).all(|row| row[stride - 1] == NONE)
-                    {
-                        words = words
-                            .chunks(stride)
-                            .flat_map(|row| row[..stride - 1].iter().copied())
-                            .collect();
-                        stride -= 1;
-                    }
-                    let mut b = Vec::with_capacity(8 + words.len() * 4);
-                    let (stride, rows) = (
-                        self.fit(stride, "words a row"),
-                        self.fit(words.len() / stride, "rows of a table"),
-                    );
-                    b.extend(stride.to_le_bytes());
-                    b.extend(rows.to_le_bytes());
-                    for w in words {
-                        b.extend(w.to_le_bytes());
-                    }
-                    b
+                    let words = self.tables.remove(&kind).unwrap_or_default();
+                    let rows = self.fit(words.len() / kind.stride(), "rows of a table");
+                    pack_table(&words, kind.stride(), rows)
                 }
             };
             sections.push((kind, bytes));
@@ -827,6 +811,120 @@ impl Writer {
     }
 }
 
+/// How a packed column codes its values: see [`pack_table`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ColumnCode {
+    width: u32,
+    sentinels: u8,
+    base: u32,
+    ordinary: u32,
+}
+
+impl ColumnCode {
+    /// The fewest bits for a column's values: the spread of its ordinary values above the
+    /// smallest, then one code for each sentinel present. When that does not fit 32 bits (values
+    /// spread over the whole `u32` range and sentinels too), every value is its own code.
+    fn of(values: impl Iterator<Item = u32>) -> ColumnCode {
+        let (mut min, mut max, mut sentinels) = (u32::MAX, 0u32, 0u8);
+        let mut any = false;
+        for v in values {
+            match SENTINELS.iter().position(|&s| s == v) {
+                Some(i) => sentinels |= 1 << i,
+                None => {
+                    any = true;
+                    min = min.min(v);
+                    max = max.max(v);
+                }
+            }
+        }
+        let bits = |top: u64| 64 - top.leading_zeros();
+        if !any {
+            min = 0;
+            max = 0;
+        }
+        let spread = u64::from(max - min);
+        if sentinels == 0 {
+            return ColumnCode {
+                width: bits(spread),
+                sentinels: 0,
+                base: min,
+                ordinary: 0,
+            };
+        }
+        let ordinary = if any { spread + 1 } else { 0 };
+        let codes = ordinary + u64::from(sentinels.count_ones());
+        match u32::try_from(ordinary) {
+            Ok(ordinary) if codes <= 1 << 32 => ColumnCode {
+                width: bits(codes - 1),
+                sentinels,
+                base: min,
+                ordinary,
+            },
+            _ => ColumnCode {
+                width: 32,
+                sentinels: 0,
+                base: 0,
+                ordinary: 0,
+            },
+        }
+    }
+
+    /// The code of `v`, a value of the column.
+    fn code(&self, v: u32) -> u64 {
+        if self.sentinels != 0 {
+            let mut code = u64::from(self.ordinary);
+            for (i, &s) in SENTINELS.iter().enumerate() {
+                if self.sentinels & (1 << i) != 0 {
+                    if s == v {
+                        return code;
+                    }
+                    code += 1;
+                }
+            }
+        }
+        u64::from(v.wrapping_sub(self.base))
+    }
+}
+
+/// A table section: `columns u32`, `rows u32`, a 12-byte descriptor per column (width, sentinel
+/// mask, zero, base, ordinary codes), then the rows' codes as one little-endian bit stream (row
+/// after row, each column's `width` bits in turn), then [`TABLE_PADDING`] zero bytes.
+fn pack_table(words: &[u32], stride: usize, rows: u32) -> Vec<u8> {
+    let codes: Vec<ColumnCode> = (0..stride)
+        .map(|c| ColumnCode::of(words.iter().skip(c).step_by(stride).copied()))
+        .collect();
+    let row_bits: u64 = codes.iter().map(|c| u64::from(c.width)).sum();
+    let data_len = (u64::from(rows) * row_bits).div_ceil(8) as usize;
+    let mut b = Vec::with_capacity(8 + stride * COLUMN_LEN + data_len + TABLE_PADDING);
+    b.extend((stride as u32).to_le_bytes());
+    b.extend(rows.to_le_bytes());
+    for c in &codes {
+        b.push(c.width as u8);
+        b.push(c.sentinels);
+        b.extend([0, 0]);
+        b.extend(c.base.to_le_bytes());
+        b.extend(c.ordinary.to_le_bytes());
+    }
+    let (mut acc, mut filled) = (0u64, 0u32);
+    for row in words.chunks(stride) {
+        for (v, c) in row.iter().zip(&codes) {
+            // `filled` < 8 and `width` <= 32: the accumulator never overflows.
+            acc |= c.code(*v) << filled;
+            filled += c.width;
+            while filled >= 8 {
+                b.push(acc as u8);
+                acc >>= 8;
+                filled -= 8;
+            }
+        }
+    }
+    if filled > 0 {
+        b.push(acc as u8);
+    }
+    b.resize(b.len() + TABLE_PADDING, 0);
+    b
+}
+
 /// Bit `n` set for each use row `n` (a plan has at most 32 uses).
 fn use_mask(uses: &[usize]) -> u32 {
     uses.iter().fold(0u32, |m, &u| m | (1u32 << u.min(31)))
@@ -842,7 +940,7 @@ fn length_mask(lengths: &[u8]) -> u32 {
 struct Holdings {
     timelines: Vec<u32>,
     segments: Vec<u32>,
-    interned: HashMap<Vec<[u32; 3]>, u32>,
+    interned: HashMap<Vec<[u32; 5]>, u32>,
     /// Blocks rows written for blocks of earlier snapshots: (snapshot, block) → row.
     old_rows: HashMap<(usize, usize), u32>,
 }
@@ -996,6 +1094,71 @@ fn timeline(resolver: &Resolver<'_>, key: &str) -> Vec<[u32; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Packing then reading gives back every word, whatever the columns hold: one value, only
+    /// sentinels, sentinels among small or spread values, the whole `u32` range (where the
+    /// column falls back to 32-bit codes), and random words; and the widths are the fewest.
+    #[test]
+    fn a_packed_table_reads_back_every_word() {
+        use crate::artifact::reader::Table;
+        let (n, m, x) = (NONE, DAY_MIN.cast_unsigned(), DAY_MAX.cast_unsigned());
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut random = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u32
+        };
+        let columns: Vec<(Vec<u32>, u32)> = vec![
+            (vec![7; 5], 0),
+            (vec![n; 5], 0),
+            // 3..=10 and NONE: 9 codes.
+            (vec![n, 3, 4, n, 10], 4),
+            // 4,001 days and three sentinels: 4,004 codes.
+            (vec![m, 16_000, 20_000, x, n], 12),
+            // 2^32 - 3 ordinary codes and three sentinels: exactly 2^32 codes.
+            (vec![0, u32::MAX - 3, n, m, x], 32),
+            // One code too many: every word is its own code.
+            (vec![0, u32::MAX - 1, n, m, 5], 32),
+            (
+                vec![1 << 20, (1 << 20) + 1, (1 << 20) + 3, 1 << 20, (1 << 20) + 2],
+                2,
+            ),
+            ((0..5).map(|_| random()).collect(), 32),
+        ];
+        for stride in 1..=columns.len() {
+            let rows = 5;
+            let words: Vec<u32> = (0..rows)
+                .flat_map(|r| columns[..stride].iter().map(move |(c, _)| c[r]))
+                .collect();
+            for (c, (values, width)) in columns[..stride].iter().enumerate() {
+                let code = ColumnCode::of(values.iter().copied());
+                if c < 7 {
+                    assert_eq!(code.width, *width, "column {c}: {code:?}");
+                }
+                if c == 5 {
+                    assert_eq!((code.sentinels, code.base), (0, 0), "{code:?}");
+                }
+            }
+            let bytes = pack_table(&words, stride, rows as u32);
+            // Any kind with this many columns reads it.
+            let Some(kind) = Kind::ALL.into_iter().find(|k| k.stride() == stride) else {
+                continue;
+            };
+            let table = Table::parse(kind, &bytes).expect("a packed table parses");
+            for r in 0..rows {
+                for c in 0..stride {
+                    assert_eq!(
+                        table.get(r as u32, c),
+                        words[r * stride + c],
+                        "row {r} column {c}"
+                    );
+                }
+            }
+            assert_eq!(table.get(rows as u32, 0), NONE, "past the last row");
+            assert_eq!(table.get(0, stride), NONE, "past the last column");
+        }
+    }
 
     #[test]
     fn a_header_string_with_a_control_character_is_refused_naming_the_field() {

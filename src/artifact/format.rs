@@ -1,8 +1,14 @@
-//! The artifact's layout, the one description both sides use: section kinds, the words of each
-//! table's rows (column numbers), the codes packed into them, and the limits a file must keep
-//! within. `compile.rs` writes rows in this order and checks these limits; `reader.rs` reads
-//! the columns it needs and refuses a file that claims more than a limit allows
-//! (`docs/artifact-format.md` lists them).
+//! The artifact's layout, the one description both sides use: section kinds, the columns of each
+//! table's rows (column numbers), the codes stored in them, how a table is bit-packed, how an
+//! index value packs a key's timeline and holdings, and the limits a file must keep within.
+//! `compile.rs` writes rows in this order and checks these limits; `reader.rs` reads the columns
+//! it needs and refuses a file that claims more than a limit allows (`docs/artifact-format.md`
+//! lists them).
+//!
+//! A table is written column by column in bits: each column gets the fewest bits that hold its
+//! values' spread above the column's smallest value, plus codes for the three sentinels
+//! ([`NONE`], [`DAY_MIN`], [`DAY_MAX`]) that occur in it. A column with one value takes no bit.
+//! Readers decode a word with one unaligned 8-byte load, a shift and a mask.
 
 /// A date that is not there: `from` since always.
 pub(crate) const DAY_MIN: i32 = i32::MIN;
@@ -83,16 +89,7 @@ impl Kind {
         Kind::Statuses,
     ];
 
-    /// The fewest words per row a file may write: the blocks of a register without statuses
-    /// leave the status word out (Arcep's registers: 4 bytes a block saved).
-    pub(crate) fn min_stride(self) -> usize {
-        match self {
-            Kind::Blocks => 3,
-            k => k.stride(),
-        }
-    }
-
-    /// Words per row, for the table sections.
+    /// Columns (words) per row, for the table sections.
     pub(crate) fn stride(self) -> usize {
         match self {
             Kind::Strings | Kind::Fst => 0,
@@ -107,7 +104,7 @@ impl Kind {
             Kind::Timelines => 2,
             Kind::Segments => 3,
             Kind::Operators => 6,
-            Kind::Blocks => 4,
+            Kind::Blocks => 6,
             Kind::Statuses => 4,
             Kind::Uses => 6,
             Kind::ContextKeys => 6,
@@ -117,12 +114,13 @@ impl Kind {
             Kind::Requirements => 13,
             Kind::Indices | Kind::Registers => 1,
             Kind::Holdings => 2,
-            Kind::HoldSegments => 3,
+            Kind::HoldSegments => 5,
         }
     }
 }
 
-/// Column numbers of each table (in `u32` words). A string takes two words: offset and length.
+/// Column numbers of each table (each column a `u32` word once decoded). A string takes two
+/// columns: offset and length.
 /// The writer lays each row out in this order; the reader reads the columns it needs.
 #[allow(dead_code)]
 pub(crate) mod col {
@@ -212,15 +210,17 @@ pub(crate) mod col {
     pub const OP_NAME: usize = 2;
     pub const OP_FILE: usize = 4;
     pub const OP_LINE: usize = 5;
-    // Blocks (register rows), packed (there are many): word 0 = operator (24 bits;
-    // `code::NO_OPERATOR`: a row without a holder) | prefix length (8 bits) << 24; word 1 =
-    // allocation date (`DAY_MIN`: the row has none); word 2 = line (24 bits) | file (8 bits) << 24;
-    // word 3 = Statuses row (`NONE`: the register has no statuses). The block's number length
-    // and territory are those of its register row, checked against its range's.
-    pub const BLOCK_OPERATOR_PREFIX: usize = 0;
-    pub const BLOCK_ALLOCATED: usize = 1;
-    pub const BLOCK_LINE_FILE: usize = 2;
-    pub const BLOCK_STATUS: usize = 3;
+    // Blocks (register rows): operator row (`NONE`: a row without a holder), the block prefix's
+    // length in digits, allocation date (`DAY_MIN`: the row has none), source line and file,
+    // Statuses row (`NONE`: none; a register without statuses has a constant column, 0 bits).
+    // The block's number length and territory are those of its register row, checked against
+    // its range's.
+    pub const BLOCK_OPERATOR: usize = 0;
+    pub const BLOCK_PREFIX_LEN: usize = 1;
+    pub const BLOCK_ALLOCATED: usize = 2;
+    pub const BLOCK_LINE: usize = 3;
+    pub const BLOCK_FILE: usize = 4;
+    pub const BLOCK_STATUS: usize = 5;
     // Statuses: a register row's status and remarks (interned pairs).
     pub const STATUS_NAME: usize = 0;
     pub const STATUS_REMARKS: usize = 2;
@@ -282,12 +282,14 @@ pub(crate) mod col {
     // Holdings: a run of HoldSegments.
     pub const HOLD_FIRST: usize = 0;
     pub const HOLD_COUNT: usize = 1;
-    // HoldSegments: [from, until) → block row (24 bits) | snapshot (6 bits) << 24 | bit 30 set
-    // when the snapshot before disagrees (see `code::CONTRADICTED`) | bit 31 set when the segment
-    // ends at a snapshot that no longer lists the block (the day it went is not known).
+    // HoldSegments: [from, until) → block row, the snapshot listing it, and flags:
+    // `code::END_UNCERTAIN` when the segment ends at a snapshot that no longer lists the block
+    // (the day it went is not known), `code::CONTRADICTED` when the snapshot before disagrees.
     pub const HS_FROM: usize = 0;
     pub const HS_UNTIL: usize = 1;
     pub const HS_BLOCK: usize = 2;
+    pub const HS_SNAPSHOT: usize = 3;
+    pub const HS_FLAGS: usize = 4;
 }
 
 /// Verdict codes in Verdicts, Conditions (`then`) rows.
@@ -300,17 +302,61 @@ pub(crate) mod code {
     pub const CHECK_VALID: u32 = 0;
     pub const CHECK_ALLOCATED: u32 = 1;
     pub const CHECK_CONDITION: u32 = 2;
-    /// The fst value's block word: with this bit set, the low 31 bits are a Holdings row; clear,
-    /// the word is a block row + 1 held from its allocation date on (0: no block).
+    /// A key's holdings word (as [`super::split_value`] gives it): with this bit set, the low
+    /// 31 bits are a Holdings row; clear, the word is a block row + 1 held from its allocation
+    /// date on (0: no block).
     pub const HOLDINGS_BIT: u32 = 1 << 31;
-    /// Blocks: the operator field of a register row without a holder.
-    pub const NO_OPERATOR: u32 = 0xFF_FFFF;
-    /// HoldSegments: the segment's end is only known to lie before the next snapshot's date.
-    pub const END_UNCERTAIN: u32 = 1 << 31;
-    /// HoldSegments: the snapshot before the segment's does not list this holding, though it
-    /// dates from before that snapshot (the registers disagree).
-    pub const CONTRADICTED: u32 = 1 << 30;
+    /// HoldSegments flags: the segment's end is only known to lie before the next snapshot's
+    /// date.
+    pub const END_UNCERTAIN: u32 = 1;
+    /// HoldSegments flags: the snapshot before the segment's does not list this holding, though
+    /// it dates from before that snapshot (the registers disagree).
+    pub const CONTRADICTED: u32 = 2;
 }
+
+/// How many low bits of an index value hold the key's holdings code: 0 for none, `(row + 1) << 1`
+/// for a current block held from its allocation date on, `(holdings row << 1) | 1` for a run of
+/// hold segments. Block and holdings rows stay under 2^24 ([`limit::BLOCK_ROWS`]), so 25 bits
+/// hold every code; the timeline row sits above them. Keys that share a timeline (a range's
+/// blocks) then differ in the low bits only, and consecutive blocks by small amounts, which
+/// the fst stores in a byte or two where a `holdings << 32 | timeline` value took five.
+pub(crate) const HOLDINGS_CODE_BITS: u32 = 25;
+
+/// An index value from a key's holdings word (see [`code::HOLDINGS_BIT`]) and timeline row.
+pub(crate) fn join_value(holdings: u32, timeline: u32) -> u64 {
+    let code = if holdings & code::HOLDINGS_BIT != 0 {
+        (u64::from(holdings & !code::HOLDINGS_BIT) << 1) | 1
+    } else {
+        u64::from(holdings) << 1
+    };
+    debug_assert!(code < 1 << HOLDINGS_CODE_BITS);
+    (u64::from(timeline) << HOLDINGS_CODE_BITS) | code
+}
+
+/// A key's holdings word and timeline row from its index value. A timeline past `u32` (only in a
+/// crafted file) reads as [`NONE`], a row no table has.
+#[inline]
+pub(crate) fn split_value(value: u64) -> (u32, u32) {
+    let code = (value & ((1 << HOLDINGS_CODE_BITS) - 1)) as u32;
+    let holdings = if code & 1 != 0 {
+        (code >> 1) | code::HOLDINGS_BIT
+    } else {
+        code >> 1
+    };
+    let timeline = u32::try_from(value >> HOLDINGS_CODE_BITS).unwrap_or(NONE);
+    (holdings, timeline)
+}
+
+/// The sentinels a packed column codes apart from its other values, in the order of the bits of
+/// a column's sentinel mask: bit 0 [`NONE`], bit 1 [`DAY_MIN`], bit 2 [`DAY_MAX`].
+pub(crate) const SENTINELS: [u32; 3] = [NONE, DAY_MIN.cast_unsigned(), DAY_MAX.cast_unsigned()];
+
+/// The size of a packed column's descriptor: width (1 byte), sentinel mask (1), zero (2), base
+/// (4), ordinary codes (4).
+pub(crate) const COLUMN_LEN: usize = 12;
+
+/// Zero bytes after a packed table's bits, so that a reader loads any field with one 8-byte read.
+pub(crate) const TABLE_PADDING: usize = 8;
 
 /// The limits of the format, checked by both sides: the compiler refuses a plan that does not
 /// fit ([`crate::artifact::CompileError::TooLarge`] names the limit) and the reader refuses a file
@@ -335,4 +381,7 @@ pub(crate) mod limit {
     pub const CATEGORY_STATEMENTS: u32 = 4096;
     /// The most values of a rule, register names of a territory, values of a context key.
     pub const VALUES: u32 = 4096;
+    /// The most register rows (blocks) and holdings: 2^24 - 1, so that an index value's
+    /// holdings code fits its 25 bits ([`super::HOLDINGS_CODE_BITS`]).
+    pub const BLOCK_ROWS: u32 = (1 << 24) - 1;
 }

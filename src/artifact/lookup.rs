@@ -111,8 +111,7 @@ impl<'a> Artifact<'a> {
     #[inline]
     pub fn lookup_national(&'a self, digits: &str, date: Date) -> Option<Answer<'a>> {
         let (prefix_len, value) = self.longest_prefix(digits.as_bytes())?;
-        let holdings = (value >> 32) as u32;
-        let timeline = value as u32;
+        let (holdings, timeline) = super::split_value(value);
         let day = date.to_days();
         let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
         let count = self.word(Kind::Timelines, timeline, col::TL_COUNT);
@@ -741,7 +740,7 @@ impl<'a> Answer<'a> {
     pub fn holder_code(&self) -> Option<&'a str> {
         let a = self.a();
         let row = a.held_row(self.holdings, self.day)?;
-        let op = a.word(Kind::Blocks, row, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF;
+        let op = a.word(Kind::Blocks, row, col::BLOCK_OPERATOR);
         Some(a.string(Kind::Operators, op, col::OP_CODE))
     }
 

@@ -6,12 +6,14 @@
 //! ```text
 //! header (96 bytes): magic, format version, sequence, expiry, sources SHA-256, plan id/version/name
 //! section table: (kind, offset, length) per section, sections 8-byte aligned
-//! sections: strings, an fst map (digit prefix → block and timeline), tables of u32 words
+//! sections: strings, an fst map (digit prefix → timeline and holdings), bit-packed tables
 //! trailer: SHA-256 of everything before it
 //! ```
 //!
-//! Every table is an array of rows of `u32` words (little-endian), so a reader needs no parsing:
-//! it indexes. Strings are `(offset, length)` pairs into the strings section.
+//! Every table is an array of rows of `u32` words, bit-packed column by column (each column as
+//! wide as its values' spread), so a reader needs no parsing: it indexes, and decodes a word with
+//! one load, a shift and a mask; the small tables of the plan's definitions are decoded once when
+//! the file is opened. Strings are `(offset, length)` pairs into the strings section.
 
 mod compile;
 mod format;
@@ -47,7 +49,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The first eight bytes of every artifact.
 pub const MAGIC: [u8; 8] = *b"NUMPLAN\0";
 /// The format version this library writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The size of the fixed header.
 pub const HEADER_LEN: usize = 96;
 /// The size of one section-table entry.

@@ -14,8 +14,9 @@
 //! table access is bounds-checked.
 use super::verdict::Doubt;
 use super::{
-    DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC, MAX_REQUIREMENTS,
-    MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, SECTION_ENTRY_LEN, code, col,
+    COLUMN_LEN, DAY_MAX, DAY_MIN, DIGEST_LEN, FORMAT_VERSION, HEADER_LEN, KINDS, Kind, MAGIC,
+    MAX_REQUIREMENTS, MAX_STATEMENT_CONDITIONS, MAX_TERMS, NONE, SECTION_ENTRY_LEN, SENTINELS, TABLE_PADDING,
+    code, col, split_value,
 };
 use crate::date::Date;
 use sha2::{Digest, Sha256};
@@ -92,10 +93,16 @@ impl fmt::Display for ArtifactError {
                     "not a numplan artifact (no NUMPLAN magic at the start of the file)"
                 )
             }
+            ArtifactError::UnsupportedVersion { found } if *found < FORMAT_VERSION => write!(
+                f,
+                "artifact format version {found} is older than version {FORMAT_VERSION}, the one this numplan \
+                 reads; compile the plan again with this numplan (`numplan compile PLAN_DIR -o FILE`) or \
+                 fetch a file published for it"
+            ),
             ArtifactError::UnsupportedVersion { found } => write!(
                 f,
-                "artifact format version {found} is not supported (this numplan reads version {FORMAT_VERSION}); \
-                 use a numplan release that matches the file"
+                "artifact format version {found} is newer than version {FORMAT_VERSION}, the one this numplan \
+                 reads; upgrade numplan to read it"
             ),
             ArtifactError::Malformed { what } => write!(f, "the artifact is malformed: {what}"),
             ArtifactError::Corrupt { stored, computed } => write!(
@@ -131,51 +138,144 @@ pub(super) fn malformed(what: impl Into<String>) -> ArtifactError {
 
 use super::hex;
 
-/// A table of rows of `u32` words.
+/// One column of a packed table, decoded from its descriptor: where its bits lie in a row and
+/// what a code stands for.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Table<'a> {
-    words: &'a [u8],
-    stride: usize,
-    pub(super) rows: u32,
+struct Column {
+    /// Bit offset of the column in a row.
+    offset: u32,
+    /// `width` low bits set.
+    mask: u64,
+    /// Codes below `ordinary` stand for `base + code`; the next ones for the sentinels present.
+    base: u32,
+    ordinary: u64,
+    /// The sentinels present, in code order; `NONE` for a code past them (a crafted file).
+    sentinels: [u32; 3],
 }
 
+/// A table of rows of `u32` words, bit-packed column by column (see `format.rs`).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Table<'a> {
+    data: &'a [u8],
+    row_bits: u64,
+    columns: Box<[Column]>,
+    pub(super) rows: u32,
+    /// A small table's words, decoded once by `parse` (see [`DECODED_WORDS`]); empty for a
+    /// large one, read in place.
+    words: Box<[u32]>,
+}
+
+/// Tables of at most this many words are decoded when the file is opened: the plan's
+/// definitions (ranges, categories, verdicts…), which every lookup reads several times, then
+/// cost a plain load each. The register's tables (blocks, operators, holdings) stay packed and are
+/// read in place. Decoding them all costs about as much as hashing a few kilobytes.
+const DECODED_WORDS: u64 = 4096;
+
 impl<'a> Table<'a> {
-    fn parse(kind: Kind, bytes: &'a [u8]) -> Result<Table<'a>, ArtifactError> {
+    pub(super) fn parse(kind: Kind, bytes: &'a [u8]) -> Result<Table<'a>, ArtifactError> {
         let head =
             |i: usize| -> Option<u32> { Some(u32::from_le_bytes(bytes.get(i..i + 4)?.try_into().ok()?)) };
         let (Some(stride), Some(rows)) = (head(0), head(4)) else {
             return Err(malformed(format!("{kind:?} table has no header")));
         };
-        if !(kind.min_stride()..=kind.stride()).contains(&(stride as usize)) {
+        if stride as usize != kind.stride() {
             return Err(malformed(format!(
-                "{kind:?} rows have {stride} words, expected {}",
+                "{kind:?} rows have {stride} columns, expected {}",
                 kind.stride()
             )));
         }
-        let words = &bytes[8..];
-        if words.len() as u64 != u64::from(rows) * stride as u64 * 4 {
+        let data_at = 8 + kind.stride() * COLUMN_LEN;
+        let Some(descriptors) = bytes.get(8..data_at) else {
+            return Err(malformed(format!(
+                "{kind:?} table ends in its column descriptors"
+            )));
+        };
+        let mut columns = Vec::with_capacity(kind.stride());
+        let mut row_bits = 0u64;
+        for (c, d) in descriptors.chunks_exact(COLUMN_LEN).enumerate() {
+            let (width, mask) = (u32::from(d[0]), d[1]);
+            let word = |i: usize| u32::from_le_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]);
+            let (base, ordinary) = (word(4), word(8));
+            let codes = u64::from(ordinary) + u64::from(mask.count_ones());
+            if width > 32 || mask > 0b111 || d[2..4] != [0, 0] || (mask == 0 && ordinary != 0) {
+                return Err(malformed(format!("{kind:?} column {c} has a bad descriptor")));
+            }
+            if mask != 0 && codes > 1 << width {
+                return Err(malformed(format!(
+                    "{kind:?} column {c} has more codes than its {width} bits hold"
+                )));
+            }
+            let mut sentinels = [NONE; 3];
+            for (slot, s) in sentinels
+                .iter_mut()
+                .zip(SENTINELS.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0))
+            {
+                *slot = *s.1;
+            }
+            columns.push(Column {
+                offset: row_bits as u32,
+                mask: (1u64 << width) - 1,
+                base,
+                ordinary: if mask == 0 {
+                    1 << width
+                } else {
+                    u64::from(ordinary)
+                },
+                sentinels,
+            });
+            row_bits += u64::from(width);
+        }
+        let data = &bytes[data_at..];
+        let expected = (u64::from(rows) * row_bits).div_ceil(8) + TABLE_PADDING as u64;
+        if data.len() as u64 != expected || data[data.len() - TABLE_PADDING..].iter().any(|&b| b != 0) {
             return Err(malformed(format!(
                 "{kind:?} table size does not match its {rows} rows"
             )));
         }
-        Ok(Table {
-            words,
-            stride: stride as usize,
+        let mut table = Table {
+            data,
+            row_bits,
+            columns: columns.into(),
             rows,
-        })
+            words: Box::default(),
+        };
+        if u64::from(rows) * kind.stride() as u64 <= DECODED_WORDS {
+            table.words = (0..rows)
+                .flat_map(|r| (0..kind.stride()).map(move |c| (r, c)))
+                .map(|(r, c)| table.get(r, c))
+                .collect();
+        }
+        Ok(table)
     }
 
-    /// Word `col` of row `row`; [`NONE`] when out of bounds (only on a malformed file) or past
-    /// the row's words (a column the file leaves out: the status of Arcep's blocks).
+    /// Word `col` of row `row`; [`NONE`] when out of bounds (only on a malformed file).
     #[inline]
-    fn get(&self, row: u32, col: usize) -> u32 {
-        if col >= self.stride {
+    pub(super) fn get(&self, row: u32, col: usize) -> u32 {
+        let Some(c) = self.columns.get(col) else {
+            return NONE;
+        };
+        if row >= self.rows {
             return NONE;
         }
-        let i = (row as usize * self.stride + col) * 4;
-        match self.words.get(i..i + 4) {
-            Some(b) => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
-            None => NONE,
+        if !self.words.is_empty() {
+            let at = row as usize * self.columns.len() + col;
+            return self.words.get(at).copied().unwrap_or(NONE);
+        }
+        let bit = u64::from(row) * self.row_bits + u64::from(c.offset);
+        let at = (bit >> 3) as usize;
+        // `parse` checked the length: every row's bits, then 8 bytes of padding.
+        let Some(b) = self.data.get(at..at + 8) else {
+            return NONE;
+        };
+        let code =
+            (u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) >> (bit & 7)) & c.mask;
+        if code < c.ordinary {
+            c.base.wrapping_add(code as u32)
+        } else {
+            c.sentinels
+                .get((code - c.ordinary) as usize)
+                .copied()
+                .unwrap_or(NONE)
         }
     }
 }
@@ -345,6 +445,9 @@ pub struct Artifact<'a> {
     tables: [Table<'a>; KINDS],
     /// The territories' distinct country codes, for reading international numbers.
     pub(super) country_codes: Vec<u32>,
+    /// The national prefix, the international prefix, and whether numbers are written with the
+    /// national prefix: read once, since every lookup needs them.
+    dialling: (&'a str, &'a str, bool),
     /// The walk's state after every 4-digit prefix, built on the first lookup (see
     /// [`Artifact::longest_prefix`]); not built by `open`, which stays cheap.
     pub(super) head: std::sync::OnceLock<Vec<Head>>,
@@ -510,7 +613,7 @@ impl<'a> Artifact<'a> {
             std::str::from_utf8(section(Kind::Strings)?).map_err(|_| malformed("strings are not UTF-8"))?;
         let fst =
             fst::raw::Fst::new(section(Kind::Fst)?).map_err(|e| malformed(format!("number index: {e}")))?;
-        let mut tables = [Table::default(); KINDS];
+        let mut tables: [Table<'a>; KINDS] = std::array::from_fn(|_| Table::default());
         for k in Kind::ALL {
             if k.stride() > 0 {
                 tables[k as usize] = Table::parse(k, section(k)?)?;
@@ -531,7 +634,7 @@ impl<'a> Artifact<'a> {
             }
             Ok(text)
         };
-        let meta = tables[Kind::Meta as usize];
+        let meta = &tables[Kind::Meta as usize];
         if meta.rows != 1 {
             return Err(malformed("the meta table must have one row"));
         }
@@ -547,6 +650,7 @@ impl<'a> Artifact<'a> {
             strings,
             fst,
             country_codes: Vec::new(),
+            dialling: ("", "", false),
             head: std::sync::OnceLock::new(),
             memo: std::sync::OnceLock::new(),
             tables,
@@ -556,6 +660,11 @@ impl<'a> Artifact<'a> {
             codes.sort_unstable();
             codes.dedup();
             a.country_codes = codes;
+            a.dialling = (
+                a.meta(col::META_NATIONAL_PREFIX),
+                a.meta(col::META_INTERNATIONAL_PREFIX),
+                a.word(Kind::Meta, 0, col::META_PREFIX_IN_NUMBERS) == 1,
+            );
             a
         })
     }
@@ -822,6 +931,7 @@ impl<'a> Artifact<'a> {
         &self.tables[k as usize]
     }
 
+    #[inline]
     pub(crate) fn word(&self, k: Kind, row: u32, col: usize) -> u32 {
         self.table(k).get(row, col)
     }
@@ -832,10 +942,12 @@ impl<'a> Artifact<'a> {
     }
 
     /// The string at `col` of a row; `""` for an absent or out-of-bounds one.
+    #[inline]
     pub(crate) fn string(&self, k: Kind, row: u32, col: usize) -> &'a str {
         self.opt_string(k, row, col).unwrap_or("")
     }
 
+    #[inline]
     pub(crate) fn opt_string(&self, k: Kind, row: u32, col: usize) -> Option<&'a str> {
         let (o, l) = (self.word(k, row, col), self.word(k, row, col + 1));
         if o == NONE {
@@ -852,18 +964,18 @@ impl<'a> Artifact<'a> {
 
     /// The plan's trunk prefix (`0`).
     pub fn national_prefix(&self) -> &'a str {
-        self.meta(col::META_NATIONAL_PREFIX)
+        self.dialling.0
     }
 
     /// The plan's international prefix (`00`).
     pub fn international_prefix(&self) -> &'a str {
-        self.meta(col::META_INTERNATIONAL_PREFIX)
+        self.dialling.1
     }
 
     /// Whether the plan writes its numbers with the national prefix (`0162…`; lengths count
     /// it) or without it (`613 555 0123`, dialled after an optional `1`).
     pub fn national_prefix_in_numbers(&self) -> bool {
-        self.word(Kind::Meta, 0, col::META_PREFIX_IN_NUMBERS) == 1
+        self.dialling.2
     }
 
     /// The plan's time zone.
@@ -981,14 +1093,14 @@ impl<'a> Artifact<'a> {
         };
         single.into_iter().chain(run.map(move |s| {
             let k = Kind::HoldSegments;
-            let packed = self.word(k, s, col::HS_BLOCK);
+            let flags = self.word(k, s, col::HS_FLAGS);
             HoldSeg {
                 from: self.word(k, s, col::HS_FROM) as i32,
                 until: self.word(k, s, col::HS_UNTIL) as i32,
-                row: packed & 0xFF_FFFF,
-                snapshot: (packed >> 24) & 0x3F,
-                end_uncertain: packed & code::END_UNCERTAIN != 0,
-                contradicted: packed & code::CONTRADICTED != 0,
+                row: self.word(k, s, col::HS_BLOCK),
+                snapshot: self.word(k, s, col::HS_SNAPSHOT),
+                end_uncertain: flags & code::END_UNCERTAIN != 0,
+                contradicted: flags & code::CONTRADICTED != 0,
             }
         }))
     }
@@ -1011,7 +1123,7 @@ impl<'a> Artifact<'a> {
     /// Whether register row `row` names a holder.
     #[inline]
     pub(crate) fn row_is_held(&self, row: u32) -> bool {
-        self.word(Kind::Blocks, row, col::BLOCK_OPERATOR_PREFIX) & 0xFF_FFFF != code::NO_OPERATOR
+        self.word(Kind::Blocks, row, col::BLOCK_OPERATOR) != NONE
     }
 
     /// The block row holding the numbers of a key on `day`, if any: a row that names a holder.
@@ -1059,9 +1171,8 @@ impl<'a> Artifact<'a> {
     /// A register row as the answers show it, whether it names a holder or not.
     pub(crate) fn register_row(&self, key: &str, seg: HoldSeg) -> RegisterRow<'a> {
         let k = Kind::Blocks;
-        let op_prefix = self.word(k, seg.row, col::BLOCK_OPERATOR_PREFIX);
-        let (op, prefix_len) = (op_prefix & 0xFF_FFFF, (op_prefix >> 24) as usize);
-        let line_file = self.word(k, seg.row, col::BLOCK_LINE_FILE);
+        let op = self.word(k, seg.row, col::BLOCK_OPERATOR);
+        let prefix_len = self.word(k, seg.row, col::BLOCK_PREFIX_LEN) as usize;
         let day = |d: i32| match d {
             DAY_MIN | DAY_MAX => None,
             d => Date::from_days(d),
@@ -1069,8 +1180,8 @@ impl<'a> Artifact<'a> {
         let allocated = day(self.word(k, seg.row, col::BLOCK_ALLOCATED) as i32);
         let (status, remarks) = self.row_status(seg.row);
         RegisterRow {
-            holder: (op != code::NO_OPERATOR).then(|| self.string(Kind::Operators, op, col::OP_CODE)),
-            holder_name: if op == code::NO_OPERATOR {
+            holder: (op != NONE).then(|| self.string(Kind::Operators, op, col::OP_CODE)),
+            holder_name: if op == NONE {
                 None
             } else {
                 self.opt_string(Kind::Operators, op, col::OP_NAME)
@@ -1079,7 +1190,10 @@ impl<'a> Artifact<'a> {
             remarks,
             allocated,
             block: key.get(..prefix_len).unwrap_or(key).to_string(),
-            source: self.source_of(line_file >> 24, line_file & 0xFF_FFFF),
+            source: self.source_of(
+                self.word(k, seg.row, col::BLOCK_FILE),
+                self.word(k, seg.row, col::BLOCK_LINE),
+            ),
             from: day(seg.from),
             until: day(seg.until),
             end_uncertain: seg.end_uncertain,
@@ -1185,8 +1299,8 @@ impl<'a> Artifact<'a> {
     /// What an index value says: the block of the current register and the timeline.
     fn resolved(&self, value: u64) -> Resolved {
         Resolved {
-            block: self.current_row((value >> 32) as u32),
-            segments: self.segments(value as u32),
+            block: self.current_row(split_value(value).0),
+            segments: self.segments(split_value(value).1),
         }
     }
 
@@ -1201,9 +1315,8 @@ impl<'a> Artifact<'a> {
     /// What a register block says: operator code and name, allocation date, prefix length.
     pub fn block_info(&self, block: u32) -> BlockInfo<'a> {
         let k = Kind::Blocks;
-        let op_prefix = self.word(k, block, col::BLOCK_OPERATOR_PREFIX);
-        let op = op_prefix & 0xFF_FFFF;
-        let held = op != code::NO_OPERATOR;
+        let op = self.word(k, block, col::BLOCK_OPERATOR);
+        let held = op != NONE;
         let (status, remarks) = self.row_status(block);
         BlockInfo {
             operator: held.then(|| self.string(Kind::Operators, op, col::OP_CODE)),
@@ -1218,7 +1331,7 @@ impl<'a> Artifact<'a> {
                 DAY_MIN => None,
                 d => Date::from_days(d),
             },
-            prefix_len: (op_prefix >> 24) as usize,
+            prefix_len: self.word(k, block, col::BLOCK_PREFIX_LEN) as usize,
         }
     }
 

@@ -133,8 +133,8 @@ fn truncated_and_foreign_files_are_refused_distinctly() {
         ArtifactError::Foreign
     );
     // The formats of earlier releases (version 1, without verdicts; version 2, without register
-    // statuses) are refused by name, as is a future one.
-    for version in [1u8, 2, 4] {
+    // statuses; version 3, with tables of whole words) are refused by name, as is a future one.
+    for version in [1u8, 2, 3, 5] {
         let mut other = bytes.clone();
         other[8] = version;
         assert_eq!(
@@ -243,4 +243,33 @@ fn a_large_file_that_is_not_an_artifact_is_refused_by_its_first_bytes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(err.contains("not a numplan artifact"), "{err}");
+}
+
+/// A real file of the previous format (version 3, made by the release before it:
+/// `tests/data/format-v3/README.md`) is refused by every command that reads artifacts, with the
+/// corrupt-file exit status and a message that says what to do.
+#[test]
+fn a_version_3_file_is_refused_with_what_to_do() {
+    let old = repo("tests/data/format-v3/mini.npa");
+    let bytes = std::fs::read(&old).unwrap();
+    assert_eq!(u32::from_le_bytes(bytes[8..12].try_into().unwrap()), 3);
+    assert_eq!(
+        Artifact::open(&bytes).unwrap_err(),
+        ArtifactError::UnsupportedVersion { found: 3 }
+    );
+    let path = old.to_str().unwrap();
+    for args in [
+        vec!["query", "--plan", path, "0162123456"],
+        vec!["diff", path, path],
+        vec!["export", "--plan", path, "--format", "tsv"],
+    ] {
+        let out = crate::util::numplan(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(crate::util::code(&out), 3, "{args:?}: {err}");
+        assert!(
+            err.contains("artifact format version 3 is older than version 4")
+                && err.contains("compile the plan again with this numplan"),
+            "{args:?}: {err}"
+        );
+    }
 }

@@ -137,13 +137,13 @@ fn the_compiler_refuses_a_plan_over_a_limit_of_the_format() {
 
 /// The mini plan's artifact with one word of a table row rewritten (and the digest recomputed).
 fn with_word(kind: u32, row: usize, col: usize, value: u32) -> Vec<u8> {
-    use crate::artifact_index::{lay_out, mini, sections};
+    use crate::artifact_index::{lay_out, mini, sections, table_words, word_table};
     let file = mini();
     let mut s = sections(&file);
     let table = &mut s.iter_mut().find(|(k, _)| *k == kind).unwrap().1;
-    let stride = u32::from_le_bytes(table[0..4].try_into().unwrap()) as usize;
-    let at = 8 + (row * stride + col) * 4;
-    table[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    let (stride, mut words) = table_words(table);
+    words[row * stride + col] = value;
+    *table = word_table(stride, &words);
     lay_out(&file, &s)
 }
 
