@@ -10,7 +10,10 @@
 //!   `BTreeMap<prefix, (operator, territory)>`; `flate2_gzip` gzips MAJNUM.csv at the default
 //!   level (the cost of the size baseline).
 //!
-//! At start, the size table (artifact against MAJNUM.csv and its gzip) is printed on stderr.
+//! At start, the size table (artifact against MAJNUM.csv and its gzip) is printed on stderr, then
+//! the medians of `check_fr`, `compile_fr` and the `csv_crate_btreemap` peer, measured in the
+//! same run, and their ratios. Ten million synthetic blocks: `cargo xtask synth` and
+//! `/usr/bin/time -v numplan compile` (see CHANGELOG.md for the figures).
 //!
 //! Run: `cargo bench --bench compile` (about a minute on 2 cores).
 
@@ -143,6 +146,48 @@ fn size_table() {
     );
 }
 
+/// The median wall time of `runs` runs of `f`, in milliseconds.
+fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// The medians of checking and compiling the French plan and of the peer reading the same
+/// MAJNUM.csv, measured in one run, and their ratios, on stderr.
+fn ratio_table() {
+    const RUNS: usize = 11;
+    let dir = plan_dir();
+    let majnum = majnum_path();
+    let check = median_ms(RUNS, || {
+        black_box(validate::check_dir(black_box(&dir)));
+    });
+    let check_compile = median_ms(RUNS, || {
+        let plan = validate::check_dir(black_box(&dir)).plan.expect("valid");
+        black_box(compile(&plan));
+    });
+    let peer = median_ms(RUNS, || {
+        let bytes = std::fs::read(black_box(&majnum)).expect("MAJNUM.csv is readable");
+        black_box(csv_btreemap(&bytes));
+    });
+    eprintln!(
+        "medians of {RUNS} runs (plan-sources/fr):
+           numplan check_dir              {check:8.1} ms
+           numplan check_dir + compile    {check_compile:8.1} ms
+           peer csv_crate_btreemap        {peer:8.1} ms (MAJNUM.csv only)
+           ratio check / peer: {:.1}x; check + compile / peer: {:.1}x
+",
+        check / peer,
+        check_compile / peer
+    );
+}
+
 fn configure<'c>(
     c: &'c mut Criterion,
     name: &str,
@@ -159,6 +204,7 @@ fn configure<'c>(
 
 fn benches(c: &mut Criterion) {
     size_table();
+    ratio_table();
     let dir = plan_dir();
 
     let mut g = configure(c, "check_fr");

@@ -8,12 +8,13 @@
 //! YAML string (a name, a text, a file name in `files:`, a key) that holds a control or
 //! bidirectional character (E0206): such text would rewrite the terminal of whoever prints it.
 //!
-//! Limits: a YAML file may be at most [`MAX_YAML_BYTES`], a register file [`MAX_REGISTER_BYTES`];
+//! Limits: a YAML file may be at most [`MAX_YAML_BYTES`], a register file [`MAX_REGISTER_BYTES`]
+//! unless [`Limits`] says otherwise;
 //! YAML parsing runs under a budget (events, aliases, nesting), so a "billion laughs" document is
 //! refused in microseconds instead of exhausting memory.
 
 use crate::diag::{Code, Diagnostic};
-use crate::register::{self, BlockRow, OperatorRow, RegisterErrorKind, RegisterFormat};
+use crate::register::{self, OperatorRow, RegisterErrorKind, RegisterFormat};
 use crate::span::{FileId, SourceMap, Span};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -23,8 +24,26 @@ use std::path::Path;
 
 /// The largest YAML source file that is read (8 MiB).
 pub const MAX_YAML_BYTES: u64 = 8 << 20;
-/// The largest register file that is read (64 MiB; the real French register is about 1 MiB).
+/// The largest register file that is read by default (64 MiB; the real French register is about
+/// 1 MiB, 10 million synthetic blocks about 560 MiB). [`Limits::max_register_bytes`] changes it
+/// (the CLI's `--max-register-size`).
 pub const MAX_REGISTER_BYTES: u64 = 64 << 20;
+
+/// Limits of one load that the caller may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// The largest register file (block files and the operator list) read, in bytes: a larger
+    /// one is refused unread (E0002). Default [`MAX_REGISTER_BYTES`].
+    pub max_register_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_register_bytes: MAX_REGISTER_BYTES,
+        }
+    }
+}
 /// The most YAML parser events one file may produce (the French plan's largest file needs about
 /// 5,000; a generous margin, and a small bound on what an alias bomb can cost).
 const MAX_YAML_EVENTS: usize = 100_000;
@@ -413,8 +432,11 @@ pub struct Loaded {
 /// The rows of one register file, in its format.
 #[derive(Debug)]
 pub enum RegisterRows {
-    /// Arcep's MAJNUM (or MAJNFB): one row a block, with its holder and allocation date.
-    Majnum(Vec<BlockRow>),
+    /// Arcep's MAJNUM (or MAJNFB): one row a block, with its holder and allocation date. The
+    /// rows are not kept: validation reads them from the file's text in the source map, one at
+    /// a time ([`register::for_each_majnum_row`]), and reports what is wrong with them, so that
+    /// a register of millions of rows costs its text and its blocks, not a `BlockRow` a row.
+    Majnum,
     /// CNAC's CO Code Status file: one row a code, with its status; its date is the file's.
     CoCodes(register::cnac::CoCodeFile),
 }
@@ -441,6 +463,11 @@ pub struct Missing {
 
 /// Reads the plan in directory `dir`. Paths in diagnostics are `dir` joined with the file name.
 pub fn load_dir(dir: &Path) -> Loaded {
+    load_dir_with(dir, &Limits::default())
+}
+
+/// [`load_dir`] under `limits`.
+pub fn load_dir_with(dir: &Path, limits: &Limits) -> Loaded {
     let display = dir.to_string_lossy();
     let display = display.trim_end_matches('/');
     let display = if display.is_empty() { "." } else { display };
@@ -449,7 +476,7 @@ pub fn load_dir(dir: &Path) -> Loaded {
         Ok(root) => read_plan_file(dir, root, name, limit),
         Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
     };
-    load_with(display, &mut read)
+    load_with_limits(display, &mut read, limits)
 }
 
 /// Reads `name` (plan-relative, `/`-separated, already free of `..`) of the plan in `dir`, whose
@@ -512,6 +539,16 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
 /// Reads a plan through `read(name, limit)`, which returns the bytes of a plan-relative file name,
 /// or an error; it must refuse (with `io::ErrorKind::FileTooLarge`) files over `limit` bytes.
 pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Result<Vec<u8>>) -> Loaded {
+    load_with_limits(display_root, read, &Limits::default())
+}
+
+/// [`load_with`] under `limits`.
+pub fn load_with_limits(
+    display_root: &str,
+    read: &mut dyn FnMut(&str, u64) -> io::Result<Vec<u8>>,
+    limits: &Limits,
+) -> Loaded {
+    let max_register_bytes = limits.max_register_bytes;
     let mut out = Loaded::default();
     let display = |name: &str| {
         if display_root.is_empty() {
@@ -549,7 +586,12 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
 
     // Each file named by the manifest, with the span of its name for errors.
     let files = &manifest.files;
-    let mut named = |out: &mut Loaded, name: &S<String>, limit: u64| -> Option<((String, String), Vec<u8>)> {
+    // `register`: a register file, whose limit the caller sets (`--max-register-size`).
+    let mut named = |out: &mut Loaded,
+                     name: &S<String>,
+                     limit: u64,
+                     register: bool|
+     -> Option<((String, String), Vec<u8>)> {
         let span = span_of(mfile, name);
         let n = name.value.as_str();
         if n.is_empty()
@@ -576,21 +618,26 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
                 } else {
                     Code::Io
                 };
-                out.diagnostics.push(
-                    Diagnostic::error(
-                        code,
-                        span,
-                        format!("cannot read {}: {}", display(n), io_message(&e)),
-                    )
-                    .with_label("named here"),
-                );
+                let mut d = Diagnostic::error(
+                    code,
+                    span,
+                    format!("cannot read {}: {}", display(n), io_message(&e)),
+                )
+                .with_label("named here");
+                if code == Code::TooLarge && register {
+                    d = d.with_help(format!(
+                        "register files are read up to {limit} bytes; raise the limit with \
+                         `--max-register-size` (e.g. `--max-register-size 1GiB`)"
+                    ));
+                }
+                out.diagnostics.push(d);
                 None
             }
         }
     };
 
     for name in &files.categories {
-        match named(&mut out, name, MAX_YAML_BYTES)
+        match named(&mut out, name, MAX_YAML_BYTES, false)
             .and_then(|(path, bytes)| parse_yaml_file::<RawCategories>(&mut out, path, bytes))
         {
             Some(parsed) => out.categories.push(parsed),
@@ -598,7 +645,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
         }
     }
     for name in &files.ranges {
-        match named(&mut out, name, MAX_YAML_BYTES)
+        match named(&mut out, name, MAX_YAML_BYTES, false)
             .and_then(|(path, bytes)| parse_yaml_file::<RawRanges>(&mut out, path, bytes))
         {
             Some(parsed) => out.ranges.push(parsed),
@@ -617,16 +664,16 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
                     None => {
                         // An unknown format is reported by validation; its files are not read.
                         let index = format
-                            .and_then(|_| named(out, name, MAX_REGISTER_BYTES))
+                            .and_then(|_| named(out, name, max_register_bytes, true))
                             .and_then(|(path, bytes)| {
                                 let rows = match format? {
                                     RegisterFormat::ArcepMajnum => {
-                                        let file =
-                                            out.sources.add_named(path.0, path.1, register::decode(&bytes));
-                                        let (rows, errors) =
-                                            register::parse_majnum(out.sources.file(file).text());
-                                        push_register_errors(&mut out.diagnostics, file, errors);
-                                        (file, RegisterRows::Majnum(rows))
+                                        let file = out.sources.add_named(
+                                            path.0,
+                                            path.1,
+                                            register::decode_owned(bytes),
+                                        );
+                                        (file, RegisterRows::Majnum)
                                     }
                                     RegisterFormat::CnacCoCodeStatus => {
                                         // ASCII as published; any other byte is read as latin-1,
@@ -663,7 +710,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
         // Only Arcep's format has an operator list (validation refuses one with another format).
         let lists = format == Some(RegisterFormat::ArcepMajnum);
         if let Some(name) = reg.operators.as_ref().filter(|_| lists) {
-            match named(&mut out, name, MAX_REGISTER_BYTES) {
+            match named(&mut out, name, max_register_bytes, true) {
                 Some((path, bytes)) => {
                     let file = out.sources.add_named(path.0, path.1, register::decode(&bytes));
                     let (rows, errors) = register::parse_operators(out.sources.file(file).text());
@@ -675,7 +722,7 @@ pub fn load_with(display_root: &str, read: &mut dyn FnMut(&str, u64) -> io::Resu
             }
         }
         if let Some(name) = reg.extra_operators.as_ref().filter(|_| lists) {
-            out.extra_operators = named(&mut out, name, MAX_YAML_BYTES)
+            out.extra_operators = named(&mut out, name, MAX_YAML_BYTES, false)
                 .and_then(|(path, bytes)| parse_yaml_file::<RawOperators>(&mut out, path, bytes));
             out.missing.operators |= out.extra_operators.is_none();
         }
@@ -693,7 +740,12 @@ pub fn span_of<T>(file: FileId, s: &Spanned<T>) -> Span {
     }
 }
 
-fn push_register_errors(diags: &mut Vec<Diagnostic>, file: FileId, errors: Vec<register::RegisterError>) {
+/// Reports a register reader's errors as diagnostics of `file`.
+pub(crate) fn push_register_errors(
+    diags: &mut Vec<Diagnostic>,
+    file: FileId,
+    errors: Vec<register::RegisterError>,
+) {
     for e in errors {
         let code = match e.kind {
             RegisterErrorKind::Value => Code::RegisterValue,
@@ -736,7 +788,11 @@ fn read_open_limited(file: std::fs::File, meta: &std::fs::Metadata, limit: u64) 
     let too_large = || {
         io::Error::new(
             io::ErrorKind::FileTooLarge,
-            format!("larger than the limit of {} MiB", limit >> 20),
+            if limit.is_multiple_of(1 << 20) {
+                format!("larger than the limit of {} MiB", limit >> 20)
+            } else {
+                format!("larger than the limit of {limit} bytes")
+            },
         )
     };
     if meta.len() > limit {

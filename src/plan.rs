@@ -449,12 +449,201 @@ pub struct Plan {
     /// Whether the plan has a register (`files.register`): without one, whether a number is
     /// allocated is not known.
     pub(crate) has_register: bool,
-    /// Register blocks, sorted by prefix.
-    pub(crate) blocks: Vec<Block>,
+    /// The register snapshots, compact: the earlier ones oldest first, the current one last
+    /// (dated `register_date`).
+    pub(crate) registers: Vec<Register>,
     /// The day the register was published, if the plan says.
     pub(crate) register_date: Option<Date>,
-    /// Earlier snapshots of the register, oldest first (all before `register_date`).
-    pub(crate) history: Vec<Snapshot>,
+    /// [`Plan::blocks`] and [`Plan::history`] as [`Block`]s, made on first use from `registers`.
+    pub(crate) views: Views,
+}
+
+/// [`Plan::blocks`] and [`Plan::history`], made from the compact registers when first asked for
+/// (the compiler and `check` never ask: ten million blocks as `Block`s would be gigabytes). Not
+/// part of a plan's value: two plans compare equal whether they were made or not.
+#[derive(Clone, Default)]
+pub(crate) struct Views {
+    blocks: std::sync::OnceLock<Vec<Block>>,
+    history: std::sync::OnceLock<Vec<Snapshot>>,
+}
+
+impl PartialEq for Views {
+    fn eq(&self, _: &Views) -> bool {
+        true
+    }
+}
+
+impl Eq for Views {}
+
+impl std::fmt::Debug for Views {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Views")
+    }
+}
+
+/// One register snapshot, compact: each block a fixed-size record, its prefix digits in one
+/// shared string, its source file and its (status, remarks) interned. About 50 bytes a block,
+/// against some 200 for a [`Block`] with its strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Register {
+    /// The day it was published (`None`: an undated current register).
+    pub(crate) date: Option<Date>,
+    digits: String,
+    rows: Vec<Record>,
+    files: Vec<String>,
+    statuses: Vec<(Option<String>, Option<String>)>,
+    status_index: HashMap<(Option<String>, Option<String>), u32>,
+}
+
+/// A block of a [`Register`]; `u32::MAX` stands for none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Record {
+    prefix: usize,
+    prefix_len: u32,
+    line: u32,
+    operator: u32,
+    territory: u32,
+    range: u32,
+    status: u32,
+    file: u32,
+    allocated: Option<Date>,
+    length: u8,
+}
+
+/// A block of a [`Register`], borrowed: the fields of a [`Block`] without its strings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BlockRef<'r> {
+    pub prefix: &'r str,
+    pub length: u8,
+    pub operator: Option<usize>,
+    pub status: Option<&'r str>,
+    pub remarks: Option<&'r str>,
+    pub territory: usize,
+    pub allocated: Option<Date>,
+    pub range: usize,
+    pub file: &'r str,
+    pub line: u32,
+}
+
+const NO_INDEX: u32 = u32::MAX;
+
+/// An index as stored in a [`Record`]; the validator never makes one of `u32::MAX` or more
+/// (operators, territories, ranges and files are counted in the thousands).
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(NO_INDEX - 1).min(NO_INDEX - 1)
+}
+
+impl Register {
+    /// An empty register published on `date`.
+    pub(crate) fn new(date: Option<Date>) -> Register {
+        Register {
+            date,
+            ..Register::default()
+        }
+    }
+
+    /// Appends a block.
+    pub(crate) fn push(&mut self, b: BlockRef<'_>) {
+        let file = match self.files.iter().rposition(|f| f == b.file) {
+            Some(i) => i,
+            None => {
+                self.files.push(b.file.to_string());
+                self.files.len() - 1
+            }
+        };
+        let status = if b.status.is_none() && b.remarks.is_none() {
+            NO_INDEX
+        } else {
+            let key = (b.status.map(str::to_string), b.remarks.map(str::to_string));
+            let next = index(self.statuses.len());
+            *self.status_index.entry(key.clone()).or_insert_with(|| {
+                self.statuses.push(key);
+                next
+            })
+        };
+        self.rows.push(Record {
+            prefix: self.digits.len(),
+            prefix_len: u32::try_from(b.prefix.len()).unwrap_or(u32::MAX),
+            line: b.line,
+            operator: b.operator.map_or(NO_INDEX, index),
+            territory: index(b.territory),
+            range: index(b.range),
+            status,
+            file: index(file),
+            allocated: b.allocated,
+            length: b.length,
+        });
+        self.digits.push_str(b.prefix);
+    }
+
+    fn prefix_of(&self, r: &Record) -> &str {
+        self.digits
+            .get(r.prefix..r.prefix + r.prefix_len as usize)
+            .unwrap_or("")
+    }
+
+    /// Sorts the blocks by prefix.
+    pub(crate) fn sort(&mut self) {
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.sort_by(|a, b| self.prefix_of(a).cmp(self.prefix_of(b)));
+        self.rows = rows;
+    }
+
+    /// How many blocks it has.
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Block `i` (`i < len()`).
+    pub(crate) fn get(&self, i: usize) -> BlockRef<'_> {
+        let r = &self.rows[i];
+        let (status, remarks) = match self.statuses.get(r.status as usize) {
+            Some((s, m)) => (s.as_deref(), m.as_deref()),
+            None => (None, None),
+        };
+        BlockRef {
+            prefix: self.prefix_of(r),
+            length: r.length,
+            operator: (r.operator != NO_INDEX).then_some(r.operator as usize),
+            status,
+            remarks,
+            territory: r.territory as usize,
+            allocated: r.allocated,
+            range: r.range as usize,
+            file: self.files.get(r.file as usize).map_or("", String::as_str),
+            line: r.line,
+        }
+    }
+
+    /// The prefix of block `i`.
+    pub(crate) fn prefix(&self, i: usize) -> &str {
+        self.prefix_of(&self.rows[i])
+    }
+
+    /// Every block, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = BlockRef<'_>> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// The blocks as [`Block`]s.
+    fn to_blocks(&self) -> Vec<Block> {
+        self.iter()
+            .map(|b| Block {
+                prefix: b.prefix.to_string(),
+                length: b.length,
+                operator: b.operator,
+                status: b.status.map(str::to_string),
+                remarks: b.remarks.map(str::to_string),
+                territory: b.territory,
+                allocated: b.allocated,
+                range: b.range,
+                source: SourceRef {
+                    file: b.file.to_string(),
+                    line: b.line,
+                },
+            })
+            .collect()
+    }
 }
 
 impl Plan {
@@ -573,8 +762,19 @@ impl Plan {
     }
 
     /// Register blocks, sorted by prefix.
+    ///
+    /// Made on first call from the plan's compact register (a `Block` owns its strings: for
+    /// millions of blocks, prefer [`Plan::block_count`] where a count is enough).
     pub fn blocks(&self) -> &[Block] {
-        &self.blocks
+        self.views
+            .blocks
+            .get_or_init(|| self.registers.last().map_or_else(Vec::new, Register::to_blocks))
+    }
+
+    /// How many blocks the current register has (the length of [`Plan::blocks`], without
+    /// making them).
+    pub fn block_count(&self) -> usize {
+        self.registers.last().map_or(0, Register::len)
     }
 
     /// The day the register was published, if the plan says.
@@ -583,8 +783,32 @@ impl Plan {
     }
 
     /// Earlier snapshots of the register, oldest first (all before `register_date`).
+    ///
+    /// Made on first call, as [`Plan::blocks`] is.
     pub fn history(&self) -> &[Snapshot] {
-        &self.history
+        self.views.history.get_or_init(|| {
+            let earlier = self.registers.len().saturating_sub(1);
+            self.registers[..earlier]
+                .iter()
+                .filter_map(|r| {
+                    Some(Snapshot {
+                        date: r.date?,
+                        blocks: r.to_blocks(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// How many earlier snapshots the register has (the length of [`Plan::history`]).
+    pub fn history_len(&self) -> usize {
+        self.registers.len().saturating_sub(1)
+    }
+
+    /// The register snapshots, compact, oldest first, the current one last (none without a
+    /// register).
+    pub(crate) fn registers(&self) -> &[Register] {
+        &self.registers
     }
 }
 

@@ -70,6 +70,38 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// [`decode`], taking the bytes: text that is valid UTF-8 (ASCII included) is kept without a
+/// copy, and latin-1 is widened in place (the buffer grows by one byte for each byte over 0x7F),
+/// so that decoding a register of hundreds of megabytes does not hold it twice.
+pub fn decode_owned(mut bytes: Vec<u8>) -> String {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return text,
+        Err(e) => e.into_bytes(),
+    };
+    let mut bytes = bytes;
+    let old = bytes.len();
+    let high = bytes.iter().filter(|&&b| b >= 0x80).count();
+    bytes.resize(old + high, 0);
+    // From the end, so that every byte is read before its place is written.
+    let mut w = bytes.len();
+    for r in (0..old).rev() {
+        let b = bytes[r];
+        if b < 0x80 {
+            w -= 1;
+            bytes[w] = b;
+        } else {
+            w -= 2;
+            bytes[w] = 0xC0 | (b >> 6);
+            bytes[w + 1] = 0x80 | (b & 0x3F);
+        }
+    }
+    // Every byte was written as one or two bytes of UTF-8: the conversion cannot fail.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// Encodes text as latin-1 (ISO-8859-1) bytes, or `None` if it has a character above U+00FF,
 /// which latin-1 cannot write.
 pub fn encode_latin1(s: &str) -> Option<Vec<u8>> {
@@ -734,11 +766,20 @@ pub fn check_tranche(ezabpqm: &str, debut: &str, fin: &str) -> Result<usize, Tra
 pub fn parse_majnum(text: &str) -> (Vec<BlockRow>, Vec<RegisterError>) {
     let mut errors = Vec::new();
     let mut blocks = Vec::with_capacity(expected_rows(text, 19));
+    for_each_majnum_row(text, &mut errors, |row| blocks.push(row));
+    (blocks, sorted(errors))
+}
+
+/// [`parse_majnum`] one row at a time: each [`BlockRow`] is handed to `each` rather than
+/// collected, so that a register of millions of rows is never held as rows (a `BlockRow` owns
+/// six strings). The errors are appended to `errors` as they are found (in text order, save
+/// that a row's field errors follow its line's quote errors).
+pub fn for_each_majnum_row(text: &str, errors: &mut Vec<RegisterError>, mut each: impl FnMut(BlockRow)) {
     read_rows(
         text,
         &MAJNUM_COLUMNS,
         "MAJNUM",
-        &mut errors,
+        errors,
         |line, span, fields, errors| {
             let [
                 ezabpqm,
@@ -757,7 +798,7 @@ pub fn parse_majnum(text: &str) -> (Vec<BlockRow>, Vec<RegisterError>) {
             .fold(true, |ok, (field, column)| digits_ok(field, column, errors) && ok);
             let date = date_of(&date_attribution, MAJNUM_COLUMNS[5], errors);
             if numbers_ok {
-                blocks.push(BlockRow {
+                each(BlockRow {
                     line,
                     span,
                     ezabpqm,
@@ -771,7 +812,6 @@ pub fn parse_majnum(text: &str) -> (Vec<BlockRow>, Vec<RegisterError>) {
             }
         },
     );
-    (blocks, sorted(errors))
 }
 
 /// An operator of the identifiants_CE list.
@@ -932,6 +972,7 @@ mod tests {
         ];
         for &(bytes, text) in cases {
             assert_eq!(decode(bytes), text, "{bytes:?}");
+            assert_eq!(decode_owned(bytes.to_vec()), text, "{bytes:?}");
         }
         let header = decode(HEADER_LATIN1);
         assert_eq!(header, HEADER);
@@ -1479,6 +1520,11 @@ mod tests {
             let _ = records(&text);
             let _ = parse_majnum(&text);
             let _ = parse_operators(&text);
+        }
+
+        #[test]
+        fn decode_owned_is_decode(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            prop_assert_eq!(decode_owned(bytes.clone()), decode(&bytes));
         }
 
         #[test]

@@ -10,7 +10,9 @@ use super::{
     verdict_code,
 };
 use crate::date::Date;
-use crate::plan::{Basis, Block, Check, Plan, Range, Resolver, SourceRef};
+#[cfg(test)]
+use crate::plan::Block;
+use crate::plan::{Basis, BlockRef, Check, Plan, Range, Register, Resolver, SourceRef};
 use crate::validate::MAX_SNAPSHOTS;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -509,8 +511,10 @@ impl Writer {
             .concat();
             self.row(Kind::Operators, &row);
         }
-        for b in &plan.blocks {
-            self.block_row(b)?;
+        if let Some(current) = plan.registers().last() {
+            for b in current.iter() {
+                self.block_row(b)?;
+            }
         }
         let fst = self.number_space(plan)?;
         // Files were numbered in first-use order; their rows are written in that order too.
@@ -522,8 +526,8 @@ impl Writer {
     }
 
     /// Appends a Blocks row; returns its index.
-    fn block_row(&mut self, b: &Block) -> Result<u32, CompileError> {
-        let [file, line] = self.source(&b.source);
+    fn block_row(&mut self, b: BlockRef<'_>) -> Result<u32, CompileError> {
+        let [file, line] = [self.file(b.file), b.line];
         let rows = self
             .tables
             .get(&Kind::Blocks)
@@ -549,16 +553,16 @@ impl Writer {
 
     /// The Statuses row of a block's status and remarks (interned), `NONE` for a register
     /// without statuses.
-    fn status_row(&mut self, b: &Block) -> Result<u32, CompileError> {
+    fn status_row(&mut self, b: BlockRef<'_>) -> Result<u32, CompileError> {
         if b.status.is_none() && b.remarks.is_none() {
             return Ok(NONE);
         }
-        let key = (b.status.clone(), b.remarks.clone());
+        let key = (b.status.map(str::to_string), b.remarks.map(str::to_string));
         if let Some(&row) = self.statuses.get(&key) {
             return Ok(row);
         }
         let row = self.fit(self.statuses.len(), "register statuses");
-        let words = [self.opt_s(b.status.as_deref()), self.opt_s(b.remarks.as_deref())].concat();
+        let words = [self.opt_s(b.status), self.opt_s(b.remarks)].concat();
         self.row(Kind::Statuses, &words);
         self.statuses.insert(key, row);
         Ok(row)
@@ -569,12 +573,12 @@ impl Writer {
     fn number_space(&mut self, plan: &Plan) -> Result<Vec<u8>, CompileError> {
         let resolver = plan.resolver();
         // The register snapshots, oldest first; the current register last.
-        let snapshots: Vec<(Option<Date>, &[Block])> = plan
-            .history
-            .iter()
-            .map(|s| (Some(s.date), &s.blocks[..]))
-            .chain([(plan.register_date, &plan.blocks[..])])
-            .collect();
+        let empty = Register::new(plan.register_date);
+        let registers = match plan.registers() {
+            [] => std::slice::from_ref(&empty),
+            r => r,
+        };
+        let snapshots: Vec<(Option<Date>, &Register)> = registers.iter().map(|r| (r.date, r)).collect();
         if snapshots.len() > MAX_SNAPSHOTS {
             return Err(CompileError::TooLarge {
                 what: "register history (more than 64 snapshots)",
@@ -585,20 +589,6 @@ impl Writer {
             .filter_map(|(d, _)| d.map(|d| d.to_days().cast_unsigned()))
             .collect();
         self.tables.insert(Kind::Registers, registers);
-        let block_indexes: Vec<HashMap<&str, usize>> = snapshots
-            .iter()
-            .map(|(_, blocks)| {
-                blocks
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| (b.prefix.as_str(), i))
-                    .collect()
-            })
-            .collect();
-        let prefix_lengths: BTreeSet<usize> = snapshots
-            .iter()
-            .flat_map(|(_, blocks)| blocks.iter().map(|b| b.prefix.len()))
-            .collect();
         // Sorted and unique (snapshots repeat most prefixes: an unstable sort and a dedup beat
         // a tree here).
         let mut keys: Vec<&str> = plan
@@ -608,11 +598,13 @@ impl Writer {
             .chain(
                 snapshots
                     .iter()
-                    .flat_map(|(_, blocks)| blocks.iter().map(|b| b.prefix.as_str())),
+                    .flat_map(|(_, blocks)| (0..blocks.len()).map(|i| blocks.prefix(i))),
             )
             .collect();
         keys.sort_unstable();
         keys.dedup();
+        // Per snapshot, a cursor over its blocks (sorted by prefix) that follows the keys.
+        let mut cursors = vec![0usize; snapshots.len()];
 
         let mut timelines: HashMap<Vec<[u32; 3]>, u32> = HashMap::new();
         let mut segments_table: Vec<u32> = Vec::new();
@@ -628,15 +620,15 @@ impl Writer {
                 key.len(),
                 super::limit::KEY_DIGITS as u64,
             )?;
-            covering.fill(None);
-            // Only the lengths some block prefix has (6 for a CNAC code, 4 to 9 for Arcep's):
-            // a key's covering block is found in a handful of hash lookups.
-            for &n in prefix_lengths.iter().filter(|&&n| n <= key.len()) {
-                for (s, index) in block_indexes.iter().enumerate() {
-                    if let Some(&b) = index.get(&key[..n]) {
-                        covering[s] = Some(b);
-                    }
+            // The block of a snapshot covering the key is the last one not after it, if it is a
+            // prefix of it: a block between the two would lie inside that one, which
+            // validation refuses. Keys come in order, so each cursor only moves forward.
+            for (s, (_, blocks)) in snapshots.iter().enumerate() {
+                let c = &mut cursors[s];
+                while *c < blocks.len() && blocks.prefix(*c) <= key {
+                    *c += 1;
                 }
+                covering[s] = c.checked_sub(1).filter(|&b| key.starts_with(blocks.prefix(b)));
             }
             let segs = timeline(&resolver, key);
             within(
@@ -676,17 +668,28 @@ impl Writer {
     /// alone answers (held from its allocation date on); else a Holdings row, with the bit.
     fn holding_word(
         &mut self,
-        snapshots: &[(Option<Date>, &[Block])],
+        snapshots: &[(Option<Date>, &Register)],
         covering: &[Option<usize>],
         holdings: &mut Holdings,
     ) -> Result<u32, CompileError> {
         let current = snapshots.len() - 1;
-        let segments = holder_segments(snapshots, covering);
+        let rows: Vec<(Option<Date>, Option<Held<'_>>)> = snapshots
+            .iter()
+            .zip(covering)
+            .map(|((d, blocks), c)| (*d, c.map(|b| Held::of(blocks.get(b)))))
+            .collect();
+        let segments = segments_of(&rows);
         match segments.as_slice() {
             [] => return Ok(0),
             [only] if only.snapshot == current && only.until == DAY_MAX && !only.contradicted => {
                 let b = covering[current].expect("a segment holds a covering block");
-                if only.from == snapshots[current].1[b].allocated.map_or(DAY_MIN, Date::to_days) {
+                if only.from
+                    == snapshots[current]
+                        .1
+                        .get(b)
+                        .allocated
+                        .map_or(DAY_MIN, Date::to_days)
+                {
                     // Current blocks were all written by `block_row`, which keeps them under 2^24.
                     return Ok(self.fit(b, "blocks") + 1);
                 }
@@ -704,7 +707,7 @@ impl Writer {
             } else if let Some(&row) = holdings.old_rows.get(&(snap, b)) {
                 row
             } else {
-                let row = self.block_row(&snapshots[snap].1[b])?;
+                let row = self.block_row(snapshots[snap].1.get(b))?;
                 holdings.old_rows.insert((snap, b), row);
                 row
             };
@@ -753,7 +756,7 @@ impl Writer {
     fn layout(
         &mut self,
         plan: &Plan,
-        fst: Vec<u8>,
+        mut fst: Vec<u8>,
         sequence: u64,
         expires: Option<Date>,
         [id, version, name]: [[u32; 2]; 3],
@@ -762,7 +765,7 @@ impl Writer {
         for kind in Kind::ALL {
             let bytes = match kind {
                 Kind::Strings => std::mem::take(&mut self.strings),
-                Kind::Fst => fst.clone(),
+                Kind::Fst => std::mem::take(&mut fst),
                 _ => {
                     let words = self.tables.remove(&kind).unwrap_or_default();
                     let rows = self.fit(words.len() / kind.stride(), "rows of a table");
@@ -976,14 +979,62 @@ pub(crate) struct HeldSegment {
 /// (operator, allocation date, status and remarks) are one, named by the newer snapshot. A
 /// segment that ends at a snapshot's date without a row dated that day taking over ends on a
 /// day only known to lie between that snapshot and the one before.
+///
+/// This form takes the snapshots' blocks as [`Block`]s (the unit tests write them so); the
+/// compiler reads its compact registers through [`segments_of`].
+#[cfg(test)]
 pub(crate) fn holder_segments(
     snapshots: &[(Option<Date>, &[Block])],
     covering: &[Option<usize>],
 ) -> Vec<HeldSegment> {
+    let rows: Vec<(Option<Date>, Option<Held<'_>>)> = snapshots
+        .iter()
+        .zip(covering)
+        .map(|((d, blocks), c)| {
+            (
+                *d,
+                c.map(|b| {
+                    let b = &blocks[b];
+                    Held {
+                        operator: b.operator,
+                        allocated: b.allocated,
+                        status: b.status.as_deref(),
+                        remarks: b.remarks.as_deref(),
+                    }
+                }),
+            )
+        })
+        .collect();
+    segments_of(&rows)
+}
+
+/// What the holder segments of a key read of a register row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Held<'r> {
+    operator: Option<usize>,
+    allocated: Option<Date>,
+    status: Option<&'r str>,
+    remarks: Option<&'r str>,
+}
+
+impl<'r> Held<'r> {
+    fn of(b: BlockRef<'r>) -> Held<'r> {
+        Held {
+            operator: b.operator,
+            allocated: b.allocated,
+            status: b.status,
+            remarks: b.remarks,
+        }
+    }
+}
+
+/// The holder segments of a key (see `holder_segments`) from each snapshot's date and the row
+/// covering the key in it.
+fn segments_of(snapshots: &[(Option<Date>, Option<Held<'_>>)]) -> Vec<HeldSegment> {
     let n = snapshots.len();
     // An undated register is in force from the end of time: only allocation dates count.
     let published = |i: usize| snapshots[i].0.map_or(DAY_MAX, Date::to_days);
-    let block = |i: usize| covering[i].map(|b| &snapshots[i].1[b]);
+    let block = |i: usize| snapshots[i].1.as_ref();
     // The allocation day of a dated row.
     let dated = |i: usize| block(i).and_then(|b| b.allocated.map(Date::to_days));
     // The first day a row covers the numbers.

@@ -15,6 +15,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The plan directory (holding plan.yaml).
     plan_dir: PathBuf,
+    #[command(flatten)]
+    limits: super::LoadLimits,
     /// Output format: `human` (rustc-style, on stderr), `json` or `github` (Actions annotations),
     /// both on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -37,7 +39,11 @@ enum Format {
 
 /// Runs `check`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let checked = validate::check_dir(&args.plan_dir);
+    let mut progress = super::progress::Progress::new();
+    let checked = validate::check_dir_observed(&args.plan_dir, &args.limits.limits(), &|done, total| {
+        progress.register(done, total)
+    });
+    progress.finish();
     match args.format {
         Format::Human => {
             print_stderr(&diag::render_human(
@@ -47,7 +53,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             ));
             if let Some(plan) = &checked.plan {
                 {
-                    let register = match (plan.register_date(), plan.history().len()) {
+                    let register = match (plan.register_date(), plan.history_len()) {
                         (Some(d), 0) => format!(" (register of {d})"),
                         (Some(d), 1) => format!(" (register of {d}, 1 earlier snapshot)"),
                         (Some(d), n) => format!(" (register of {d}, {n} earlier snapshots)"),
@@ -62,7 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                         plan.ranges().len(),
                         plan.uses().len(),
                         plan.operators().len(),
-                        plan.blocks().len()
+                        plan.block_count()
                     ))?;
                 }
             }

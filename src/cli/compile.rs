@@ -22,6 +22,8 @@ use std::process::ExitCode;
 pub struct Args {
     /// The plan directory (holding plan.yaml).
     plan_dir: PathBuf,
+    #[command(flatten)]
+    limits: super::LoadLimits,
     /// Where to write the artifact (an existing target must be a regular file).
     #[arg(short, long)]
     output: PathBuf,
@@ -65,7 +67,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Some(path) => Some(read_secret_key(path)?),
         None => None,
     };
-    let checked = validate::check_dir(&args.plan_dir);
+    let mut progress = super::progress::Progress::new();
+    let checked = validate::check_dir_observed(&args.plan_dir, &args.limits.limits(), &|done, total| {
+        progress.register(done, total)
+    });
+    progress.finish();
     if !checked.diagnostics.is_empty() {
         print_stderr(&diag::render_human(
             &checked.diagnostics,
@@ -74,7 +80,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         ));
     }
     let unreadable = super::check::unreadable(&checked);
-    let Some(plan) = checked.plan else {
+    // The sources' texts (the register's among them) served the diagnostics, printed above: the
+    // compiler needs only the plan.
+    let validate::Checked { plan, sources, .. } = checked;
+    drop(sources);
+    let Some(plan) = plan else {
         return Err(CliError::with_code(
             if unreadable { EXIT_ERROR } else { EXIT_FAIL },
             "the plan has errors; nothing was written",
@@ -84,8 +94,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         sequence: args.sequence,
         expires: args.expires,
     };
-    let bytes =
-        artifact::compile(&plan, &options).map_err(|e| CliError::with_code(EXIT_FAIL, e.to_string()))?;
+    progress.stage("compiling");
+    let bytes = artifact::compile(&plan, &options);
+    progress.finish();
+    drop(plan);
+    let bytes = bytes.map_err(|e| CliError::with_code(EXIT_FAIL, e.to_string()))?;
     // Re-open what was just built: the writer and the reader must agree before anything is written.
     // Its error exits with the table's code for it, as in every subcommand.
     let a = Artifact::open(&bytes)

@@ -31,6 +31,9 @@ pub struct Args {
     /// Both sides must be of this plan; `--last-seen-sequence` applies to the new side.
     #[command(flatten)]
     pinning: Pinning,
+    /// Limits of reading a plan directory given as OLD or NEW.
+    #[command(flatten)]
+    limits: super::LoadLimits,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -41,10 +44,14 @@ enum Format {
 }
 
 /// Reads one side: an artifact file (digest checked) or a plan directory (checked and compiled).
-fn load(path: &Path, last_seen_sequence: Option<u64>) -> Result<Vec<u8>, CliError> {
+fn load(
+    path: &Path,
+    last_seen_sequence: Option<u64>,
+    limits: &numplan::load::Limits,
+) -> Result<Vec<u8>, CliError> {
     let name = path.display().to_string();
     if path.is_dir() {
-        let checked = numplan::validate::check_dir(path);
+        let checked = numplan::validate::check_dir_with(path, limits);
         let unreadable = super::check::unreadable(&checked);
         let Some(plan) = checked.plan else {
             print_stderr(&numplan::diag::render_human(
@@ -86,8 +93,9 @@ fn load(path: &Path, last_seen_sequence: Option<u64>) -> Result<Vec<u8>, CliErro
 
 /// Runs `diff`.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let old = load(&args.old, None)?;
-    let new = load(&args.new, args.pinning.last_seen_sequence)?;
+    let limits = args.limits.limits();
+    let old = load(&args.old, None, &limits)?;
+    let new = load(&args.new, args.pinning.last_seen_sequence, &limits)?;
     let (old_name, new_name) = (args.old.display().to_string(), args.new.display().to_string());
     let old = Artifact::open(&old).map_err(|e| CliError::artifact(&old_name, &e))?;
     let new = Artifact::open(&new).map_err(|e| CliError::artifact(&new_name, &e))?;

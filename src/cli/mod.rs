@@ -20,6 +20,7 @@ mod compile;
 mod diff;
 mod export;
 mod keys;
+mod progress;
 mod query;
 mod serve;
 
@@ -113,6 +114,56 @@ impl CliError {
             message: message.into(),
         }
     }
+}
+
+/// The limits of reading a plan directory that the command line may change, shared by every
+/// subcommand that reads one (`check`, `compile`, `diff`).
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct LoadLimits {
+    /// The largest register file read (MAJNUM, MAJNFB, the operator list, CNAC files), in bytes
+    /// or with a unit (`KiB`, `MiB`, `GiB`); a larger one is refused unread (E0002). Memory
+    /// follows the register: about 120 bytes a block at most.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    pub max_register_size: u64,
+}
+
+impl LoadLimits {
+    /// The library's limits.
+    pub fn limits(&self) -> numplan::load::Limits {
+        numplan::load::Limits {
+            max_register_bytes: self.max_register_size,
+        }
+    }
+}
+
+/// Parses a size: a number of bytes, or with a binary unit (`64MiB`, `1 GiB`, `512k`; `K`, `M`,
+/// `G` are the binary units too), at least one byte.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: write bytes, or a number with KiB, MiB or GiB"
+            ));
+        }
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: write bytes, or a number with KiB, MiB or GiB"))?;
+    let bytes = n
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))?;
+    if bytes == 0 {
+        return Err("the size must be at least 1 byte".to_string());
+    }
+    Ok(bytes)
 }
 
 /// When to colour human output.

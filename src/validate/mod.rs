@@ -16,8 +16,8 @@ use crate::date::Date;
 use crate::diag::{Code, Diagnostic, Severity};
 use crate::load::{self, Loaded, S, span_of};
 use crate::plan::{
-    Basis, Block, Category, Condition, ContextKey, Document, Operator, Period, Plan, Range, Requirement,
-    RuleDef, Snapshot, SourceRef, Territory, Use,
+    Basis, Category, Condition, ContextKey, Document, Operator, Period, Plan, Range, Register, Requirement,
+    RuleDef, SourceRef, Territory, Use,
 };
 use crate::span::{FileId, SourceMap, Span};
 use std::collections::HashMap;
@@ -56,8 +56,25 @@ pub fn check_dir(dir: &Path) -> Checked {
     validate(load::load_dir(dir))
 }
 
+/// [`check_dir`] under `limits` (a larger register file, say).
+pub fn check_dir_with(dir: &Path, limits: &load::Limits) -> Checked {
+    validate(load::load_dir_with(dir, limits))
+}
+
+/// [`check_dir_with`], telling `progress(done, total)` how far it is: now and then while the
+/// register's rows are read, in bytes of register text (`total` is the same in every call). The
+/// library prints nothing: the CLI draws a bar with it.
+pub fn check_dir_observed(dir: &Path, limits: &load::Limits, progress: &dyn Fn(u64, u64)) -> Checked {
+    validate_observed(load::load_dir_with(dir, limits), progress)
+}
+
 /// Validates what [`load::load_with`] or [`load::load_dir`] read.
 pub fn validate(loaded: Loaded) -> Checked {
+    validate_observed(loaded, &|_, _| {})
+}
+
+/// [`validate`], telling `progress` how far it is, as [`check_dir_observed`] does.
+pub fn validate_observed(loaded: Loaded, progress: &dyn Fn(u64, u64)) -> Checked {
     let Loaded {
         sources,
         manifest,
@@ -72,9 +89,20 @@ pub fn validate(loaded: Loaded) -> Checked {
         no_manifest,
         missing,
     } = loaded;
+    // Arcep's block files are read row by row during validation, once for each snapshot that
+    // lists them.
+    let register_bytes: u64 = std::iter::once(&current)
+        .chain(&history)
+        .flatten()
+        .filter_map(|&i| blocks.get(i))
+        .filter(|(_, rows)| matches!(rows, crate::load::RegisterRows::Majnum))
+        .map(|(file, _)| sources.file(*file).text().len() as u64)
+        .sum();
     let mut v = Validator {
         sources: &sources,
         diags: diagnostics,
+        progress,
+        register_bytes: (register_bytes, 0),
     };
     let plan = manifest.and_then(|(mfile, m)| {
         let mut b = Builder::new();
@@ -119,8 +147,8 @@ pub fn validate(loaded: Loaded) -> Checked {
             b.blocks = v.blocks(&b, &snapshots[0], b.register_date, missing);
             for (date, files) in dates.into_iter().zip(&snapshots[1..]) {
                 let blocks = v.blocks(&b, files, date, missing);
-                if let Some(date) = date {
-                    b.history.push(Snapshot { date, blocks });
+                if date.is_some() {
+                    b.history.push(blocks);
                 }
             }
         }
@@ -157,9 +185,11 @@ struct Builder {
     ranges: Vec<Range>,
     range_spans: Vec<Span>,
     operators: Table<Operator>,
-    blocks: Vec<Block>,
+    /// The current register.
+    blocks: Register,
     register_date: Option<Date>,
-    history: Vec<Snapshot>,
+    /// The earlier snapshots that have a date, oldest first.
+    history: Vec<Register>,
     national_prefix: String,
     international_prefix: String,
     national_prefix_in_numbers: bool,
@@ -185,7 +215,7 @@ impl Builder {
             ranges: Vec::new(),
             range_spans: Vec::new(),
             operators: Table::new(&table::OPERATOR),
-            blocks: Vec::new(),
+            blocks: Register::default(),
             register_date: None,
             history: Vec::new(),
             national_prefix: String::new(),
@@ -222,9 +252,9 @@ impl Builder {
             ranges: self.ranges,
             operators: self.operators.into_items(),
             has_register: m.files.register.is_some(),
-            blocks: self.blocks,
+            registers: self.history.into_iter().chain([self.blocks]).collect(),
             register_date: self.register_date,
-            history: self.history,
+            views: Default::default(),
         })
     }
 }
@@ -251,6 +281,10 @@ fn doubt(s: &Option<S<String>>) -> Option<String> {
 struct Validator<'a> {
     sources: &'a SourceMap,
     diags: Vec<Diagnostic>,
+    /// Told the bytes of register text read so far, and the total.
+    progress: &'a dyn Fn(u64, u64),
+    /// Bytes of register text to read (each snapshot reads its files), and read so far.
+    register_bytes: (u64, u64),
 }
 
 /// Is `s` a slug: lower-case ASCII letters, digits and inner `-`?

@@ -5,7 +5,7 @@ use super::{Builder, MAX_SNAPSHOTS, Validator, file_name, help_for};
 use crate::date::Date;
 use crate::diag::{Code, Diagnostic};
 use crate::load::{self, RegisterRows, S};
-use crate::plan::{Block, Operator, Resolver, SourceRef};
+use crate::plan::{BlockRef, Operator, Register, Resolver, SourceRef};
 use crate::register::RegisterFormat;
 use crate::span::{FileId, Span};
 use std::collections::BTreeSet;
@@ -362,39 +362,41 @@ impl Validator<'_> {
 
     /// Checks the block files of one register snapshot (published on `date`) and returns its
     /// blocks, sorted by prefix.
+    ///
+    /// Arcep's files are read here, row by row from their text (the loader keeps no rows), so
+    /// that what a register costs is its text and its compact blocks.
     pub(super) fn blocks(
         &mut self,
         b: &Builder,
         files: &[&(FileId, RegisterRows)],
         date: Option<Date>,
         missing: load::Missing,
-    ) -> Vec<Block> {
-        let rows: usize = files
-            .iter()
-            .map(|(_, r)| match r {
-                RegisterRows::Majnum(rows) => rows.len(),
-                RegisterRows::CoCodes(f) => f.codes.len(),
-            })
-            .sum();
-        // Blocks are large and a register has tens of thousands: no growing by doubling.
-        let mut out: Vec<Block> = Vec::with_capacity(rows);
+    ) -> Register {
+        let mut out = Register::new(date);
         let resolver = Resolver::new(&b.ranges);
         let place_blocks = !missing.categories && !missing.ranges && !b.broken_ranges;
-        let mut seen: Vec<(String, Span)> = Vec::with_capacity(rows);
+        // Every block prefix read, for the duplicate check: its digits in one string.
+        let mut seen = Seen::default();
+        let sources = self.sources;
         for &(file, rows) in files {
             let file = *file;
             let at = |r: &std::ops::Range<usize>| Span::new(file, r.clone());
-            let source = |line: usize| SourceRef {
-                file: file_name(self.sources, file),
-                line: u32::try_from(line).unwrap_or(u32::MAX),
-            };
+            let file_name = sources.file(file).name();
             match rows {
-                RegisterRows::Majnum(rows) => {
-                    for row in rows {
+                RegisterRows::Majnum => {
+                    let mut errors = Vec::new();
+                    let text = sources.file(file).text();
+                    let (total, before) = self.register_bytes;
+                    let mut rows_read = 0u32;
+                    crate::register::for_each_majnum_row(text, &mut errors, |row| {
+                        rows_read = rows_read.wrapping_add(1);
+                        if rows_read.is_multiple_of(4096) {
+                            (self.progress)(before + row.span.end as u64, total);
+                        }
                         let prefix = row.ezabpqm.value.as_str();
                         let tranche = row.check_tranche();
                         if let Err(e) = &tranche {
-                            self.tranche_mismatch(row, e, file);
+                            self.tranche_mismatch(&row, e, file);
                         }
                         let territory = self.row_territory(
                             b,
@@ -418,12 +420,12 @@ impl Validator<'_> {
                             }
                         };
                         let (Ok(len), Some(allocated)) = (tranche, row.date) else {
-                            continue;
+                            return;
                         };
-                        seen.push((prefix.to_string(), at(&row.ezabpqm.span)));
+                        seen.push(prefix, at(&row.ezabpqm.span));
                         let broken = territory.is_none() || operator.is_none();
-                        let row = Row {
-                            prefix: prefix.to_string(),
+                        let placed = Row {
+                            prefix,
                             prefix_span: at(&row.ezabpqm.span),
                             length: len,
                             length_span: at(&row.tranche_debut.span),
@@ -434,12 +436,16 @@ impl Validator<'_> {
                             status: None,
                             remarks: None,
                             allocated: Some(allocated),
-                            source: source(row.line),
+                            file: file_name,
+                            line: u32::try_from(row.line).unwrap_or(u32::MAX),
                         };
                         if place_blocks {
-                            out.extend(self.place(b, &resolver, row, allocated));
+                            self.place(b, &resolver, placed, allocated, &mut out);
                         }
-                    }
+                    });
+                    load::push_register_errors(&mut self.diags, file, errors);
+                    self.register_bytes.1 = before + text.len() as u64;
+                    (self.progress)(self.register_bytes.1, total);
                 }
                 RegisterRows::CoCodes(f) => {
                     let Some(date) = date else { continue };
@@ -453,7 +459,7 @@ impl Validator<'_> {
                     for code in &f.codes {
                         let prefix = format!("{np}{}{}", code.npa.value, code.nxx.value);
                         let prefix_span = at(&(code.npa.span.start..code.nxx.span.end));
-                        seen.push((prefix.clone(), prefix_span));
+                        seen.push(&prefix, prefix_span);
                         let mut broken = false;
                         let territory = match &code.province {
                             Some(p) => {
@@ -468,20 +474,21 @@ impl Validator<'_> {
                             _ => None,
                         };
                         let row = Row {
-                            prefix,
+                            prefix: &prefix,
                             prefix_span,
                             length: np.len() + 10,
                             length_span: prefix_span,
                             territory,
                             broken,
                             operator,
-                            status: Some(code.status.as_str().to_string()),
-                            remarks: code.remarks.as_ref().map(|r| r.value.clone()),
+                            status: Some(code.status.as_str()),
+                            remarks: code.remarks.as_ref().map(|r| r.value.as_str()),
                             allocated: None,
-                            source: source(code.line),
+                            file: file_name,
+                            line: u32::try_from(code.line).unwrap_or(u32::MAX),
                         };
                         if place_blocks {
-                            out.extend(self.place(b, &resolver, row, date));
+                            self.place(b, &resolver, row, date, &mut out);
                         }
                     }
                 }
@@ -490,14 +497,15 @@ impl Validator<'_> {
         // Duplicates and overlaps. In sorted order, every block that contains `p` (is a prefix of
         // it) comes before `p`, and so does everything between them: a stack of the enclosing
         // blocks finds them in one pass.
-        seen.sort_unstable();
+        let order = seen.sorted();
         let mut open: Vec<usize> = Vec::new();
-        for (w, (p, span)) in seen.iter().enumerate() {
-            while open.last().is_some_and(|&k| !p.starts_with(seen[k].0.as_str())) {
+        for (w, &i) in order.iter().enumerate() {
+            let (p, span) = seen.get(i);
+            while open.last().is_some_and(|&k| !p.starts_with(seen.get(order[k]).0)) {
                 open.pop();
             }
             if let Some(&k) = open.last() {
-                let (q, qspan) = &seen[k];
+                let (q, qspan) = seen.get(order[k]);
                 let (msg, label) = if p == q {
                     (format!("block `{p}` is listed twice"), "listed again here")
                 } else {
@@ -506,22 +514,57 @@ impl Validator<'_> {
                         "overlaps another block",
                     )
                 };
-                let d = Diagnostic::error(Code::DuplicateBlock, *span, msg)
+                let d = Diagnostic::error(Code::DuplicateBlock, span, msg)
                     .with_label(label)
-                    .with_secondary(*qspan, "the other block")
+                    .with_secondary(qspan, "the other block")
                     .with_help("a number belongs to one block: remove or split one of them");
                 self.error(d);
             }
             open.push(w);
         }
-        out.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+        drop(order);
+        drop(seen);
+        out.sort();
         out
+    }
+}
+
+/// The block prefixes of a snapshot as read, with where each is written: digits in one string
+/// rather than a `String` each.
+#[derive(Default)]
+struct Seen {
+    digits: String,
+    /// (start in `digits`, length, span of the prefix).
+    prefixes: Vec<(usize, u32, Span)>,
+}
+
+impl Seen {
+    fn push(&mut self, prefix: &str, span: Span) {
+        let len = u32::try_from(prefix.len()).unwrap_or(u32::MAX);
+        self.prefixes.push((self.digits.len(), len, span));
+        self.digits.push_str(prefix);
+    }
+
+    fn get(&self, i: usize) -> (&str, Span) {
+        let (at, len, span) = self.prefixes[i];
+        (self.digits.get(at..at + len as usize).unwrap_or(""), span)
+    }
+
+    /// The indices of the prefixes, sorted by prefix, then by where they are written.
+    fn sorted(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.prefixes.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (pa, sa) = self.get(a);
+            let (pb, sb) = self.get(b);
+            pa.cmp(pb).then(sa.cmp(&sb))
+        });
+        order
     }
 }
 
 /// A register row being placed in the plan, whatever its format.
 struct Row<'t> {
-    prefix: String,
+    prefix: &'t str,
     prefix_span: Span,
     length: usize,
     length_span: Span,
@@ -530,10 +573,12 @@ struct Row<'t> {
     /// Its territory or operator is unknown (reported): the row is checked, but makes no block.
     broken: bool,
     operator: Option<usize>,
-    status: Option<String>,
-    remarks: Option<String>,
+    status: Option<&'t str>,
+    remarks: Option<&'t str>,
     allocated: Option<Date>,
-    source: SourceRef,
+    /// Where it is written: the file (its name in the plan) and line.
+    file: &'t str,
+    line: u32,
 }
 
 impl Validator<'_> {
@@ -572,8 +617,8 @@ impl Validator<'_> {
     /// The block a row makes: in the most specific range in force on `date` (its allocation
     /// date, or its snapshot's for undated rows); failing that (before the range's period), the
     /// next one in force. Checks its length and territory against that range's.
-    fn place(&mut self, b: &Builder, resolver: &Resolver<'_>, row: Row<'_>, date: Date) -> Option<Block> {
-        let prefix = row.prefix.as_str();
+    fn place(&mut self, b: &Builder, resolver: &Resolver<'_>, row: Row<'_>, date: Date, out: &mut Register) {
+        let prefix = row.prefix;
         let range = resolver
             .at(prefix, date)
             .or_else(|| resolver.most_specific(prefix, |r| r.period.from.is_some_and(|f| f > date)));
@@ -596,7 +641,7 @@ impl Validator<'_> {
             .with_label("outside the plan")
             .with_help("add a range for these numbers to the plan, or check the block prefix");
             self.error(d);
-            return None;
+            return;
         };
         let r = &b.ranges[range];
         let cat = &b.categories[r.category];
@@ -620,10 +665,10 @@ impl Validator<'_> {
             .with_secondary(b.range_spans[range], "the block falls in this range")
             .with_help("check the block, or the range and lengths of its category");
             self.error(d);
-            return None;
+            return;
         }
         if row.broken {
-            return None;
+            return;
         }
         let territory = match row.territory {
             None => r.territory,
@@ -641,10 +686,10 @@ impl Validator<'_> {
                 .with_secondary(b.range_spans[range], "the range")
                 .with_help("split the range so that each territory has its own, list the territory in the range territory's `includes`, or check the register row");
                 self.error(d);
-                return None;
+                return;
             }
         };
-        Some(Block {
+        out.push(BlockRef {
             prefix: row.prefix,
             length: u8::try_from(len).unwrap_or(u8::MAX),
             operator: row.operator,
@@ -653,7 +698,8 @@ impl Validator<'_> {
             territory,
             allocated: row.allocated,
             range,
-            source: row.source,
-        })
+            file: row.file,
+            line: row.line,
+        });
     }
 }

@@ -21,6 +21,7 @@ mod minisign_interop;
 mod oracle;
 mod query;
 mod register_data;
+mod register_size;
 mod serve;
 mod several_plans;
 mod signing;

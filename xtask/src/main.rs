@@ -178,10 +178,15 @@ fn plain_prefixes(plan: &Plan) -> Result<Vec<String>, String> {
 /// The blocks are spread evenly over the plain 6-digit prefixes of 01–05 and 09 (see
 /// [`plain_prefixes`]). Each prefix gets `c` blocks: one 10,000-number block (6-digit EZABPQM)
 /// when `c` is 1; else up to ten 1,000-number blocks (7 digits), some of them split into ten
-/// 100-number blocks (8 digits) when `c` is over 10. So the mix of sizes follows `blocks`: the
-/// ~56,000 plain prefixes hold at most ~5.6 million blocks, but MAJNUM.csv reaches the register
-/// size limit (`MAX_REGISTER_BYTES`, 64 MiB) at about 1.186 million; 1,000,000 blocks come out as
-/// ~505,000 of 1,000 numbers and ~495,000 of 100 (56 MB). Output is deterministic.
+/// 100-number blocks (8 digits) when `c` is over 10; past 100, all hundred 100-number blocks,
+/// some of them split into ten 10-number blocks (9 digits). The French plan takes such blocks:
+/// validation checks a block's number length (10 digits in these ranges) against its category's,
+/// not the length of its prefix, and Arcep's register has prefixes of 4 to 9 digits. So the mix
+/// of sizes follows `blocks`: the ~56,000 plain prefixes hold at most ~56 million blocks;
+/// 1,000,000 blocks come out as ~505,000 of 1,000 numbers and ~495,000 of 100 (56 MB), 10,000,000
+/// as ~4.4 million of 100 and ~5.6 million of 10 (about 580 MB). MAJNUM.csv is over the default
+/// register size limit (`MAX_REGISTER_BYTES`, 64 MiB) past about 1.186 million blocks: `check`
+/// and `compile` read it with `--max-register-size`. Output is deterministic.
 fn synth(blocks: usize, out: &Path) -> ExitCode {
     match write_synth(blocks, out) {
         Ok(summary) => {
@@ -215,10 +220,10 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
     let territory =
         numplan::register::encode_latin1(territory).ok_or("the metropole register name is not latin-1")?;
     let prefixes = plain_prefixes(&plan)?;
-    let capacity = prefixes.len() * 100;
+    let capacity = prefixes.len() * 1000;
     if blocks > capacity {
         return Err(format!(
-            "at most {capacity} blocks fit ({} prefixes of 10,000 numbers, in 100-number blocks)",
+            "at most {capacity} blocks fit ({} prefixes of 10,000 numbers, in 10-number blocks)",
             prefixes.len()
         ));
     }
@@ -234,7 +239,7 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
     let header = numplan::register::MAJNUM_COLUMNS.join(";");
     csv.extend(numplan::register::encode_latin1(&header).ok_or("the MAJNUM header is not latin-1")?);
     csv.push(b'\n');
-    let mut sizes = [0usize; 3]; // 10k, 1k, 100
+    let mut sizes = [0usize; 4]; // 10k, 1k, 100, 10
     let mut row = |csv: &mut Vec<u8>, prefix: &str, rng: &mut Rng| {
         let mut pick = rng.below(weights);
         let op = SYNTH_OPERATORS
@@ -272,6 +277,23 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
         match c {
             0 => {}
             1 => row(&mut csv, p, &mut rng),
+            101.. => {
+                // The hundred 100-number sub-prefixes; the first k of them hold ten 10-number
+                // blocks instead (the last of those possibly only some, at least two), so that
+                // the count is exactly c: (100 - k) hundreds + `tens` tens.
+                let k = (c - 100).div_ceil(9);
+                let mut tens = c - (100 - k);
+                for jh in 0..100 {
+                    if jh < k {
+                        for t in 0..tens.min(10) {
+                            row(&mut csv, &format!("{p}{jh:02}{t}"), &mut rng);
+                        }
+                        tens = tens.saturating_sub(10);
+                    } else {
+                        row(&mut csv, &format!("{p}{jh:02}"), &mut rng);
+                    }
+                }
+            }
             _ => {
                 // Up to ten 1,000-number sub-prefixes; past 10 blocks, the first k of them hold
                 // 100-number blocks instead (the last of those possibly only some), so that the
@@ -295,13 +317,12 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
     if written != blocks {
         return Err(format!("internal error: wrote {written} blocks, not {blocks}"));
     }
-    if csv.len() as u64 > numplan::load::MAX_REGISTER_BYTES {
-        return Err(format!(
-            "MAJNUM.csv would be {} bytes, over the register limit of {} (MAX_REGISTER_BYTES)",
-            csv.len(),
-            numplan::load::MAX_REGISTER_BYTES
-        ));
-    }
+    // Over the default register limit, `check` and `compile` need a larger one.
+    let option = if csv.len() as u64 > numplan::load::MAX_REGISTER_BYTES {
+        format!(" --max-register-size {}MiB", (csv.len() as u64).div_ceil(1 << 20))
+    } else {
+        String::new()
+    };
 
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let entries = std::fs::read_dir(&src).map_err(|e| format!("{}: {e}", src.display()))?;
@@ -320,12 +341,13 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
     numplan::fsutil::write_atomic(&majnum, &csv, numplan::fsutil::Mode::Public)
         .map_err(|e| format!("cannot write {}: {e}", majnum.display()))?;
     Ok(format!(
-        "wrote {}: {blocks} blocks ({} of 10,000 numbers, {} of 1,000, {} of 100) over {} plain prefixes, \
-         MAJNUM.csv {} bytes; check it with `numplan check {}`",
+        "wrote {}: {blocks} blocks ({} of 10,000 numbers, {} of 1,000, {} of 100, {} of 10) over {} plain \
+         prefixes, MAJNUM.csv {} bytes; check it with `numplan check{option} {}`",
         out.display(),
         sizes[0],
         sizes[1],
         sizes[2],
+        sizes[3],
         prefixes.len(),
         csv.len(),
         out.display()
