@@ -594,6 +594,8 @@ pub(super) struct Querier<'a> {
     json_tails: TailMap,
     /// The head of the JSON line being written (kept for its allocation).
     json_head: Vec<u8>,
+    /// The JSON tails of the last invalid inputs, by day and error (see `write_json_invalid`).
+    json_invalid: Vec<(Date, LookupError, std::sync::Arc<[u8]>)>,
     /// Tails shared with other queriers of the same artifact (a server's requests), used
     /// instead of `json_tails` when the context is empty.
     shared_tails: Option<&'a SharedTails>,
@@ -722,6 +724,7 @@ impl<'a> Querier<'a> {
             show_plan: false,
             json_tails: TailMap::default(),
             json_head: Vec::with_capacity(256),
+            json_invalid: Vec::new(),
             shared_tails: None,
         }
     }
@@ -969,8 +972,9 @@ impl<'a> Querier<'a> {
         at: Date,
         result: &Result<Lookup<'a>, LookupError>,
     ) -> std::io::Result<()> {
-        let Ok(found) = result else {
-            return self.write_json_whole(out, input, at, result);
+        let found = match result {
+            Ok(found) => found,
+            Err(e) => return self.write_json_invalid(out, input, at, e),
         };
         let tail = self.kept_tail(at, found)?;
         let mut head = std::mem::take(&mut self.json_head);
@@ -1054,6 +1058,74 @@ impl<'a> Querier<'a> {
         Ok(escaped.into_inner().into())
     }
 
+    /// What an invalid input's JSON says after its head.
+    fn invalid_tail<'y>(&'y self, at: Date, e: &'y LookupError, at_text: &'y str) -> InvalidTail<'y> {
+        let result = Err(e.clone());
+        InvalidTail {
+            error: e.to_string(),
+            national: e.national(),
+            plan: self.artifact.plan_id(),
+            at: at_text,
+            allocated: self.allocated_json(&result),
+            verdicts: Verdicts(self.verdicts_json(at, &result)),
+        }
+    }
+
+    /// The JSON line of an input that is not a number of the plan: its head (input, `valid`),
+    /// and the rest, which depends only on the error and the day, kept for the last
+    /// [`KEPT_INVALID`] errors.
+    fn write_json_invalid<W: super::KeepWrite>(
+        &mut self,
+        out: &mut super::Escaping<W>,
+        input: &str,
+        at: Date,
+        e: &LookupError,
+    ) -> std::io::Result<()> {
+        let kept = self
+            .json_invalid
+            .iter()
+            .find(|(day, error, _)| *day == at && error == e)
+            .map(|(_, _, tail)| std::sync::Arc::clone(tail));
+        let tail = match kept {
+            Some(tail) => tail,
+            None => {
+                let mut json = serde_json::to_vec(&self.invalid_tail(at, e, &at.to_string()))?;
+                // `{"error":…}` becomes `,"error":…}\n`: the rest of the head's object.
+                if let Some(first) = json.first_mut() {
+                    *first = b',';
+                }
+                json.push(b'\n');
+                let mut escaped = super::Escaping::json(Vec::with_capacity(json.len()));
+                escaped.write_all(&json)?;
+                let tail: std::sync::Arc<[u8]> = escaped.into_inner().into();
+                let entry = (at, e.clone(), std::sync::Arc::clone(&tail));
+                if self.json_invalid.len() < KEPT_INVALID {
+                    self.json_invalid.push(entry);
+                } else {
+                    // The oldest goes.
+                    self.json_invalid.rotate_left(1);
+                    if let Some(last) = self.json_invalid.last_mut() {
+                        *last = entry;
+                    }
+                }
+                tail
+            }
+        };
+        let mut head = std::mem::take(&mut self.json_head);
+        head.clear();
+        head.extend_from_slice(b"{\"input\":");
+        let plain = push_json_str(&mut head, input)?;
+        head.extend_from_slice(b",\"valid\":false");
+        let written = if plain {
+            out.write_escaped(&head)
+        } else {
+            out.write_all(&head)
+        };
+        self.json_head = head;
+        written?;
+        out.write_kept(&tail)
+    }
+
     /// What a valid number's JSON says after its head.
     fn tail<'y>(&'y self, at: Date, found: &'y Lookup<'a>) -> Tail<'y> {
         let a = &found.answer;
@@ -1081,7 +1153,9 @@ impl<'a> Querier<'a> {
         }
     }
 
-    /// The JSON line of an answer, serialised whole by serde_json.
+    /// The JSON line of an answer, serialised whole by serde_json: the reference the fast
+    /// writer ([`Querier::write_json`]) is tested against.
+    #[cfg(test)]
     fn write_json_whole(
         &self,
         out: &mut impl Write,
@@ -1111,12 +1185,7 @@ impl<'a> Querier<'a> {
                 let obj = Invalid {
                     input,
                     valid: false,
-                    error: e.to_string(),
-                    national: e.national(),
-                    plan,
-                    at: &at_text,
-                    allocated: self.allocated_json(result),
-                    verdicts: Verdicts(self.verdicts_json(at, result)),
+                    tail: self.invalid_tail(at, e, &at_text),
                 };
                 serde_json::to_writer(&mut buf, &obj)?;
             }
@@ -1455,7 +1524,8 @@ fn write_tsv_invalid(
     writeln!(out, "\t\t{e}")
 }
 
-/// A valid number's JSON line: its head, then [`Tail`].
+/// A valid number's JSON line: its head, then [`Tail`] (the whole, for the test's reference).
+#[cfg(test)]
 #[derive(Serialize)]
 struct Valid<'x> {
     input: &'x str,
@@ -1502,10 +1572,21 @@ fn keep(tails: &mut TailMap, key: (Date, u128), tail: &std::sync::Arc<[u8]>) {
     tails.tails.insert(key, std::sync::Arc::clone(tail));
 }
 
+/// The JSON line of an input that is not a number of the plan: its head, then [`InvalidTail`]
+/// (the whole, for the test's reference).
+#[cfg(test)]
 #[derive(Serialize)]
 struct Invalid<'x> {
     input: &'x str,
     valid: bool,
+    #[serde(flatten)]
+    tail: InvalidTail<'x>,
+}
+
+/// The JSON fields of an invalid input after its head (input, `valid`): they depend only on
+/// the error and the day, in their order.
+#[derive(Serialize)]
+struct InvalidTail<'x> {
     error: String,
     national: Option<&'x str>,
     plan: &'x str,
@@ -1513,6 +1594,10 @@ struct Invalid<'x> {
     allocated: Option<bool>,
     verdicts: Verdicts<'x>,
 }
+
+/// The tails of invalid inputs kept by a querier (the last ones: a stream repeats the same few
+/// mistakes).
+const KEPT_INVALID: usize = 64;
 
 /// The block holder, as JSON.
 #[derive(Serialize)]
@@ -1659,7 +1744,8 @@ mod tests {
     /// numbers of many blocks (several per block, so kept tails are reused) in every written
     /// form (some with a tab or a no-break space, which the head escapes or leaves to serde_json),
     /// on days across the plans' history, and invalid inputs (with quotes, backslashes, DEL, C1
-    /// and bidirectional controls). The same lines written through [`Batched`], onto a writer
+    /// and bidirectional controls; repeated, and DOM numbers written `+33`, so that kept
+    /// invalid tails are reused). The same lines written through [`Batched`], onto a writer
     /// that takes a few hundred bytes at a time, are the same stream.
     #[test]
     fn the_fast_json_writer_writes_what_serde_json_writes() {
