@@ -1,8 +1,21 @@
 //! Lookup speed: numplan against the `phonenumber` crate (libphonenumber's metadata in Rust), on
-//! the same French numbers, in the same run; and the CLI streaming a million numbers to TSV.
+//! the same French numbers, in the same run; and the CLI streaming a million numbers, JSON Lines
+//! and TSV, against a named peer.
 //!
-//! Run with `cargo bench --bench query`. Besides criterion's reports, it prints the medians per
-//! lookup and their ratio.
+//! Run with `cargo bench --bench query` (about 3 minutes on 2 cores). Besides criterion's
+//! reports, it prints on stderr:
+//!
+//! - the medians per lookup and their ratio (numplan, `phonenumber` parse + number type);
+//! - end to end, the median of 5 runs of the release binary (`numplan query --format json -` and
+//!   `--format tsv -`, 1 M register numbers on stdin in four written forms, answers to
+//!   `/dev/null`: reading, answering and writing, without a reader's cost) in numbers a second,
+//!   against the peer: the `phonenumber` crate parsing each number of the same input, formatting
+//!   it E.164 and writing one serde_json line per number (input, E.164, valid, type) to a sink,
+//!   in process (so without the pipe and process start the CLI pays), median of 3 runs; and the
+//!   ratios.
+//!
+//! One JSON run is also checked: its lines, one per number, each a JSON object that says whether
+//! the number is valid.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use numplan::artifact::{Artifact, Context};
@@ -192,11 +205,12 @@ fn lookups(c: &mut Criterion) {
     g.finish();
 }
 
-/// The CLI end to end: a million numbers on stdin, TSV on stdout.
-fn streaming(c: &mut Criterion) {
+/// A million numbers from [`sample_numbers`], one a line, in four written forms: `0162123456`
+/// (half), `+33 162123456`, `01 62 12 34 56`.
+fn stream_input() -> Vec<u8> {
     let numbers = sample_numbers();
     let mut input = Vec::with_capacity(12_000_000);
-    for i in 0..1_000_000 {
+    for i in 0..STREAMED {
         let n = &numbers[i % numbers.len()];
         match i % 4 {
             0 | 1 => input.extend_from_slice(n.as_bytes()),
@@ -207,23 +221,154 @@ fn streaming(c: &mut Criterion) {
         }
         input.push(b'\n');
     }
+    input
+}
+
+/// The numbers streamed through the CLI.
+const STREAMED: usize = 1_000_000;
+
+/// Runs `numplan query --format FORMAT --at 2026-11-28 -` on `input`, its answers to `stdout`;
+/// the seconds it took, from start to exit.
+fn run_cli(format: &str, input: &[u8], stdout: Stdio) -> (f64, Vec<u8>) {
+    let data = input.to_vec();
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_numplan"))
+        .args(["query", "--format", format, "--at", "2026-11-28", "-"])
+        .stdin(Stdio::piped())
+        .stdout(stdout)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&data));
+    let out = child.wait_with_output().unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    writer.join().unwrap().unwrap();
+    // 0: every number valid; 1: some are not (a few of the `+33` forms); anything else failed.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{format}: {}",
+        out.status
+    );
+    (seconds, out.stdout)
+}
+
+/// The median of `runs` timings of `f`, in seconds.
+fn median_s(runs: usize, mut f: impl FnMut() -> f64) -> f64 {
+    let mut times: Vec<f64> = (0..runs).map(|_| f()).collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// The peer's line per number: what `phonenumber` says of it, as JSON.
+#[derive(serde::Serialize)]
+struct PeerLine<'x> {
+    input: &'x str,
+    e164: Option<String>,
+    valid: bool,
+    r#type: &'static str,
+}
+
+/// The peer on `input`: `phonenumber` parses each line (as a French number), formats it E.164,
+/// judges it valid and typed, and serde_json writes a line of it to a buffered sink; seconds.
+fn run_peer(input: &[u8]) -> f64 {
+    use phonenumber::{Mode, Type};
+    let db = &*phonenumber::metadata::DATABASE;
+    let fr = Some(phonenumber::country::Id::FR);
+    let start = Instant::now();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
+    for line in input.split(|&b| b == b'\n') {
+        let Ok(text) = std::str::from_utf8(line) else {
+            continue;
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let line = match phonenumber::parse(fr, text) {
+            Ok(p) => PeerLine {
+                input: text,
+                e164: Some(p.format().mode(Mode::E164).to_string()),
+                valid: p.is_valid_with(db),
+                r#type: match p.number_type(db) {
+                    Type::FixedLine => "fixed-line",
+                    Type::Mobile => "mobile",
+                    Type::FixedLineOrMobile => "fixed-line-or-mobile",
+                    Type::TollFree => "toll-free",
+                    Type::PremiumRate => "premium-rate",
+                    Type::SharedCost => "shared-cost",
+                    Type::Voip => "voip",
+                    Type::Unknown => "unknown",
+                    _ => "other",
+                },
+            },
+            Err(_) => PeerLine {
+                input: text,
+                e164: None,
+                valid: false,
+                r#type: "unknown",
+            },
+        };
+        serde_json::to_writer(&mut out, &line).unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+    out.flush().unwrap();
+    black_box(&out);
+    start.elapsed().as_secs_f64()
+}
+
+/// The CLI end to end, a million numbers on stdin: JSON Lines and TSV against the peer (medians
+/// on stderr), then TSV on stdout read back, under criterion.
+fn streaming(c: &mut Criterion) {
+    let input = stream_input();
+    // One JSON run checked, on the first 20,000 numbers: a JSON object per number, in order.
+    let checked: Vec<&[u8]> = input.split(|&b| b == b'\n').take(20_000).collect();
+    let mut sample = checked.join(&b'\n');
+    sample.push(b'\n');
+    let (_, json) = run_cli("json", &sample, Stdio::piped());
+    let lines: Vec<&[u8]> = json.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), checked.len());
+    let mut valid = 0;
+    for (line, asked) in lines.iter().zip(&checked) {
+        let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+        assert_eq!(v["input"].as_str().map(str::as_bytes), Some(*asked));
+        valid += usize::from(v["valid"] == true);
+    }
+    assert!(
+        valid > checked.len() * 9 / 10,
+        "{valid} valid of {}",
+        checked.len()
+    );
+
+    let json = median_s(5, || run_cli("json", &input, Stdio::null()).0);
+    let tsv = median_s(5, || run_cli("tsv", &input, Stdio::null()).0);
+    let peer = median_s(3, || run_peer(&input));
+    let rate = |s: f64| STREAMED as f64 / s / 1e6;
+    eprintln!("\nend to end, {STREAMED} register numbers on stdin (medians):");
+    eprintln!(
+        "  numplan query --format json, to /dev/null  {json:6.3} s  {:5.2} M numbers/s",
+        rate(json)
+    );
+    eprintln!(
+        "  numplan query --format tsv, to /dev/null   {tsv:6.3} s  {:5.2} M numbers/s",
+        rate(tsv)
+    );
+    eprintln!(
+        "  peer: phonenumber parse + E.164 + serde_json line, in process  {peer:6.3} s  {:5.2} M numbers/s",
+        rate(peer)
+    );
+    eprintln!(
+        "  ratios: peer / numplan json {:.1}x, peer / numplan tsv {:.1}x, json / tsv time {:.2}\n",
+        peer / json,
+        peer / tsv,
+        json / tsv
+    );
+
     let run = || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_numplan"))
-            .args(["query", "--format", "tsv", "--at", "2026-11-28", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let data = input.clone();
-        let writer = std::thread::spawn(move || stdin.write_all(&data));
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 1_000_001);
+        let (_, out) = run_cli("tsv", &input, Stdio::piped());
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), STREAMED + 1);
     };
     let mut g = c.benchmark_group("cli");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(1_000_000));
+    g.throughput(Throughput::Elements(STREAMED as u64));
     g.bench_function("query_tsv_1M_stdin", |b| b.iter(run));
     g.finish();
 }

@@ -277,6 +277,33 @@ impl<W: Write> Escaping<W> {
     }
 }
 
+impl<W: KeepWrite> Escaping<W> {
+    /// Writes kept bytes that already went through an `Escaping` of the same kind, as
+    /// [`Escaping::write_escaped`] does, handing the writer the shared bytes themselves (see
+    /// [`KeepWrite`]).
+    pub fn write_kept(&mut self, kept: &std::sync::Arc<[u8]>) -> std::io::Result<()> {
+        self.inner.write_kept(kept)
+    }
+}
+
+/// A writer that can take shared, immutable bytes (a kept JSON tail) by reference instead of
+/// copying them: `query`'s output batches them into one `writev` with what is written around
+/// them. Any writer can copy them ([`KeepWrite::write_kept`]'s default).
+pub trait KeepWrite: Write {
+    /// Writes `kept`, whole.
+    fn write_kept(&mut self, kept: &std::sync::Arc<[u8]>) -> std::io::Result<()> {
+        self.write_all(kept)
+    }
+}
+
+impl KeepWrite for Vec<u8> {}
+
+impl<W: KeepWrite + ?Sized> KeepWrite for &mut W {
+    fn write_kept(&mut self, kept: &std::sync::Arc<[u8]>) -> std::io::Result<()> {
+        (**self).write_kept(kept)
+    }
+}
+
 impl<W: Write> Write for Escaping<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.write_all(buf)?;

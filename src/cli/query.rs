@@ -177,7 +177,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let route_day = args.at.unwrap_or_else(super::today_utc);
     let stdout = std::io::stdout();
     // Plan text (names, sources, reasons) comes from the artifact: escaped on the way out.
-    let buffered = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let buffered = Batched::new(stdout.lock());
     let mut out = if args.format == Format::Json {
         super::Escaping::json(buffered)
     } else {
@@ -219,6 +219,109 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Err(Failure::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::from(EXIT_OK)),
         Err(Failure::Write(e)) => Err(CliError::usage(format!("cannot write the answers: {e}"))),
         Err(Failure::Read(e)) => Err(CliError::usage(format!("cannot read standard input: {e}"))),
+    }
+}
+
+/// The answers' way out: like a `BufWriter` of 64 KiB, except that a kept JSON tail (1 to 8 KB,
+/// most of a line) is not copied into the buffer but handed over where it is, with the buffered
+/// bytes around it, in one `writev` of up to [`BATCH_KEPT`] tails.
+struct Batched<W: Write> {
+    inner: W,
+    /// What was written, kept tails aside.
+    buf: Vec<u8>,
+    /// The kept tails, each with the length of `buf` when it came (where it goes).
+    kept: Vec<(usize, std::sync::Arc<[u8]>)>,
+}
+
+/// The buffered bytes that make `Batched` write.
+const BATCH_BYTES: usize = 1 << 16;
+/// The kept tails that make `Batched` write: one `writev` takes at most 1,024 slices (`IOV_MAX`
+/// on Linux), a tail and the bytes before it two.
+const BATCH_KEPT: usize = 500;
+/// Kept bytes shorter than this are copied: a slice of their own would cost more.
+const BATCH_COPIED: usize = 512;
+
+impl<W: Write> Batched<W> {
+    fn new(inner: W) -> Batched<W> {
+        Batched {
+            inner,
+            buf: Vec::with_capacity(BATCH_BYTES + (4 << 10)),
+            kept: Vec::with_capacity(BATCH_KEPT),
+        }
+    }
+
+    /// Writes what is buffered and kept, in order.
+    fn write_batch(&mut self) -> std::io::Result<()> {
+        let Batched { inner, buf, kept } = self;
+        if kept.is_empty() {
+            inner.write_all(buf)?;
+            buf.clear();
+            return Ok(());
+        }
+        let mut slices = Vec::with_capacity(2 * kept.len() + 1);
+        let mut from = 0;
+        for (at, tail) in kept.iter() {
+            if *at > from {
+                slices.push(std::io::IoSlice::new(&buf[from..*at]));
+            }
+            slices.push(std::io::IoSlice::new(tail));
+            from = *at;
+        }
+        if from < buf.len() {
+            slices.push(std::io::IoSlice::new(&buf[from..]));
+        }
+        let mut left = &mut slices[..];
+        while !left.is_empty() {
+            match inner.write_vectored(left) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => std::io::IoSlice::advance_slices(&mut left, n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        buf.clear();
+        kept.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for Batched<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= BATCH_BYTES {
+            self.write_batch()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.write(bytes).map(drop)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.write_batch()?;
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> super::KeepWrite for Batched<W> {
+    fn write_kept(&mut self, kept: &std::sync::Arc<[u8]>) -> std::io::Result<()> {
+        if kept.len() < BATCH_COPIED {
+            return self.write_all(kept);
+        }
+        self.kept.push((self.buf.len(), std::sync::Arc::clone(kept)));
+        if self.kept.len() >= BATCH_KEPT {
+            self.write_batch()?;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Drop for Batched<W> {
+    /// Writes what is left, as `BufWriter` does (answers before a read error are not lost);
+    /// an error then is ignored.
+    fn drop(&mut self) {
+        let _ = self.write_batch();
     }
 }
 
@@ -489,17 +592,83 @@ pub(super) struct Querier<'a> {
     show_plan: bool,
     /// The JSON tails of valid numbers, by day and index key (see `write_json`).
     json_tails: TailMap,
+    /// The head of the JSON line being written (kept for its allocation).
+    json_head: Vec<u8>,
+    /// The JSON tails of the last invalid inputs, by day and error (see `write_json_invalid`).
+    json_invalid: Vec<(Date, LookupError, std::sync::Arc<[u8]>)>,
     /// Tails shared with other queriers of the same artifact (a server's requests), used
     /// instead of `json_tails` when the context is empty.
     shared_tails: Option<&'a SharedTails>,
 }
 
-/// JSON tails by day and index key, and their size in bytes.
+/// JSON tails by day and index key (see [`tail_key`]), and their size in bytes.
 #[derive(Default)]
 struct TailMap {
-    by_day: std::collections::HashMap<i32, std::collections::HashMap<Box<str>, std::sync::Arc<[u8]>>>,
+    tails: std::collections::HashMap<(Date, u128), std::sync::Arc<[u8]>, FxBuild>,
     bytes: usize,
 }
+
+/// An index key as a number, for keeping tails by it: a nibble per digit (the digit plus one,
+/// so that `0` and `00` differ), in order. `None` for a key that is empty, longer than 31
+/// digits or not all digits (only a crafted artifact has one): its tail is not kept.
+fn tail_key(prefix: &str) -> Option<u128> {
+    if prefix.is_empty() || prefix.len() > 31 {
+        return None;
+    }
+    let mut key = 0u128;
+    for b in prefix.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        key = key << 4 | u128::from(b - b'0' + 1);
+    }
+    Some(key)
+}
+
+/// The hasher of [`TailMap`]: rustc's FxHash (a rotate, a xor and a multiply per word), for
+/// keys that are a date and a number; the keys come from the artifact, not from the input, so
+/// no input can choose collisions.
+#[derive(Clone, Copy, Default)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// JSON tails of one artifact, shared between queriers (one a request, in `serve`), for
 /// answers without context.
@@ -554,6 +723,8 @@ impl<'a> Querier<'a> {
             sources_shown: std::cell::Cell::new(false),
             show_plan: false,
             json_tails: TailMap::default(),
+            json_head: Vec::with_capacity(256),
+            json_invalid: Vec::new(),
             shared_tails: None,
         }
     }
@@ -650,7 +821,7 @@ impl<'a> Querier<'a> {
 
     /// Answers `raw` (as echoed), looking up `asked` (the same, or the `+CC …` form another
     /// plan read it as).
-    pub(super) fn answer<W: Write>(
+    pub(super) fn answer<W: super::KeepWrite>(
         &mut self,
         out: &mut super::Escaping<W>,
         raw: &str,
@@ -789,72 +960,170 @@ impl<'a> Querier<'a> {
     }
 
     /// The JSON line of an answer. A valid number's line is its own head (input, E.164 and
-    /// national forms, plan, day) and a tail that depends only on the index key that answered
-    /// and the day (category, territory, holder, verdicts, rules, doubts, basis, source): the
-    /// tail is made once per key and day, escaped, and kept. The output is byte for byte
+    /// national forms) and a tail that depends only on the index key that answered and the day
+    /// (plan, day, category, territory, holder, verdicts, rules, doubts, basis, source): the
+    /// tail is made once per key and day, escaped, and kept; the head is written field by field
+    /// without serde, except for an input that needs escaping. The output is byte for byte
     /// [`Querier::write_json_whole`]'s (a test compares the two).
-    fn write_json<W: Write>(
+    fn write_json<W: super::KeepWrite>(
         &mut self,
         out: &mut super::Escaping<W>,
         input: &str,
         at: Date,
         result: &Result<Lookup<'a>, LookupError>,
     ) -> std::io::Result<()> {
-        let Ok(found) = result else {
-            return self.write_json_whole(out, input, at, result);
+        let found = match result {
+            Ok(found) => found,
+            Err(e) => return self.write_json_invalid(out, input, at, e),
         };
-        let a = &found.answer;
-        let day = at.to_days();
-        let kept = |tails: &TailMap| tails.by_day.get(&day).and_then(|t| t.get(a.prefix())).cloned();
-        let tail = match self.shared_tails {
-            Some(shared) => {
-                let found_kept = kept(&shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-                match found_kept {
-                    Some(tail) => tail,
-                    None => {
-                        let tail = self.json_tail(at, found)?;
-                        let mut tails = shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                        keep(&mut tails, day, a.prefix(), &tail);
-                        tail
-                    }
-                }
-            }
-            None => match kept(&self.json_tails) {
-                Some(tail) => tail,
-                None => {
-                    let tail = self.json_tail(at, found)?;
-                    keep(&mut self.json_tails, day, a.prefix(), &tail);
-                    tail
-                }
-            },
-        };
-        let mut head = Vec::with_capacity(128);
+        let tail = self.kept_tail(at, found)?;
+        let mut head = std::mem::take(&mut self.json_head);
+        head.clear();
         head.extend_from_slice(b"{\"input\":");
-        serde_json::to_writer(&mut head, input)?;
+        // Plain text needs no escaping, by serde_json or by `Escaping`.
+        let mut plain = push_json_str(&mut head, input)?;
         head.extend_from_slice(b",\"valid\":true,\"e164\":");
-        serde_json::to_writer(&mut head, &found.e164())?;
+        match (found.significant(), found.country_code) {
+            (Some(significant), Some(cc)) if is_plain(significant) => {
+                head.extend_from_slice(b"\"+");
+                head.extend_from_slice(numplan::number::decimal(cc, &mut [0; 10]));
+                head.extend_from_slice(significant.as_bytes());
+                head.push(b'"');
+            }
+            _ => {
+                serde_json::to_writer(&mut head, &found.e164())?;
+                plain = false;
+            }
+        }
         head.extend_from_slice(b",\"national\":");
-        serde_json::to_writer(&mut head, found.national.as_str())?;
-        head.extend_from_slice(b",\"plan\":");
-        serde_json::to_writer(&mut head, self.artifact.plan_id())?;
-        head.extend_from_slice(b",\"at\":");
-        serde_json::to_writer(&mut head, &at.to_string())?;
-        out.write_all(&head)?;
-        out.write_escaped(&tail)
+        plain &= push_json_str(&mut head, found.national.as_str())?;
+        let written = if plain {
+            out.write_escaped(&head)
+        } else {
+            out.write_all(&head)
+        };
+        self.json_head = head;
+        written?;
+        out.write_kept(&tail)
     }
 
-    /// The tail of a valid number's JSON line, from `,"prefix":` to the closing brace and line
+    /// The tail of a valid number's JSON line for its index key and day: kept, or made and
+    /// kept (in the shared tails when there are some).
+    fn kept_tail(&mut self, at: Date, found: &Lookup<'a>) -> std::io::Result<std::sync::Arc<[u8]>> {
+        let Some(key) = tail_key(found.answer.prefix()).map(|k| (at, k)) else {
+            return self.json_tail(at, found);
+        };
+        if let Some(shared) = self.shared_tails {
+            let kept = shared
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .tails
+                .get(&key)
+                .cloned();
+            if let Some(tail) = kept {
+                return Ok(tail);
+            }
+            // Made outside the lock: requests for other keys go on meanwhile.
+            let tail = self.json_tail(at, found)?;
+            let mut tails = shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            keep(&mut tails, key, &tail);
+            return Ok(tail);
+        }
+        if let Some(tail) = self.json_tails.tails.get(&key) {
+            return Ok(std::sync::Arc::clone(tail));
+        }
+        let tail = self.json_tail(at, found)?;
+        keep(&mut self.json_tails, key, &tail);
+        Ok(tail)
+    }
+
+    /// The tail of a valid number's JSON line, from `,"plan":` to the closing brace and line
     /// break, escaped.
     fn json_tail(&self, at: Date, found: &Lookup<'a>) -> std::io::Result<std::sync::Arc<[u8]>> {
-        let mut json = serde_json::to_vec(&self.tail(at, found))?;
+        let mut json = Vec::with_capacity(8 << 10);
+        json.extend_from_slice(b",\"plan\":");
+        serde_json::to_writer(&mut json, self.artifact.plan_id())?;
+        json.extend_from_slice(b",\"at\":");
+        serde_json::to_writer(&mut json, &at.to_string())?;
         // `{"prefix":…}` becomes `,"prefix":…}\n`: the rest of the head's object.
-        if let Some(first) = json.first_mut() {
+        let start = json.len();
+        serde_json::to_writer(&mut json, &self.tail(at, found))?;
+        if let Some(first) = json.get_mut(start) {
             *first = b',';
         }
         json.push(b'\n');
         let mut escaped = super::Escaping::json(Vec::with_capacity(json.len()));
         escaped.write_all(&json)?;
         Ok(escaped.into_inner().into())
+    }
+
+    /// What an invalid input's JSON says after its head.
+    fn invalid_tail<'y>(&'y self, at: Date, e: &'y LookupError, at_text: &'y str) -> InvalidTail<'y> {
+        let result = Err(e.clone());
+        InvalidTail {
+            error: e.to_string(),
+            national: e.national(),
+            plan: self.artifact.plan_id(),
+            at: at_text,
+            allocated: self.allocated_json(&result),
+            verdicts: Verdicts(self.verdicts_json(at, &result)),
+        }
+    }
+
+    /// The JSON line of an input that is not a number of the plan: its head (input, `valid`),
+    /// and the rest, which depends only on the error and the day, kept for the last
+    /// [`KEPT_INVALID`] errors.
+    fn write_json_invalid<W: super::KeepWrite>(
+        &mut self,
+        out: &mut super::Escaping<W>,
+        input: &str,
+        at: Date,
+        e: &LookupError,
+    ) -> std::io::Result<()> {
+        let kept = self
+            .json_invalid
+            .iter()
+            .find(|(day, error, _)| *day == at && error == e)
+            .map(|(_, _, tail)| std::sync::Arc::clone(tail));
+        let tail = match kept {
+            Some(tail) => tail,
+            None => {
+                let mut json = serde_json::to_vec(&self.invalid_tail(at, e, &at.to_string()))?;
+                // `{"error":…}` becomes `,"error":…}\n`: the rest of the head's object.
+                if let Some(first) = json.first_mut() {
+                    *first = b',';
+                }
+                json.push(b'\n');
+                let mut escaped = super::Escaping::json(Vec::with_capacity(json.len()));
+                escaped.write_all(&json)?;
+                let tail: std::sync::Arc<[u8]> = escaped.into_inner().into();
+                let entry = (at, e.clone(), std::sync::Arc::clone(&tail));
+                if self.json_invalid.len() < KEPT_INVALID {
+                    self.json_invalid.push(entry);
+                } else {
+                    // The oldest goes.
+                    self.json_invalid.rotate_left(1);
+                    if let Some(last) = self.json_invalid.last_mut() {
+                        *last = entry;
+                    }
+                }
+                tail
+            }
+        };
+        let mut head = std::mem::take(&mut self.json_head);
+        head.clear();
+        head.extend_from_slice(b"{\"input\":");
+        let plain = push_json_str(&mut head, input)?;
+        head.extend_from_slice(b",\"valid\":false");
+        let written = if plain {
+            out.write_escaped(&head)
+        } else {
+            out.write_all(&head)
+        };
+        self.json_head = head;
+        written?;
+        out.write_kept(&tail)
     }
 
     /// What a valid number's JSON says after its head.
@@ -884,7 +1153,9 @@ impl<'a> Querier<'a> {
         }
     }
 
-    /// The JSON line of an answer, serialised whole by serde_json.
+    /// The JSON line of an answer, serialised whole by serde_json: the reference the fast
+    /// writer ([`Querier::write_json`]) is tested against.
+    #[cfg(test)]
     fn write_json_whole(
         &self,
         out: &mut impl Write,
@@ -914,12 +1185,7 @@ impl<'a> Querier<'a> {
                 let obj = Invalid {
                     input,
                     valid: false,
-                    error: e.to_string(),
-                    national: e.national(),
-                    plan,
-                    at: &at_text,
-                    allocated: self.allocated_json(result),
-                    verdicts: Verdicts(self.verdicts_json(at, result)),
+                    tail: self.invalid_tail(at, e, &at_text),
                 };
                 serde_json::to_writer(&mut buf, &obj)?;
             }
@@ -1174,6 +1440,26 @@ fn esc(s: &str) -> std::borrow::Cow<'_, str> {
     escape_controls(s)
 }
 
+/// Whether `s` is written as is inside a JSON string, by serde_json and by [`super::Escaping`]:
+/// printable ASCII without `"` and `\\`.
+fn is_plain(s: &str) -> bool {
+    s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// Appends `s` as a JSON string, as serde_json writes it; `true` if it is [plain](is_plain)
+/// (else serde_json wrote it, and what it left raw still goes through `Escaping`).
+fn push_json_str(buf: &mut Vec<u8>, s: &str) -> std::io::Result<bool> {
+    if is_plain(s) {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        return Ok(true);
+    }
+    serde_json::to_writer(&mut *buf, s)?;
+    Ok(false)
+}
+
 /// One TSV line for a valid number, written field by field (this is the streaming hot path: no
 /// formatting machinery; the cells that depend on the range are written out in advance).
 #[allow(clippy::too_many_arguments)]
@@ -1238,7 +1524,8 @@ fn write_tsv_invalid(
     writeln!(out, "\t\t{e}")
 }
 
-/// A valid number's JSON line: its head, then [`Tail`].
+/// A valid number's JSON line: its head, then [`Tail`] (the whole, for the test's reference).
+#[cfg(test)]
 #[derive(Serialize)]
 struct Valid<'x> {
     input: &'x str,
@@ -1277,22 +1564,29 @@ struct Tail<'x> {
 const MAX_JSON_TAIL_BYTES: usize = 32 << 20;
 
 /// Keeps a tail, starting over when the cache is full.
-fn keep(tails: &mut TailMap, day: i32, prefix: &str, tail: &std::sync::Arc<[u8]>) {
+fn keep(tails: &mut TailMap, key: (Date, u128), tail: &std::sync::Arc<[u8]>) {
     if tails.bytes + tail.len() > MAX_JSON_TAIL_BYTES {
         *tails = TailMap::default();
     }
     tails.bytes += tail.len();
-    tails
-        .by_day
-        .entry(day)
-        .or_default()
-        .insert(prefix.into(), std::sync::Arc::clone(tail));
+    tails.tails.insert(key, std::sync::Arc::clone(tail));
 }
 
+/// The JSON line of an input that is not a number of the plan: its head, then [`InvalidTail`]
+/// (the whole, for the test's reference).
+#[cfg(test)]
 #[derive(Serialize)]
 struct Invalid<'x> {
     input: &'x str,
     valid: bool,
+    #[serde(flatten)]
+    tail: InvalidTail<'x>,
+}
+
+/// The JSON fields of an invalid input after its head (input, `valid`): they depend only on
+/// the error and the day, in their order.
+#[derive(Serialize)]
+struct InvalidTail<'x> {
     error: String,
     national: Option<&'x str>,
     plan: &'x str,
@@ -1300,6 +1594,10 @@ struct Invalid<'x> {
     allocated: Option<bool>,
     verdicts: Verdicts<'x>,
 }
+
+/// The tails of invalid inputs kept by a querier (the last ones: a stream repeats the same few
+/// mistakes).
+const KEPT_INVALID: usize = 64;
 
 /// The block holder, as JSON.
 #[derive(Serialize)]
@@ -1444,7 +1742,11 @@ mod tests {
     /// The fast JSON writer (a head per number, a kept tail per index key and day) writes what
     /// serde_json writes of the whole answer, for 10,000 varied inputs of both plans: register
     /// numbers of many blocks (several per block, so kept tails are reused) in every written
-    /// form, on days across the plans' history, and invalid inputs.
+    /// form (some with a tab or a no-break space, which the head escapes or leaves to serde_json),
+    /// on days across the plans' history, and invalid inputs (with quotes, backslashes, DEL, C1
+    /// and bidirectional controls; repeated, and DOM numbers written `+33`, so that kept
+    /// invalid tails are reused). The same lines written through [`Batched`], onto a writer
+    /// that takes a few hundred bytes at a time, are the same stream.
     #[test]
     fn the_fast_json_writer_writes_what_serde_json_writes() {
         let fr = numplan::embedded::fr().unwrap();
@@ -1493,12 +1795,35 @@ mod tests {
                 let shared = SharedTails::default();
                 let mut q2 = Querier::new(plan, Format::Json, Some(day), Context::default())
                     .with_shared_tails(&shared);
+                // A third writes its lines through `Batched`, as `run` does.
+                let mut q3 = Querier::new(plan, Format::Json, Some(day), Context::default());
+                let mut stream = Vec::new();
+                let mut batched = crate::cli::Escaping::json(Batched::new(Trickle(&mut stream)));
+                let mut expected = Vec::new();
                 for i in 0..(10_000 / days.len() / 2 + 1) {
                     let input = match (numbers.is_empty(), next() % 10) {
-                        (_, 0) => {
-                            ["", "12ab", "+0 1", "<b>", "\u{202e}0162", "+44 20 7946 0000"][i % 6].to_string()
+                        (_, 0) => [
+                            "",
+                            "12ab",
+                            "+0 1",
+                            "<b>",
+                            "\u{202e}0162",
+                            "+44 20 7946 0000",
+                            "\"0162123456\"",
+                            "01\\62123456",
+                            "0162123456\u{7f}",
+                            "01\u{9b}62123456",
+                            "\u{2066}0162123456\u{2069}",
+                        ][i % 11]
+                            .to_string(),
+                        (false, _) => {
+                            let n = &numbers[(next() % numbers.len() as u64) as usize];
+                            match next() % 16 {
+                                0 => format!("\t{n}"),
+                                1 => format!("{}\u{a0}{}", &n[..2], &n[2..]),
+                                _ => n.clone(),
+                            }
                         }
-                        (false, _) => numbers[(next() % numbers.len() as u64) as usize].clone(),
                         (true, _) => format!(
                             "({}) {:03}-{:04}",
                             200 + next() % 800,
@@ -1515,14 +1840,19 @@ mod tests {
                     let mut shared_fast = crate::cli::Escaping::json(Vec::new());
                     q2.write_json(&mut shared_fast, &input, at, &result).unwrap();
                     assert_eq!(shared_fast.into_inner(), whole_bytes(&q, &input, at, &result));
+                    q3.write_json(&mut batched, &input, at, &result).unwrap();
                     let (fast, whole) = (fast.into_inner(), whole.into_inner());
                     assert_eq!(
                         String::from_utf8_lossy(&fast),
                         String::from_utf8_lossy(&whole),
                         "{input} on {at}"
                     );
+                    expected.extend_from_slice(&whole);
                     checked += 1;
                 }
+                batched.flush().unwrap();
+                drop(batched);
+                assert!(stream == expected, "the batched stream differs");
             }
         }
         assert!(checked >= 10_000, "{checked}");
@@ -1537,6 +1867,64 @@ mod tests {
             whole.into_inner()
         }
         assert!(valid > checked / 2, "mostly valid numbers: {valid} of {checked}");
+    }
+
+    /// A writer that takes at most 300 bytes a call, of the first slice only (as `write`).
+    struct Trickle<'v>(&'v mut Vec<u8>);
+
+    impl Write for Trickle<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let n = bytes.len().min(300);
+            self.0.extend_from_slice(&bytes[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// `Batched` writes what it is given, kept or copied, in order, whatever the writer takes a
+    /// call: bytes and kept parts of every size around its thresholds, over many batches.
+    #[test]
+    fn batched_output_is_what_was_written_in_order() {
+        use crate::cli::KeepWrite;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for limit in [usize::MAX, 300] {
+            let mut expected = Vec::new();
+            let mut got = Vec::new();
+            {
+                let sink: Box<dyn Write> = if limit == usize::MAX {
+                    Box::new(&mut got)
+                } else {
+                    Box::new(Trickle(&mut got))
+                };
+                let mut out = Batched::new(sink);
+                for i in 0..5_000u64 {
+                    let len = [0, 1, BATCH_COPIED - 1, BATCH_COPIED, 3_000, 9_000][(next() % 6) as usize];
+                    let bytes: Vec<u8> = (0..len).map(|k| (i as usize + k) as u8).collect();
+                    expected.extend_from_slice(&bytes);
+                    if next() % 2 == 0 {
+                        out.write_all(&bytes).unwrap();
+                    } else {
+                        out.write_kept(&std::sync::Arc::from(bytes)).unwrap();
+                    }
+                }
+                out.flush().unwrap();
+            }
+            assert!(
+                got == expected,
+                "{} bytes written, {} expected",
+                got.len(),
+                expected.len()
+            );
+        }
     }
 
     #[test]
