@@ -80,6 +80,26 @@ fn check_plans() -> ExitCode {
     if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
+/// `plan.yaml`'s text without the register's `history:` entry (its key, the lines indented under
+/// it, and the comment lines just above it); `None` when there is none.
+fn without_history(plan: &str) -> Option<String> {
+    let lines: Vec<&str> = plan.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let at = lines.iter().position(|l| l.trim() == "history:")?;
+    let own = indent(lines[at]);
+    let mut start = at;
+    while start > 0 && lines[start - 1].trim_start().starts_with('#') && indent(lines[start - 1]) == own {
+        start -= 1;
+    }
+    let mut end = at + 1;
+    while end < lines.len() && (lines[end].trim().is_empty() || indent(lines[end]) > own) {
+        end += 1;
+    }
+    let mut out: Vec<&str> = lines[..start].to_vec();
+    out.extend(&lines[end..]);
+    Some(out.join("\n") + "\n")
+}
+
 /// `--blocks N --out DIR`, in either order.
 fn synth_args(args: &[&str]) -> Option<(usize, PathBuf)> {
     let (mut blocks, mut out) = (None, None);
@@ -187,6 +207,11 @@ fn plain_prefixes(plan: &Plan) -> Result<Vec<String>, String> {
 /// as ~4.4 million of 100 and ~5.6 million of 10 (about 580 MB). MAJNUM.csv is over the default
 /// register size limit (`MAX_REGISTER_BYTES`, 64 MiB) past about 1.186 million blocks: `check`
 /// and `compile` read it with `--max-register-size`. Output is deterministic.
+///
+/// The synthetic register is the plan's only snapshot: `plan.yaml`'s `history` (the real register
+/// of July 2025) is left out, as in a national portability database, which is one snapshot. Kept,
+/// it would disagree with nearly every synthetic block (its real blocks cover the same prefixes
+/// with other holders), giving every key a history of transfers no real register has.
 fn synth(blocks: usize, out: &Path) -> ExitCode {
     match write_synth(blocks, out) {
         Ok(summary) => {
@@ -333,7 +358,11 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let source = name.ends_with(".yaml") || name.ends_with(".csv");
-        if source && name != "MAJNUM.csv" {
+        if name == "plan.yaml" {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {name}: {e}"))?;
+            let text = without_history(&text).ok_or("plan.yaml has no `history:` under `register:`")?;
+            std::fs::write(out.join(&name), text).map_err(|e| format!("cannot write {name}: {e}"))?;
+        } else if source && name != "MAJNUM.csv" && !name.starts_with("MAJNUM-") {
             std::fs::copy(&path, out.join(&name)).map_err(|e| format!("cannot copy {name}: {e}"))?;
         }
     }
@@ -352,4 +381,48 @@ fn write_synth(blocks: usize, out: &Path) -> Result<String, String> {
         csv.len(),
         out.display()
     ))
+}
+
+#[cfg(test)]
+mod synth_tests {
+    use super::*;
+
+    /// A synthetic plan checks and compiles, with as many blocks as asked, in one snapshot, and
+    /// every block inside the plain prefixes it was spread over.
+    #[test]
+    fn a_synthetic_plan_checks_with_its_blocks_in_one_snapshot() {
+        let out = std::env::temp_dir().join(format!("numplan-synth-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let blocks = 12_345;
+        write_synth(blocks, &out).expect("synth writes");
+        let checked = numplan::validate::check_dir(&out);
+        let plan = checked.plan.expect("the synthetic plan is valid");
+        // The synthetic MAJNUM.csv, and MAJNFB.csv (copied): one block a line after the header.
+        let majnfb = std::fs::read(out.join("MAJNFB.csv")).unwrap();
+        let majnfb = majnfb.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count() - 1;
+        assert_eq!(plan.block_count(), blocks + majnfb);
+        assert_eq!(plan.history_len(), 0);
+        let real = numplan::validate::check_dir(&root().join("plan-sources/fr"))
+            .plan
+            .unwrap();
+        let prefixes = plain_prefixes(&real).unwrap();
+        let synthetic = plan
+            .blocks()
+            .iter()
+            .filter(|b| prefixes.iter().any(|p| b.prefix.starts_with(p.as_str())));
+        assert_eq!(synthetic.count(), blocks);
+        let bytes = numplan::artifact::compile(&plan, &Default::default()).expect("it compiles");
+        assert!(numplan::artifact::Artifact::open(&bytes).is_ok());
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn the_history_entry_and_its_comments_are_left_out() {
+        let plan = "files:\n  register:\n    date: 2026-04-17\n    # older ones\n    history:\n      # a comment\n      - date: 2025-07-03\n\n        blocks: [a.csv]\n  other: 1\nlast: 2\n";
+        assert_eq!(
+            without_history(plan).unwrap(),
+            "files:\n  register:\n    date: 2026-04-17\n  other: 1\nlast: 2\n"
+        );
+        assert_eq!(without_history("a: 1\n"), None);
+    }
 }
