@@ -800,7 +800,7 @@ fn read_open_limited(file: std::fs::File, meta: &std::fs::Metadata, limit: u64) 
     }
     let mut buf = Vec::with_capacity(meta.len() as usize);
     // `take` guards against a file that grows while it is read.
-    file.take(limit + 1).read_to_end(&mut buf)?;
+    file.take(limit.saturating_add(1)).read_to_end(&mut buf)?;
     if buf.len() as u64 > limit {
         return Err(too_large());
     }

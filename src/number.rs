@@ -216,56 +216,14 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
         Some(r) => (true, r),
         None => (false, s),
     };
-    // The digits (up to a few past the maximum, to tell "too long" apart).
-    let mut digits = Scratch::default();
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '0'..='9' => digits.push(c),
-            ' ' | '.' | '-' | '/' | '\u{a0}' | '\t' | ')' => {}
-            '(' => {
-                // "(0)" after a country code is the trunk prefix, which E.164 omits.
-                let mut group = String::new();
-                for g in chars.by_ref() {
-                    if g == ')' {
-                        break;
-                    }
-                    group.push(g);
-                }
-                if plus && group.trim() == d.national_prefix && !digits.is_empty() {
-                    continue;
-                }
-                for g in group.chars() {
-                    match g {
-                        '0'..='9' => digits.push(g),
-                        ' ' | '.' | '-' => {}
-                        other => return Err(NumberError::NotANumber { found: other }),
-                    }
-                }
-            }
-            other => return Err(NumberError::NotANumber { found: other }),
-        }
-        if digits.len() > MAX_DIGITS {
-            // Too long whatever follows: count the digits that do (the input is bounded by
-            // MAX_INPUT_BYTES), to say how long it is.
-            let rest = chars.filter(char::is_ascii_digit).count();
-            return Err(NumberError::TooLong {
-                digits: digits.len() + rest,
-            });
-        }
-    }
-    if digits.is_empty() {
-        return Err(if plus {
-            NumberError::MissingDigits {
-                after: "+".to_string(),
-            }
-        } else {
-            NumberError::Empty
-        });
-    }
-    if digits.len() > MAX_DIGITS {
-        return Err(NumberError::TooLong { digits: digits.len() });
-    }
+    // Digits only (what machines send): they are the digits, with nothing to check or copy.
+    let mut scratch = Scratch::default();
+    let digits = if !rest.is_empty() && rest.len() <= MAX_DIGITS && rest.bytes().all(|b| b.is_ascii_digit()) {
+        rest
+    } else {
+        collect(rest, plus, d, &mut scratch)?;
+        scratch.as_str()
+    };
     let international = |digits: &str| -> Option<usize> {
         if plus {
             Some(0)
@@ -280,7 +238,6 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
             None
         }
     };
-    let digits = digits.as_str();
     match international(digits) {
         None => {
             // A plan that writes its numbers without the trunk prefix: the prefix dialled before
@@ -339,6 +296,60 @@ pub fn parse(input: &str, d: &Dialling<'_>) -> Result<Parsed, NumberError> {
             })
         }
     }
+}
+
+/// Continues [`parse`]: the digits of `rest` (up to a few past the maximum, to tell "too long"
+/// apart) into `digits`, skipping the separators people write, or why it is not a number.
+fn collect(rest: &str, plus: bool, d: &Dialling<'_>, digits: &mut Scratch) -> Result<(), NumberError> {
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '.' | '-' | '/' | '\u{a0}' | '\t' | ')' => {}
+            '(' => {
+                // "(0)" after a country code is the trunk prefix, which E.164 omits.
+                let mut group = String::new();
+                for g in chars.by_ref() {
+                    if g == ')' {
+                        break;
+                    }
+                    group.push(g);
+                }
+                if plus && group.trim() == d.national_prefix && !digits.is_empty() {
+                    continue;
+                }
+                for g in group.chars() {
+                    match g {
+                        '0'..='9' => digits.push(g),
+                        ' ' | '.' | '-' => {}
+                        other => return Err(NumberError::NotANumber { found: other }),
+                    }
+                }
+            }
+            other => return Err(NumberError::NotANumber { found: other }),
+        }
+        if digits.len() > MAX_DIGITS {
+            // Too long whatever follows: count the digits that do (the input is bounded by
+            // MAX_INPUT_BYTES), to say how long it is.
+            let rest = chars.filter(char::is_ascii_digit).count();
+            return Err(NumberError::TooLong {
+                digits: digits.len() + rest,
+            });
+        }
+    }
+    if digits.is_empty() {
+        return Err(if plus {
+            NumberError::MissingDigits {
+                after: "+".to_string(),
+            }
+        } else {
+            NumberError::Empty
+        });
+    }
+    if digits.len() > MAX_DIGITS {
+        return Err(NumberError::TooLong { digits: digits.len() });
+    }
+    Ok(())
 }
 
 /// Digits being collected: a few more than any number has, so that "too long" can be told.

@@ -893,9 +893,16 @@ impl ColumnCode {
 /// mask, zero, base, ordinary codes), then the rows' codes as one little-endian bit stream (row
 /// after row, each column's `width` bits in turn), then [`TABLE_PADDING`] zero bytes.
 fn pack_table(words: &[u32], stride: usize, rows: u32) -> Vec<u8> {
-    let codes: Vec<ColumnCode> = (0..stride)
+    let mut codes: Vec<ColumnCode> = (0..stride)
         .map(|c| ColumnCode::of(words.iter().skip(c).step_by(stride).copied()))
         .collect();
+    // A row takes one bit at least (readers refuse rows that take none: see `Table::parse`).
+    if rows > 0
+        && codes.iter().all(|c| c.width == 0)
+        && let Some(first) = codes.first_mut()
+    {
+        first.width = 1;
+    }
     let row_bits: u64 = codes.iter().map(|c| u64::from(c.width)).sum();
     let data_len = (u64::from(rows) * row_bits).div_ceil(8) as usize;
     let mut b = Vec::with_capacity(8 + stride * COLUMN_LEN + data_len + TABLE_PADDING);
@@ -1177,12 +1184,21 @@ mod tests {
             ),
             ((0..5).map(|_| random()).collect(), 32),
         ];
-        for stride in 1..=columns.len() {
-            let rows = 5;
+        for used in 1..=columns.len() {
+            // The narrowest kind with that many columns; the others hold 0.
+            let kind = Kind::ALL
+                .into_iter()
+                .filter(|k| k.stride() >= used)
+                .min_by_key(|k| k.stride())
+                .expect("a kind that wide");
+            let (stride, rows) = (kind.stride(), 5);
+            let columns = &columns;
             let words: Vec<u32> = (0..rows)
-                .flat_map(|r| columns[..stride].iter().map(move |(c, _)| c[r]))
+                .flat_map(|r| {
+                    (0..stride).map(move |c| columns.get(c).filter(|_| c < used).map_or(0, |(v, _)| v[r]))
+                })
                 .collect();
-            for (c, (values, width)) in columns[..stride].iter().enumerate() {
+            for (c, (values, width)) in columns[..used].iter().enumerate() {
                 let code = ColumnCode::of(values.iter().copied());
                 if c < 7 {
                     assert_eq!(code.width, *width, "column {c}: {code:?}");
@@ -1192,10 +1208,6 @@ mod tests {
                 }
             }
             let bytes = pack_table(&words, stride, rows as u32);
-            // Any kind with this many columns reads it.
-            let Some(kind) = Kind::ALL.into_iter().find(|k| k.stride() == stride) else {
-                continue;
-            };
             let table = Table::parse(kind, &bytes).expect("a packed table parses");
             for r in 0..rows {
                 for c in 0..stride {

@@ -110,7 +110,13 @@ impl<'a> Artifact<'a> {
     /// `None` when no range of the plan covers the number on that date.
     #[inline]
     pub fn lookup_national(&'a self, digits: &str, date: Date) -> Option<Answer<'a>> {
-        let (prefix_len, value) = self.longest_prefix(digits.as_bytes())?;
+        self.lookup_digits(digits.as_bytes(), date)
+    }
+
+    /// [`Artifact::lookup_national`] of digits as bytes (a parsed number's, with no UTF-8 check).
+    #[inline]
+    fn lookup_digits(&'a self, digits: &[u8], date: Date) -> Option<Answer<'a>> {
+        let (prefix_len, value) = self.longest_prefix(digits)?;
         let (holdings, timeline) = super::split_value(value);
         let day = date.to_days();
         let first = self.word(Kind::Timelines, timeline, col::TL_FIRST);
@@ -125,7 +131,7 @@ impl<'a> Artifact<'a> {
         }
         let mut key = [0u8; MAX_KEY];
         let key_len = prefix_len.min(MAX_KEY).min(digits.len());
-        key[..key_len].copy_from_slice(&digits.as_bytes()[..key_len]);
+        key[..key_len].copy_from_slice(&digits[..key_len]);
         Some(Answer {
             artifact: self,
             key,
@@ -175,7 +181,7 @@ impl<'a> Artifact<'a> {
     pub fn lookup(&'a self, number: &str, date: Date) -> Result<Lookup<'a>, LookupError> {
         let parsed = crate::number::parse(number, &self.dialling()).map_err(LookupError::Number)?;
         let national = parsed.national;
-        let Some(answer) = self.lookup_national(national.as_str(), date) else {
+        let Some(answer) = self.lookup_digits(national.as_bytes(), date) else {
             return Err(if self.longest_prefix(national.as_bytes()).is_some() {
                 LookupError::NotInForce {
                     national: national.to_string(),

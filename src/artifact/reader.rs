@@ -225,6 +225,14 @@ impl<'a> Table<'a> {
             });
             row_bits += u64::from(width);
         }
+        // Every row takes a bit at least, so a file holds the rows it claims: a table of
+        // constant columns cannot claim billions of rows in a few bytes (the writer gives such
+        // a table's first column one bit).
+        if rows == NONE || (rows > 0 && row_bits == 0) {
+            return Err(malformed(format!(
+                "{kind:?} table claims {rows} rows that take no bits"
+            )));
+        }
         let data = &bytes[data_at..];
         let expected = (u64::from(rows) * row_bits).div_ceil(8) + TABLE_PADDING as u64;
         if data.len() as u64 != expected || data[data.len() - TABLE_PADDING..].iter().any(|&b| b != 0) {
@@ -383,6 +391,17 @@ fn check_runs(tables: &[Table<'_>; KINDS]) -> Result<(), ArtifactError> {
                     "{kind:?} row {row} points past the end of the {target:?} table"
                 )));
             }
+        }
+    }
+    // The snapshot a hold segment names: the answers walk the snapshots up to it.
+    let segments = &tables[Kind::HoldSegments as usize];
+    for row in 0..segments.rows {
+        let snapshot = segments.get(row, col::HS_SNAPSHOT);
+        if snapshot as usize >= crate::validate::MAX_SNAPSHOTS {
+            return Err(malformed(format!(
+                "HoldSegments row {row} names snapshot {snapshot}, past the format's {}",
+                crate::validate::MAX_SNAPSHOTS
+            )));
         }
     }
     let sized: [(Kind, u32, &str); 3] = [

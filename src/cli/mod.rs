@@ -150,16 +150,22 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "t" | "tb" | "tib" => 40,
         _ => {
             return Err(format!(
-                "`{text}` is not a size: write bytes, or a number with KiB, MiB or GiB"
+                "`{text}` is not a size: write bytes, or a number with KiB, MiB, GiB or TiB"
             ));
         }
     };
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size: write bytes, or a number with KiB, MiB or GiB"))?;
-    let bytes = n
-        .checked_mul(1 << shift)
-        .ok_or_else(|| format!("`{text}` is too large"))?;
+    if number.is_empty() {
+        return Err(format!(
+            "`{text}` is not a size: write bytes, or a number with KiB, MiB, GiB or TiB"
+        ));
+    }
+    // At most 1 TiB: more than any register, and `limit + 1` stays far from overflow.
+    let bytes = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&b| b <= 1 << 40)
+        .ok_or_else(|| format!("`{text}` is too large: at most 1TiB"))?;
     if bytes == 0 {
         return Err("the size must be at least 1 byte".to_string());
     }

@@ -250,13 +250,19 @@ impl<W: Write> Batched<W> {
         }
     }
 
-    /// Writes what is buffered and kept, in order.
+    /// Writes what is buffered and kept, in order. After an error the batch is dropped, part of
+    /// it perhaps written: nothing is written twice, and the stream has failed anyway.
     fn write_batch(&mut self) -> std::io::Result<()> {
+        let result = self.write_all_kept();
+        self.buf.clear();
+        self.kept.clear();
+        result
+    }
+
+    fn write_all_kept(&mut self) -> std::io::Result<()> {
         let Batched { inner, buf, kept } = self;
         if kept.is_empty() {
-            inner.write_all(buf)?;
-            buf.clear();
-            return Ok(());
+            return inner.write_all(buf);
         }
         let mut slices = Vec::with_capacity(2 * kept.len() + 1);
         let mut from = 0;
@@ -279,8 +285,6 @@ impl<W: Write> Batched<W> {
                 Err(e) => return Err(e),
             }
         }
-        buf.clear();
-        kept.clear();
         Ok(())
     }
 }
@@ -1738,6 +1742,53 @@ impl Serialize for Rules<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer that takes 100 bytes, then fails once (`WouldBlock`), then takes everything.
+    struct FailsOnce<'a>(&'a mut Vec<u8>, u32);
+
+    impl Write for FailsOnce<'_> {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.1 += 1;
+            match self.1 {
+                1 => {
+                    let n = bytes.len().min(100);
+                    self.0.extend_from_slice(&bytes[..n]);
+                    Ok(n)
+                }
+                2 => Err(std::io::ErrorKind::WouldBlock.into()),
+                _ => {
+                    self.0.extend_from_slice(bytes);
+                    Ok(bytes.len())
+                }
+            }
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// After a write fails part-way, the batch is dropped: what was written is not written again
+    /// (when dropped), and the error reaches the caller (found in review: the whole batch came
+    /// out a second time).
+    #[test]
+    fn batched_writes_nothing_twice_after_a_failed_write() {
+        for kept in [false, true] {
+            let expected: Vec<u8> = (0..2000u32).map(|i| (i % 251) as u8).collect();
+            let mut got = Vec::new();
+            {
+                let mut out = Batched::new(FailsOnce(&mut got, 0));
+                if kept {
+                    use crate::cli::KeepWrite;
+                    out.write_kept(&std::sync::Arc::from(expected.clone())).unwrap();
+                } else {
+                    out.write_all(&expected).unwrap();
+                }
+                assert!(out.flush().is_err(), "kept: {kept}");
+            }
+            assert_eq!(got, expected[..100], "kept: {kept}");
+        }
+    }
 
     /// The fast JSON writer (a head per number, a kept tail per index key and day) writes what
     /// serde_json writes of the whole answer, for 10,000 varied inputs of both plans: register

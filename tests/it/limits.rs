@@ -244,3 +244,44 @@ fn nine_thousand_consecutive_ranges_compile_and_verify() {
     });
     compiles_and_verifies(&dir);
 }
+
+/// Crafted files found in review of format 4: a hold segment naming a snapshot past the format's
+/// 64 (answers walk the snapshots down from it: billions of steps a lookup), and a table of
+/// constant columns claiming millions of rows in a few bytes (which `open` would walk before any
+/// signature check). Both are refused by `open`, by name.
+#[test]
+fn crafted_packed_tables_are_refused_by_open() {
+    use crate::artifact_index::{lay_out, mini, sections, table_words, word_table};
+    use numplan::artifact::{Artifact, ArtifactError};
+    let file = std::fs::read(crate::util::repo("generated/ca.npa")).unwrap();
+    let mut s = sections(&file);
+    let t = &mut s.iter_mut().find(|(k, _)| *k == 25).unwrap().1;
+    let (columns, mut words) = table_words(t);
+    assert!(words.len() > columns, "the Canadian artifact has hold segments");
+    words[3] = 0xFFFF_FFF0;
+    *t = word_table(columns, &words);
+    match Artifact::open(&lay_out(&file, &s)) {
+        Err(ArtifactError::Malformed { what }) => {
+            assert!(what.contains("names snapshot 4294967280"), "{what}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    // Territories (kind 5, 14 columns) of 4,000,000 rows, every column constant (width 0).
+    let file = mini();
+    let mut s = sections(&file);
+    let t = &mut s.iter_mut().find(|(k, _)| *k == 5).unwrap().1;
+    let mut table = Vec::new();
+    table.extend(14u32.to_le_bytes());
+    table.extend(4_000_000u32.to_le_bytes());
+    for _ in 0..14 {
+        table.extend([0u8; 12]);
+    }
+    table.extend([0u8; 8]);
+    *t = table;
+    match Artifact::open(&lay_out(&file, &s)) {
+        Err(ArtifactError::Malformed { what }) => {
+            assert!(what.contains("4000000 rows that take no bits"), "{what}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}

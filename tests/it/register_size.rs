@@ -84,10 +84,51 @@ fn a_register_over_max_register_size_is_refused_and_the_option_lets_it_through()
 #[test]
 fn a_bad_max_register_size_is_a_usage_error() {
     let dir = repo("tests/data/valid/mini");
-    for bad in ["0", "-1", "12 parsecs", "", "99999999999999999999"] {
+    for bad in [
+        "0",
+        "-1",
+        "12 parsecs",
+        "",
+        "99999999999999999999",
+        "18446744073709551615",
+        "2TiB",
+    ] {
         let out = numplan(&["check", "--max-register-size", bad, dir.to_str().unwrap()]);
         assert_eq!(code(&out), 2, "{bad:?}: {}", stderr(&out));
     }
+    // The largest accepted limit reads the plan as the default does.
+    let out = numplan(&["check", "--max-register-size", "1TiB", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// On a terminal (a pseudo-terminal made by util-linux's `script`), `check` shows the register
+/// being read; the same run piped shows nothing (the test below).
+#[test]
+fn check_shows_progress_on_a_terminal() {
+    let dir = scratch("progress-tty");
+    copy_dir(&repo("tests/data/valid/mini"), &dir);
+    let path = dir.join("MAJNUM.csv");
+    let mut register = std::fs::read(&path).unwrap();
+    for i in 0..2_000 {
+        register.extend(
+            format!("0153{i:04};0153{i:04}00;0153{i:04}99;FRTE;M\u{e9}tropole;01/01/2024\n")
+                .chars()
+                .map(|c| c as u8),
+        );
+    }
+    std::fs::write(&path, register).unwrap();
+    let command = format!("{} check {}", env!("CARGO_BIN_EXE_numplan"), dir.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NUMPLAN_PROGRESS_AFTER_MS", "0")
+        .output()
+        .expect("util-linux `script` runs (Debian's bsdutils)");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("checking the register [") && shown.contains("KiB"),
+        "{shown:?}"
+    );
 }
 
 #[test]
