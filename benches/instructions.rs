@@ -16,28 +16,9 @@ use numplan::artifact::{Artifact, Context};
 use numplan::date::Date;
 use std::hint::black_box;
 
-/// 1,000 numbers inside blocks of the real register (every n-th block of 10-digit numbers, a
-/// number inside it), as `benches/query.rs` picks them.
-fn sample_numbers() -> Vec<String> {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/plan-sources/fr/MAJNUM.csv"))
-        .expect("plan-sources/fr/MAJNUM.csv is readable");
-    let text: String = bytes.iter().map(|&b| b as char).collect();
-    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(';').collect()).collect();
-    let rows: Vec<&Vec<&str>> = rows.iter().filter(|r| r[1].len() == 10).collect();
-    let step = rows.len() / 1000;
-    rows.iter()
-        .step_by(step)
-        .take(1000)
-        .enumerate()
-        .map(|(i, r)| {
-            r[1].chars()
-                .zip(r[2].chars())
-                .enumerate()
-                .map(|(k, (a, b))| if (i + k) % 3 == 0 { b } else { a })
-                .collect()
-        })
-        .collect()
-}
+#[path = "common/sample.rs"]
+mod sample;
+use sample::sample_numbers;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();

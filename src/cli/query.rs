@@ -1001,6 +1001,18 @@ impl<'a> Querier<'a> {
         }
         head.extend_from_slice(b",\"national\":");
         plain &= push_json_str(&mut head, found.national.as_str())?;
+        self.write_head_and_tail(out, head, plain, &tail)
+    }
+
+    /// Writes a line's head (scanned for control characters unless `plain`: then it has none)
+    /// and its kept tail; the head's buffer is kept for the next line.
+    fn write_head_and_tail<W: super::KeepWrite>(
+        &mut self,
+        out: &mut super::Escaping<W>,
+        head: Vec<u8>,
+        plain: bool,
+        tail: &std::sync::Arc<[u8]>,
+    ) -> std::io::Result<()> {
         let written = if plain {
             out.write_escaped(&head)
         } else {
@@ -1008,7 +1020,7 @@ impl<'a> Querier<'a> {
         };
         self.json_head = head;
         written?;
-        out.write_kept(&tail)
+        out.write_kept(tail)
     }
 
     /// The tail of a valid number's JSON line for its index key and day: kept, or made and
@@ -1120,14 +1132,7 @@ impl<'a> Querier<'a> {
         head.extend_from_slice(b"{\"input\":");
         let plain = push_json_str(&mut head, input)?;
         head.extend_from_slice(b",\"valid\":false");
-        let written = if plain {
-            out.write_escaped(&head)
-        } else {
-            out.write_all(&head)
-        };
-        self.json_head = head;
-        written?;
-        out.write_kept(&tail)
+        self.write_head_and_tail(out, head, plain, &tail)
     }
 
     /// What a valid number's JSON says after its head.

@@ -101,12 +101,10 @@ fn a_bad_max_register_size_is_a_usage_error() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
 
-/// On a terminal (a pseudo-terminal made by util-linux's `script`), `check` shows the register
-/// being read; the same run piped shows nothing (the test below).
-#[test]
-fn check_shows_progress_on_a_terminal() {
-    let dir = scratch("progress-tty");
-    copy_dir(&repo("tests/data/valid/mini"), &dir);
+/// The mini plan in `dir` with 2,000 more blocks in its MAJNUM.csv (latin-1, as Arcep writes
+/// it): a register whose reading is shown as progress on a terminal.
+fn with_a_longer_register(dir: &std::path::Path) {
+    copy_dir(&repo("tests/data/valid/mini"), dir);
     let path = dir.join("MAJNUM.csv");
     let mut register = std::fs::read(&path).unwrap();
     for i in 0..2_000 {
@@ -117,6 +115,14 @@ fn check_shows_progress_on_a_terminal() {
         );
     }
     std::fs::write(&path, register).unwrap();
+}
+
+/// On a terminal (a pseudo-terminal made by util-linux's `script`), `check` shows the register
+/// being read; the same run piped shows nothing (the test below).
+#[test]
+fn check_shows_progress_on_a_terminal() {
+    let dir = scratch("progress-tty");
+    with_a_longer_register(&dir);
     let command = format!("{} check {}", env!("CARGO_BIN_EXE_numplan"), dir.display());
     let out = std::process::Command::new("script")
         .args(["-qec", &command, "/dev/null"])
@@ -136,17 +142,7 @@ fn piped_check_and_compile_write_no_progress() {
     // A register large enough that reading it is shown as progress on a terminal when it
     // takes long (NUMPLAN_PROGRESS_AFTER_MS=0: at once); piped, stderr stays empty.
     let dir = scratch("progress-piped");
-    copy_dir(&repo("tests/data/valid/mini"), &dir);
-    let path = dir.join("MAJNUM.csv");
-    let mut register = std::fs::read(&path).unwrap();
-    for i in 0..2_000 {
-        register.extend(
-            format!("0153{i:04};0153{i:04}00;0153{i:04}99;FRTE;M\u{e9}tropole;01/01/2024\n")
-                .chars()
-                .map(|c| c as u8),
-        );
-    }
-    std::fs::write(&path, register).unwrap();
+    with_a_longer_register(&dir);
     let out_path = dir.with_extension("npa");
     for args in [
         vec!["check", dir.to_str().unwrap()],
