@@ -1043,14 +1043,14 @@ impl<'a> Querier<'a> {
             // Made outside the lock: requests for other keys go on meanwhile.
             let tail = self.json_tail(at, found)?;
             let mut tails = shared.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            keep(&mut tails, key, &tail);
+            keep(&mut tails, key, &tail, MAX_SHARED_TAIL_BYTES);
             return Ok(tail);
         }
         if let Some(tail) = self.json_tails.tails.get(&key) {
             return Ok(std::sync::Arc::clone(tail));
         }
         let tail = self.json_tail(at, found)?;
-        keep(&mut self.json_tails, key, &tail);
+        keep(&mut self.json_tails, key, &tail, MAX_JSON_TAIL_BYTES);
         Ok(tail)
     }
 
@@ -1568,17 +1568,37 @@ struct Tail<'x> {
     source: String,
 }
 
-/// The bytes of JSON tails kept before the cache starts over (a tail is 1 to 8 KB: some 8,000
-/// index keys).
-const MAX_JSON_TAIL_BYTES: usize = 32 << 20;
+/// The bytes of JSON tails a stream keeps (`query -`): a tail is 1 to 8 KB, and the whole French
+/// register's take 141 MB (19,684 blocks), the Canadian's 190 MB (44,001 codes), so a stream over
+/// every block of either is answered from kept tails after its first pass. A one-shot command
+/// holds them until it ends.
+const MAX_JSON_TAIL_BYTES: usize = 256 << 20;
 
-/// Keeps a tail, starting over when the cache is full.
-fn keep(tails: &mut TailMap, key: (Date, u128), tail: &std::sync::Arc<[u8]>) {
-    if tails.bytes + tail.len() > MAX_JSON_TAIL_BYTES {
-        *tails = TailMap::default();
+/// The bytes of JSON tails a server keeps per artifact (`SharedTails`): it runs for months and
+/// holds two artifacts during a reload, so less; some 9,000 blocks' tails.
+const MAX_SHARED_TAIL_BYTES: usize = 64 << 20;
+
+/// Keeps a tail. When the tails would pass `limit` bytes, some are dropped, in the map's order
+/// (by hash: no pattern of keys), down to three quarters of it: a stream cycling over more keys
+/// than fit still finds most of them, where starting over would find none.
+fn keep(tails: &mut TailMap, key: (Date, u128), tail: &std::sync::Arc<[u8]>, limit: usize) {
+    if tails.bytes + tail.len() > limit {
+        let target = limit / 4 * 3;
+        let mut bytes = tails.bytes;
+        tails.tails.retain(|_, t| {
+            if bytes > target {
+                bytes -= t.len();
+                false
+            } else {
+                true
+            }
+        });
+        tails.bytes = bytes;
+    }
+    if let Some(old) = tails.tails.insert(key, std::sync::Arc::clone(tail)) {
+        tails.bytes -= old.len();
     }
     tails.bytes += tail.len();
-    tails.tails.insert(key, std::sync::Arc::clone(tail));
 }
 
 /// The JSON line of an input that is not a number of the plan: its head, then [`InvalidTail`]
@@ -1747,6 +1767,24 @@ impl Serialize for Rules<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The kept tails stay within their bound, their byte count is theirs, and when full they
+    /// drop to three quarters of it, keeping the rest (not starting over).
+    #[test]
+    fn kept_tails_stay_within_their_bound() {
+        let mut tails = TailMap::default();
+        let day = Date::new(2026, 4, 17).unwrap();
+        let limit = 100_000;
+        for i in 0..1_000u32 {
+            let tail: std::sync::Arc<[u8]> = vec![b'x'; 100 + (i as usize * 37) % 900].into();
+            keep(&mut tails, (day, u128::from(i % 700)), &tail, limit);
+            let sum: usize = tails.tails.values().map(|t| t.len()).sum();
+            assert_eq!(tails.bytes, sum, "after {i}");
+            assert!(tails.bytes <= limit, "after {i}: {}", tails.bytes);
+            assert!(tails.tails.contains_key(&(day, u128::from(i % 700))));
+        }
+        assert!(tails.bytes > limit / 2, "{} bytes kept", tails.bytes);
+    }
 
     /// A writer that takes 100 bytes, then fails once (`WouldBlock`), then takes everything.
     struct FailsOnce<'a>(&'a mut Vec<u8>, u32);
