@@ -12,7 +12,9 @@
 //!   against the peer: the `phonenumber` crate parsing each number of the same input, formatting
 //!   it E.164 and writing one serde_json line per number (input, E.164, valid, type) to a sink,
 //!   in process (so without the pipe and process start the CLI pays), median of 3 runs; and the
-//!   ratios.
+//!   ratios. Also JSON over 1 M lines cycling over the first number of every register block
+//!   (19,684 index keys, where the sample touches 1,000: each key's tail is made once), median
+//!   of 3.
 //!
 //! One JSON run is also checked: its lines, one per number, each a JSON object that says whether
 //! the number is valid.
@@ -299,6 +301,25 @@ fn run_peer(input: &[u8]) -> f64 {
 
 /// The CLI end to end, a million numbers on stdin: JSON Lines and TSV against the peer (medians
 /// on stderr), then TSV on stdout read back, under criterion.
+/// [`STREAMED`] lines cycling over the first number of every block of 10-digit numbers in the
+/// register (19,684): every index key's JSON tail is made once, then kept (a stream over the
+/// whole number space, where the 1,000 sample numbers touch 1,000 keys).
+fn every_block_input() -> Vec<u8> {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/plan-sources/fr/MAJNUM.csv")).unwrap();
+    let firsts: Vec<&[u8]> = bytes
+        .split(|&b| b == b'\n')
+        .skip(1)
+        .filter_map(|row| row.split(|&b| b == b';').nth(1))
+        .filter(|n| n.len() == 10)
+        .collect();
+    let mut input = Vec::with_capacity(STREAMED * 11);
+    for n in firsts.iter().cycle().take(STREAMED) {
+        input.extend_from_slice(n);
+        input.push(b'\n');
+    }
+    input
+}
+
 fn streaming(c: &mut Criterion) {
     let input = stream_input();
     // One JSON run checked, on the first 20,000 numbers: a JSON object per number, in order.
@@ -321,6 +342,8 @@ fn streaming(c: &mut Criterion) {
     );
 
     let json = median_s(5, || run_cli("json", &input, Stdio::null()).0);
+    let wide = every_block_input();
+    let json_wide = median_s(3, || run_cli("json", &wide, Stdio::null()).0);
     let tsv = median_s(5, || run_cli("tsv", &input, Stdio::null()).0);
     let peer = median_s(3, || run_peer(&input));
     let rate = |s: f64| STREAMED as f64 / s / 1e6;
@@ -328,6 +351,10 @@ fn streaming(c: &mut Criterion) {
     eprintln!(
         "  numplan query --format json, to /dev/null  {json:6.3} s  {:5.2} M numbers/s",
         rate(json)
+    );
+    eprintln!(
+        "  numplan query --format json, every block of the register in turn  {json_wide:6.3} s  {:5.2} M numbers/s",
+        rate(json_wide)
     );
     eprintln!(
         "  numplan query --format tsv, to /dev/null   {tsv:6.3} s  {:5.2} M numbers/s",
