@@ -654,10 +654,11 @@ fn corrupt_wrongly_signed_expired_and_older_files_are_refused_and_the_old_one_ke
     let r = get(&agent, &server.url(MINI_NUMBER));
     assert_eq!(r.status, 200);
 
-    // A file that is not an artifact at all, with no signature change: refused too.
+    // A file that is not an artifact at all, with no signature change: refused too. (Counted
+    // before the rename: the watcher may refuse it before this thread reads the metrics.)
+    let before = refused("signature") + refused("corrupt");
     std::fs::write(&tmp, b"not an artifact").unwrap();
     std::fs::rename(&tmp, &p.artifact).unwrap();
-    let before = refused("signature") + refused("corrupt");
     let start = Instant::now();
     while refused("signature") + refused("corrupt") == before {
         assert!(start.elapsed() < Duration::from_secs(20), "{:?}", server.log());
