@@ -7,7 +7,8 @@
 //!
 //! A table is written column by column in bits: each column gets the fewest bits that hold its
 //! values' spread above the column's smallest value, plus codes for the three sentinels
-//! ([`NONE`], [`DAY_MIN`], [`DAY_MAX`]) that occur in it. A column with one value takes no bit.
+//! ([`NONE`], [`DAY_MIN`], [`DAY_MAX`]) that occur in it. A column with one value takes no bit
+//! (but a row takes one at least, so that a table holds the rows it claims).
 //! Readers decode a word with one unaligned 8-byte load, a shift and a mask.
 
 /// A date that is not there: `from` since always.
